@@ -1,0 +1,69 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// @file
+/// The one-call entry point and the streaming Analyzer.
+///
+/// @code
+/// capgap::Options opt;
+/// opt.match.window = capgap::TimeWindow::parse("0,60");
+/// capgap::Report r = capgap::analyze({"capture.pcapng"}, opt);
+///
+/// capgap::Analyzer a(opt);                 // packets from your own source
+/// a.feed_packet(bytes, caplen, len, link_type, time);
+/// capgap::Report r2 = a.finish();
+/// @endcode
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <capgap/matcher.hpp>
+#include <capgap/pcap_source.hpp>
+#include <capgap/report.hpp>
+#include <capgap/segment.hpp>
+#include <capgap/tracker.hpp>
+
+namespace capgap {
+
+/// Everything analyze() takes.
+struct Options {
+    TrackerOptions tracker;  ///< detector settings
+    MatchOptions match;      ///< window, server filter, mode
+    std::string bpf;         ///< optional BPF filter (libpcap syntax); empty: none
+};
+
+/// Decodes packets, tracks sessions and builds the report, one packet at a time.
+class Analyzer {
+public:
+    explicit Analyzer(Options options = {});
+    ~Analyzer();
+    Analyzer(Analyzer&&) noexcept;
+    Analyzer& operator=(Analyzer&&) noexcept;
+
+    /// Feeds one raw packet (link-layer bytes). Frames are numbered 1, 2, ... in feed order.
+    void feed_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
+                     int link_type, Timestamp time);
+    /// Feeds one packet read by PcapSource (its frame number and filter result are kept).
+    void feed(const RawPacket& packet);
+    /// Feeds an already decoded segment (counted as read and decoded).
+    void feed_segment(const Segment& segment);
+    /// Counters so far.
+    const IngestStats& stats() const;
+    /// Adds counters from a packet source (files, problems) before finish().
+    void merge_source_stats(const IngestStats& source);
+    /// Finishes tracking and returns the report. Call once.
+    /// @throws format_error when packets were read but none could be decoded as TCP/IP and
+    /// every one of them had an unsupported link type
+    Report finish();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Reads the captures (one capture, merged by time) and returns the report.
+/// @throws io_error, format_error, parse_error (see PcapSource and Analyzer::finish)
+Report analyze(const std::vector<std::string>& paths, const Options& options = {});
+
+}  // namespace capgap

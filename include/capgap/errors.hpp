@@ -1,0 +1,73 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// @file
+/// The exception hierarchy for fatal input problems.
+///
+/// Fatal problems (a file that cannot be opened, a file that is not a capture at all, a
+/// capture in which nothing could be decoded, a CSV without its required columns) throw one
+/// of these. Per-record problems (a truncated packet, a non-TCP packet, a malformed CSV row)
+/// never throw: they are named counters in IngestStats.
+///
+/// Every message has the form "source:position: reason", built in one place (src/errors.cpp).
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace capgap {
+
+/// Base of every exception capgap throws on purpose.
+class error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A file could not be opened or read (missing, unreadable, I/O failure).
+class io_error : public error {
+public:
+    using error::error;
+};
+
+/// A file is not in a format capgap reads (not a capture, unknown header, nothing decodable).
+class format_error : public error {
+public:
+    using error::error;
+};
+
+/// Text input (CSV, a command-line value) could not be parsed.
+///
+/// `source` names the file (or the option), `line` and `column` are 1-based; 0 means unknown.
+class parse_error : public error {
+public:
+    parse_error(std::string source, std::uint64_t line, std::uint64_t column,
+                const std::string& reason);
+    const std::string& source() const noexcept { return source_; }
+    std::uint64_t line() const noexcept { return line_; }
+    std::uint64_t column() const noexcept { return column_; }
+
+private:
+    std::string source_;
+    std::uint64_t line_;
+    std::uint64_t column_;
+};
+
+/// Builds the message "source:position: reason" (position omitted when empty).
+std::string format_message(const std::string& source, const std::string& position,
+                           const std::string& reason);
+
+/// Throws io_error with a message in the common form.
+/// @throws io_error always
+[[noreturn]] void throw_io_error(const std::string& source, const std::string& position,
+                                 const std::string& reason);
+
+/// Throws format_error with a message in the common form.
+/// @throws format_error always
+[[noreturn]] void throw_format_error(const std::string& source, const std::string& position,
+                                     const std::string& reason);
+
+/// Throws parse_error (line and column 1-based, 0 when unknown).
+/// @throws parse_error always
+[[noreturn]] void throw_parse_error(const std::string& source, std::uint64_t line,
+                                    std::uint64_t column, const std::string& reason);
+
+}  // namespace capgap

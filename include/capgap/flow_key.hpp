@@ -1,0 +1,98 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// @file
+/// Addresses, endpoints and the canonical flow key shared by both directions of a connection.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace capgap {
+
+/// An IPv4 or IPv6 address. IPv4 is stored in the first four bytes, the rest zero.
+struct IpAddress {
+    std::array<std::uint8_t, 16> bytes{};  ///< network byte order
+    bool v6 = false;                       ///< false: IPv4 in bytes[0..3]
+
+    /// An IPv4 address from its four bytes in network order.
+    static IpAddress v4(const std::uint8_t* b4);
+    /// An IPv6 address from its sixteen bytes in network order.
+    static IpAddress v6_from(const std::uint8_t* b16);
+    /// Parses dotted IPv4 or RFC 4291 IPv6 text.
+    /// @throws parse_error when the text is neither
+    static IpAddress parse(std::string_view text);
+
+    friend bool operator==(const IpAddress& a, const IpAddress& b) {
+        return a.v6 == b.v6 && a.bytes == b.bytes;
+    }
+    friend bool operator!=(const IpAddress& a, const IpAddress& b) { return !(a == b); }
+    friend bool operator<(const IpAddress& a, const IpAddress& b) {
+        return a.v6 != b.v6 ? a.v6 < b.v6 : a.bytes < b.bytes;
+    }
+};
+
+/// "192.0.2.1" or "2001:db8::1" (RFC 5952 compressed form).
+std::string to_string(const IpAddress& a);
+
+/// An address and a TCP port.
+struct Endpoint {
+    IpAddress addr;
+    std::uint16_t port = 0;
+
+    friend bool operator==(const Endpoint& a, const Endpoint& b) {
+        return a.port == b.port && a.addr == b.addr;
+    }
+    friend bool operator!=(const Endpoint& a, const Endpoint& b) { return !(a == b); }
+    friend bool operator<(const Endpoint& a, const Endpoint& b) {
+        return a.addr != b.addr ? a.addr < b.addr : a.port < b.port;
+    }
+};
+
+/// "192.0.2.1:80" or "[2001:db8::1]:80".
+std::string to_string(const Endpoint& e);
+
+/// The unordered endpoint pair of a connection: both directions give the same key.
+///
+/// @code
+/// capgap::FlowKey k(client, server);
+/// assert(k == capgap::FlowKey(server, client));
+/// @endcode
+struct FlowKey {
+    Endpoint lo;  ///< the smaller endpoint
+    Endpoint hi;  ///< the larger endpoint
+
+    FlowKey() = default;
+    FlowKey(const Endpoint& a, const Endpoint& b) : lo(a < b ? a : b), hi(a < b ? b : a) {}
+
+    friend bool operator==(const FlowKey& a, const FlowKey& b) {
+        return a.lo == b.lo && a.hi == b.hi;
+    }
+    friend bool operator!=(const FlowKey& a, const FlowKey& b) { return !(a == b); }
+    friend bool operator<(const FlowKey& a, const FlowKey& b) {
+        return a.lo != b.lo ? a.lo < b.lo : a.hi < b.hi;
+    }
+};
+
+/// The direction of a packet or an event within a session.
+enum class Direction : std::uint8_t {
+    c2s,  ///< client to server (the client sent the starting SYN)
+    s2c   ///< server to client
+};
+
+/// "c2s" or "s2c".
+const char* to_string(Direction d);
+
+/// A 64-bit hash of a flow key, equal for both directions.
+std::size_t hash_value(const FlowKey& k) noexcept;
+
+}  // namespace capgap
+
+template <>
+struct std::hash<capgap::FlowKey> {
+    std::size_t operator()(const capgap::FlowKey& k) const noexcept {
+        return capgap::hash_value(k);
+    }
+};

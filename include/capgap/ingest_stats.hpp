@@ -1,0 +1,60 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// @file
+/// Named counters for everything read: each packet (or CSV row) is decoded or skipped under a
+/// named reason, never silently dropped.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <capgap/time.hpp>
+
+namespace capgap {
+
+/// A problem that stopped reading one file early (the packets before it are kept).
+struct InputProblem {
+    std::string source;    ///< file name
+    std::string position;  ///< e.g. "offset 1234", "record 17", "line 9"
+    std::string reason;    ///< what was wrong
+};
+
+/// Ingest counters. Invariant for captures:
+/// packets_read == decoded + filtered_out + sum of the skipped_* counters.
+struct IngestStats {
+    std::uint64_t files = 0;          ///< input files opened
+    std::uint64_t packets_read = 0;   ///< records read from the captures
+    std::uint64_t bytes_read = 0;     ///< captured bytes of those records
+    std::uint64_t decoded = 0;        ///< TCP segments handed to the tracker
+    std::uint64_t filtered_out = 0;   ///< rejected by the BPF filter
+    std::uint64_t skipped_not_ip = 0;          ///< link payload is not IPv4/IPv6 (ARP, LLDP...)
+    std::uint64_t skipped_not_tcp = 0;         ///< IP payload is not TCP (UDP, ICMP...)
+    std::uint64_t skipped_ip_fragment = 0;     ///< non-first IP fragments
+    std::uint64_t skipped_bad_ip_header = 0;   ///< IP header malformed
+    std::uint64_t skipped_bad_tcp_header = 0;  ///< TCP data offset < 5 or beyond the IP payload
+    std::uint64_t skipped_truncated_header = 0;  ///< snaplen cut before the end of the TCP header
+    std::uint64_t skipped_unsupported_link = 0;  ///< link type not decoded (see by_link_type)
+    std::map<std::string, std::uint64_t> unsupported_link_types;  ///< name -> packets skipped
+    std::uint64_t truncated_packets = 0;  ///< decoded packets whose payload the snaplen cut
+    std::uint64_t truncated_bytes = 0;    ///< payload bytes cut by the snaplen (never loss)
+    std::uint64_t csv_rows = 0;           ///< CSV rows read (CSV input)
+    std::uint64_t csv_bad_rows = 0;       ///< CSV rows that could not be parsed
+    std::vector<std::uint64_t> csv_bad_lines;  ///< their line numbers (first 100 kept)
+    std::vector<InputProblem> problems;   ///< reads that stopped early (truncated file, ...)
+    bool have_time = false;  ///< true once a packet or row with a time was read
+    Timestamp first_time;    ///< time of the first packet (window bounds are relative to it)
+    Timestamp last_time;     ///< time of the last packet
+
+    /// Sum of all skipped_* counters.
+    std::uint64_t skipped() const {
+        return skipped_not_ip + skipped_not_tcp + skipped_ip_fragment + skipped_bad_ip_header +
+               skipped_bad_tcp_header + skipped_truncated_header + skipped_unsupported_link;
+    }
+
+    /// The counters as (name, value) pairs in a fixed order, for reports.
+    std::vector<std::pair<std::string, std::uint64_t>> counters() const;
+};
+
+}  // namespace capgap

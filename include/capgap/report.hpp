@@ -1,0 +1,101 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// @file
+/// The report: totals, the 95% Wilson interval, categories, events by kind and direction,
+/// ingest counters, and the per-session detail. Renders as text, JSON and CSV.
+///
+/// @code
+/// capgap::Report r = capgap::analyze({"capture.pcap"}, {});
+/// std::cout << r.to_text();            // Total Sessions / Bad Sessions / Percentage ...
+/// r.write_sessions_csv(std::cout);     // one row per session that started in the window
+/// @endcode
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <capgap/ingest_stats.hpp>
+#include <capgap/loss_event.hpp>
+#include <capgap/session.hpp>
+
+namespace capgap {
+
+/// Which verdict is the headline "Bad Sessions".
+enum class Mode : std::uint8_t {
+    confirmed,  ///< default: acked_unseen, gap_unacked or control_missing events
+    wireshark   ///< compatibility: packets Wireshark flags lost_segment / ack_lost_segment
+};
+/// "confirmed" or "wireshark".
+const char* to_string(Mode m);
+
+/// A session that started in the window, with its verdicts.
+struct SessionRow {
+    Session session;
+    bool bad = false;            ///< default verdict (confirmed)
+    bool bad_wireshark = false;  ///< compatibility verdict
+    std::uint32_t events = 0;    ///< events that make it bad (acked_unseen, gap_unacked,
+                                 ///< control_missing)
+    std::uint64_t missing_bytes = 0;  ///< payload bytes in those events
+    bool data_missing = false;   ///< bad with payload missing (not only control packets)
+};
+
+/// Events of one kind and direction over the reported sessions.
+struct EventTally {
+    EventKind kind = EventKind::acked_unseen;
+    Direction direction = Direction::c2s;
+    std::uint64_t count = 0;
+    std::uint64_t missing_bytes = 0;
+    std::uint64_t late_filled = 0;  ///< of which acked_unseen flagged late_filled
+};
+
+/// The headline figures.
+struct Summary {
+    Mode mode = Mode::confirmed;       ///< which verdict `bad_sessions` reports
+    std::string join = "instance";     ///< how events were attributed ("instance", "socket")
+    std::uint64_t total_sessions = 0;  ///< instances started by a SYN inside the window
+    std::uint64_t bad_sessions = 0;    ///< bad under `mode`
+    std::uint64_t bad_confirmed = 0;   ///< bad under the default verdict
+    std::uint64_t bad_wireshark = 0;   ///< bad under the Wireshark verdict
+    std::uint64_t bad_data_missing = 0;  ///< confirmed-bad with payload missing
+    std::uint64_t bad_control_only = 0;  ///< confirmed-bad with only control packets missing
+    std::uint64_t wireshark_only = 0;  ///< Wireshark-bad but good by default (reordering...)
+    std::uint64_t confirmed_only = 0;  ///< bad by default but not by Wireshark
+    std::uint64_t syn_only = 0;        ///< counted sessions with only SYNs
+    std::uint64_t one_sided = 0;       ///< counted sessions seen in one direction only
+    std::uint64_t partial = 0;         ///< instances without a SYN (not counted)
+    std::uint64_t synack_only = 0;     ///< SYN-ACK without its SYN (not counted)
+    std::uint64_t before_window = 0;   ///< SYN-started instances before the window
+    std::uint64_t after_window = 0;    ///< SYN-started instances at or after its end
+    std::uint64_t filtered_out = 0;    ///< instances the server/port filter excluded
+    std::uint64_t evicted = 0;         ///< counted sessions finished early by a resource cap
+    std::uint64_t unmatched_events = 0;  ///< events that matched no instance
+    double percentage = 0.0;          ///< 100 * bad_sessions / total_sessions (0 when none)
+    double ci95_low = 0.0;            ///< 95% Wilson interval, in percent
+    double ci95_high = 0.0;
+};
+
+/// The 95% Wilson score interval for k successes in n trials, in percent; {0, 0} for n = 0.
+std::pair<double, double> wilson_interval(std::uint64_t k, std::uint64_t n);
+
+/// Everything capgap reports.
+struct Report {
+    Summary summary;
+    std::vector<SessionRow> sessions;  ///< sessions that started in the window, by id
+    std::vector<LossEvent> events;     ///< events of those sessions (all kinds)
+    std::vector<EventTally> tallies;   ///< events by kind and direction (non-zero only)
+    IngestStats ingest;
+
+    /// The classic three lines, then the interval, the Wireshark count, categories, events and
+    /// ingest counters.
+    std::string to_text() const;
+    /// One JSON object with `summary`, `events` and `ingest`.
+    std::string to_json() const;
+    /// Header + one row per session: session_id, client, server, syn_frame, syn_time, packets,
+    /// bad, bad_wireshark, events, missing_bytes, category, ...
+    void write_sessions_csv(std::ostream& out) const;
+    /// Header + one row per event: session_id, direction, kind, frame, time, seq_begin, ...
+    void write_events_csv(std::ostream& out) const;
+};
+
+}  // namespace capgap
