@@ -1,1 +1,195 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// The streaming Analyzer: decode, count, track, then match. The per-packet path allocates
+// nothing: the segment lives on the stack and counters are plain integers.
+
+#include <capgap/analyze.hpp>
+#include <capgap/errors.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "decode.hpp"
+
+namespace capgap {
+
+namespace {
+
+// Text naming every unsupported link type seen, e.g. "IEEE802_11 (12 packets)".
+std::string describe_links(const IngestStats& st) {
+    std::string out;
+    for (const auto& l : st.unsupported_link_types) {
+        if (!out.empty()) out += ", ";
+        out += l.first + " (" + std::to_string(l.second) + " packets)";
+    }
+    return out;
+}
+
+bool nothing_decodable(const IngestStats& st) {
+    return st.packets_read > 0 && st.skipped_unsupported_link == st.packets_read;
+}
+
+}  // namespace
+
+struct Analyzer::Impl {
+    explicit Impl(Options o) : options(std::move(o)), tracker(options.tracker) {}
+
+    Options options;
+    Tracker tracker;
+    IngestStats stats;
+    std::uint64_t frames = 0;
+    // Link type -> libpcap name, filled on first sight so the hot path never formats names.
+    std::vector<std::pair<int, std::string>> link_names;
+
+    void note_time(Timestamp t) {
+        if (!stats.have_time) {
+            stats.have_time = true;
+            stats.first_time = t;
+        }
+        stats.last_time = t;
+    }
+
+    void count_unsupported(int link_type) {
+        ++stats.skipped_unsupported_link;
+        for (const auto& ln : link_names) {
+            if (ln.first == link_type) {
+                ++stats.unsupported_link_types[ln.second];
+                return;
+            }
+        }
+        link_names.emplace_back(link_type, link_type_name(link_type));
+        ++stats.unsupported_link_types[link_names.back().second];
+    }
+
+    void decode(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len, int link_type,
+                std::uint64_t frame, Timestamp time) {
+        Segment seg;
+        switch (detail::decode_packet(data, caplen, len, link_type, seg)) {
+            case detail::Decoded::tcp:
+                seg.frame = frame;
+                seg.time = time;
+                ++stats.decoded;
+                if (seg.truncated_bytes > 0) {
+                    ++stats.truncated_packets;
+                    stats.truncated_bytes += seg.truncated_bytes;
+                }
+                tracker.feed(seg);
+                return;
+            case detail::Decoded::not_ip:
+                ++stats.skipped_not_ip;
+                return;
+            case detail::Decoded::not_tcp:
+                ++stats.skipped_not_tcp;
+                return;
+            case detail::Decoded::ip_fragment:
+                ++stats.skipped_ip_fragment;
+                return;
+            case detail::Decoded::bad_ip_header:
+                ++stats.skipped_bad_ip_header;
+                return;
+            case detail::Decoded::bad_tcp_header:
+                ++stats.skipped_bad_tcp_header;
+                return;
+            case detail::Decoded::truncated_header:
+                ++stats.skipped_truncated_header;
+                return;
+            case detail::Decoded::unsupported_link:
+                count_unsupported(link_type);
+                return;
+        }
+    }
+};
+
+Analyzer::Analyzer(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Analyzer::~Analyzer() = default;
+Analyzer::Analyzer(Analyzer&&) noexcept = default;
+Analyzer& Analyzer::operator=(Analyzer&&) noexcept = default;
+
+void Analyzer::feed_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
+                           int link_type, Timestamp time) {
+    Impl& im = *impl_;
+    const std::uint64_t frame = ++im.frames;
+    ++im.stats.packets_read;
+    im.stats.bytes_read += caplen;
+    im.note_time(time);
+    im.decode(data, caplen, len, link_type, frame, time);
+}
+
+void Analyzer::feed(const RawPacket& packet) {
+    Impl& im = *impl_;
+    if (packet.frame > im.frames) im.frames = packet.frame;
+    ++im.stats.packets_read;
+    im.stats.bytes_read += packet.caplen;
+    im.note_time(packet.time);
+    if (!packet.passed_filter) {
+        ++im.stats.filtered_out;
+        return;
+    }
+    im.decode(packet.data, packet.caplen, packet.len, packet.link_type, packet.frame, packet.time);
+}
+
+void Analyzer::feed_segment(const Segment& segment) {
+    Impl& im = *impl_;
+    if (segment.frame > im.frames) im.frames = segment.frame;
+    ++im.stats.packets_read;
+    ++im.stats.decoded;
+    im.note_time(segment.time);
+    if (segment.truncated_bytes > 0) {
+        ++im.stats.truncated_packets;
+        im.stats.truncated_bytes += segment.truncated_bytes;
+    }
+    im.tracker.feed(segment);
+}
+
+const IngestStats& Analyzer::stats() const {
+    return impl_->stats;
+}
+
+void Analyzer::merge_source_stats(const IngestStats& source) {
+    // Packet counters and times are counted here as packets are fed; a source contributes
+    // only what the Analyzer cannot see: files opened and reads that stopped early.
+    IngestStats& st = impl_->stats;
+    st.files += source.files;
+    st.problems.insert(st.problems.end(), source.problems.begin(), source.problems.end());
+    st.csv_rows += source.csv_rows;
+    st.csv_bad_rows += source.csv_bad_rows;
+    st.csv_bad_lines.insert(st.csv_bad_lines.end(), source.csv_bad_lines.begin(),
+                            source.csv_bad_lines.end());
+    if (!st.have_time && source.have_time) {
+        st.have_time = true;
+        st.first_time = source.first_time;
+        st.last_time = source.last_time;
+    }
+}
+
+Report Analyzer::finish() {
+    Impl& im = *impl_;
+    im.tracker.finish();
+    if (nothing_decodable(im.stats)) {
+        throw_format_error(
+            "capture", "",
+            "no packet could be decoded: unsupported link type " + describe_links(im.stats));
+    }
+    Matcher matcher(im.options.match);
+    return matcher.match(im.tracker.take_sessions(), im.tracker.take_events(), im.stats);
+}
+
+Report analyze(const std::vector<std::string>& paths, const Options& options) {
+    PcapSource src(paths, options.bpf);
+    Analyzer a(options);
+    RawPacket p;
+    while (src.next(p))
+        a.feed(p);
+    a.merge_source_stats(src.stats());
+    if (nothing_decodable(a.stats())) {
+        std::string names;
+        for (const std::string& path : paths)
+            names += (names.empty() ? "" : ", ") + path;
+        throw_format_error(
+            names, "",
+            "no packet could be decoded: unsupported link type " + describe_links(a.stats()));
+    }
+    return a.finish();
+}
+
+}  // namespace capgap

@@ -1,1 +1,317 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// The join both ingest paths share: events to instances, the window, the server filter and
+// the verdicts. Built for millions of sessions: one pass over sessions, one over events,
+// hash lookups by id, and a per-key index of SYN times only when some event needs it.
+
+#include <capgap/errors.hpp>
+#include <capgap/matcher.hpp>
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace capgap {
+
+namespace {
+
+[[noreturn]] void bad_filter(std::string_view text, const std::string& why) {
+    throw_parse_error("--server", 0, 0, "'" + std::string(text) + "': " + why);
+}
+
+std::uint16_t parse_port(std::string_view full, std::string_view p) {
+    if (p.empty() || p.size() > 5) bad_filter(full, "bad port");
+    unsigned v = 0;
+    for (char c : p) {
+        if (c < '0' || c > '9') bad_filter(full, "bad port");
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v > 65535) bad_filter(full, "port out of range");
+    return static_cast<std::uint16_t>(v);
+}
+
+// "addr" or "addr/prefix" into the filter's network and prefix.
+void parse_cidr(std::string_view full, std::string_view s, ServerFilter& f) {
+    const std::size_t slash = s.find('/');
+    try {
+        f.network = IpAddress::parse(s.substr(0, slash));
+    } catch (const parse_error&) {
+        bad_filter(full, "not an address or CIDR range");
+    }
+    const int max_prefix = f.network.v6 ? 128 : 32;
+    f.prefix = max_prefix;
+    if (slash != std::string_view::npos) {
+        std::string_view p = s.substr(slash + 1);
+        if (p.empty() || p.size() > 3) bad_filter(full, "bad prefix length");
+        int v = 0;
+        for (char c : p) {
+            if (c < '0' || c > '9') bad_filter(full, "bad prefix length");
+            v = v * 10 + (c - '0');
+        }
+        if (v > max_prefix) bad_filter(full, "prefix length out of range");
+        f.prefix = v;
+    }
+    // Clear the host bits so matches() can compare whole bytes.
+    for (int i = 0; i < 16; ++i) {
+        const int keep = std::clamp(f.prefix - 8 * i, 0, 8);
+        const auto mask = static_cast<std::uint8_t>(keep == 0 ? 0 : 0xff << (8 - keep));
+        f.network.bytes[static_cast<std::size_t>(i)] &= mask;
+    }
+}
+
+struct Row {
+    std::size_t session;  // index into the sessions vector
+    std::uint64_t id;
+};
+
+}  // namespace
+
+ServerFilter ServerFilter::parse(std::string_view text) {
+    ServerFilter f;
+    if (text.empty()) bad_filter(text, "empty");
+    if (text.front() == '[') {
+        const std::size_t close = text.find(']');
+        if (close == std::string_view::npos) bad_filter(text, "missing ']'");
+        parse_cidr(text, text.substr(1, close - 1), f);
+        std::string_view rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') bad_filter(text, "expected ':PORT' after ']'");
+            f.port = parse_port(text, rest.substr(1));
+        }
+        return f;
+    }
+    const std::size_t colons = static_cast<std::size_t>(std::count(text.begin(), text.end(), ':'));
+    if (colons == 1) {
+        const std::size_t c = text.find(':');
+        parse_cidr(text, text.substr(0, c), f);
+        if (f.network.v6) bad_filter(text, "write an IPv6 range with a port as [ADDR/LEN]:PORT");
+        f.port = parse_port(text, text.substr(c + 1));
+    } else {
+        parse_cidr(text, text, f);
+    }
+    return f;
+}
+
+bool ServerFilter::matches(const Endpoint& e) const {
+    if (port && e.port != *port) return false;
+    if (e.addr.v6 != network.v6) return false;
+    const int full = prefix / 8;
+    for (int i = 0; i < full; ++i) {
+        if (e.addr.bytes[static_cast<std::size_t>(i)] != network.bytes[static_cast<std::size_t>(i)])
+            return false;
+    }
+    const int rem = prefix % 8;
+    if (rem != 0) {
+        const auto mask = static_cast<std::uint8_t>(0xff << (8 - rem));
+        const auto i = static_cast<std::size_t>(full);
+        if ((e.addr.bytes[i] & mask) != network.bytes[i]) return false;
+    }
+    return true;
+}
+
+Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> events,
+                      const IngestStats& stats) const {
+    Report report;
+    Summary& sum = report.summary;
+    sum.mode = options_.mode;
+    report.ingest = stats;
+
+    const Timestamp anchor = stats.have_time ? stats.first_time : Timestamp{0};
+    const TimeWindow& win = options_.window;
+    const bool has_begin = win.begin.has_value();
+    const bool has_end = win.end.has_value();
+    const Timestamp t0 = has_begin ? win.begin->resolve(anchor) : Timestamp{};
+    const Timestamp t1 = has_end ? win.end->resolve(anchor) : Timestamp{};
+    auto before = [&](Timestamp t) { return has_begin && t < t0; };
+    auto after = [&](Timestamp t) { return has_end && !(t < t1); };
+    auto in_window = [&](Timestamp t) { return !before(t) && !after(t); };
+
+    auto passes = [&](const Session& s) {
+        if (!options_.ports.empty() && std::find(options_.ports.begin(), options_.ports.end(),
+                                                 s.server.port) == options_.ports.end()) {
+            return false;
+        }
+        if (options_.servers.empty()) return true;
+        for (const ServerFilter& f : options_.servers) {
+            if (f.matches(s.server)) return true;
+        }
+        return false;
+    };
+
+    if (!std::is_sorted(sessions.begin(), sessions.end(),
+                        [](const Session& a, const Session& b) { return a.id < b.id; })) {
+        std::sort(sessions.begin(), sessions.end(),
+                  [](const Session& a, const Session& b) { return a.id < b.id; });
+    }
+
+    // Session index -> row index (or none); rows are in id order because sessions are.
+    constexpr std::size_t none = static_cast<std::size_t>(-1);
+    std::vector<std::size_t> row_of(sessions.size(), none);
+    std::size_t rows = 0;
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+        const Session& s = sessions[i];
+        if (!passes(s)) {
+            ++sum.filtered_out;
+            continue;
+        }
+        if (is_counted(s.category)) {
+            if (before(s.syn_time)) {
+                ++sum.before_window;
+            } else if (after(s.syn_time)) {
+                ++sum.after_window;
+            } else {
+                row_of[i] = rows++;
+                if (s.category == SessionCategory::syn_only) ++sum.syn_only;
+                if (s.category == SessionCategory::one_sided) ++sum.one_sided;
+                if (s.evicted) ++sum.evicted;
+            }
+        } else if (in_window(s.start_time())) {
+            if (s.category == SessionCategory::partial) ++sum.partial;
+            if (s.category == SessionCategory::synack_only) ++sum.synack_only;
+        }
+    }
+
+    report.sessions.resize(rows);
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+        if (row_of[i] != none) report.sessions[row_of[i]].session = std::move(sessions[i]);
+    }
+
+    // Lookups: id -> session index, built lazily; key -> (syn time, session index) sorted.
+    std::unordered_map<std::uint64_t, std::size_t> by_id;
+    bool by_id_built = false;
+    std::unordered_map<FlowKey, std::vector<std::pair<Timestamp, std::size_t>>> by_key;
+    bool by_key_built = false;
+    // Sessions were moved into rows; keep what the joins need.
+    std::vector<std::uint64_t> ids;
+    ids.reserve(sessions.size());
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+        ids.push_back(row_of[i] != none ? report.sessions[row_of[i]].session.id : sessions[i].id);
+    }
+    auto session_at = [&](std::size_t i) -> const Session& {
+        return row_of[i] != none ? report.sessions[row_of[i]].session : sessions[i];
+    };
+    // Ids are usually dense 0..n-1 in order: then the index is the id, no hash map needed.
+    bool dense = true;
+    for (std::size_t i = 0; i < ids.size() && dense; ++i)
+        dense = ids[i] == i;
+
+    std::vector<LossEvent> kept;
+    kept.reserve(events.size());
+    for (LossEvent& e : events) {
+        if (options_.events_in_window_only && !in_window(e.time)) continue;
+        std::size_t idx = none;
+        if (e.session_id != no_session) {
+            if (dense) {
+                if (e.session_id < ids.size()) idx = static_cast<std::size_t>(e.session_id);
+            } else {
+                if (!by_id_built) {
+                    by_id.reserve(ids.size());
+                    for (std::size_t i = 0; i < ids.size(); ++i)
+                        by_id.emplace(ids[i], i);
+                    by_id_built = true;
+                }
+                auto it = by_id.find(e.session_id);
+                if (it != by_id.end()) idx = it->second;
+            }
+        } else {
+            if (!by_key_built) {
+                for (std::size_t i = 0; i < ids.size(); ++i) {
+                    const Session& s = session_at(i);
+                    if (s.syn_frame == no_frame) continue;
+                    by_key[FlowKey(s.client, s.server)].emplace_back(s.syn_time, i);
+                }
+                for (auto& kv : by_key) {
+                    std::stable_sort(
+                        kv.second.begin(), kv.second.end(),
+                        [](const auto& a, const auto& b) { return a.first < b.first; });
+                }
+                by_key_built = true;
+            }
+            auto it = by_key.find(FlowKey(e.src, e.dst));
+            if (it != by_key.end()) {
+                const auto& v = it->second;
+                // Latest instance whose SYN is at or before the event (last one on ties).
+                auto pos =
+                    std::upper_bound(v.begin(), v.end(), e.time,
+                                     [](Timestamp t, const std::pair<Timestamp, std::size_t>& p) {
+                                         return t < p.first;
+                                     });
+                if (pos != v.begin()) idx = std::prev(pos)->second;
+            }
+        }
+        if (idx == none) {
+            ++sum.unmatched_events;
+            continue;
+        }
+        if (row_of[idx] == none) continue;  // attributed, but its session is not reported
+        e.session_id = ids[idx];
+        kept.push_back(std::move(e));
+    }
+    std::stable_sort(kept.begin(), kept.end(), [](const LossEvent& a, const LossEvent& b) {
+        return a.session_id != b.session_id ? a.session_id < b.session_id : a.frame < b.frame;
+    });
+
+    // Verdicts and tallies. Rows are in id order, so walk both sorted lists together.
+    std::uint64_t tally_count[7][2] = {}, tally_bytes[7][2] = {}, tally_late[7][2] = {};
+    std::size_t r = 0;
+    for (const LossEvent& e : kept) {
+        while (report.sessions[r].session.id != e.session_id)
+            ++r;
+        SessionRow& row = report.sessions[r];
+        const auto k = static_cast<std::size_t>(e.kind);
+        const auto d = static_cast<std::size_t>(e.direction);
+        if (k < 7 && d < 2) {
+            ++tally_count[k][d];
+            tally_bytes[k][d] += e.missing_bytes;
+            if (e.late_filled) ++tally_late[k][d];
+        }
+        if (is_loss(e.kind)) {
+            row.bad = true;
+            ++row.events;
+            row.missing_bytes += e.missing_bytes;
+            if ((e.kind == EventKind::acked_unseen || e.kind == EventKind::gap_unacked) &&
+                e.missing_bytes > 0) {
+                row.data_missing = true;
+            }
+        } else if (is_wireshark_flag(e.kind)) {
+            row.bad_wireshark = true;
+        }
+    }
+    for (const SessionRow& row : report.sessions) {
+        if (row.bad) {
+            ++sum.bad_confirmed;
+            if (row.data_missing) {
+                ++sum.bad_data_missing;
+            } else {
+                ++sum.bad_control_only;
+            }
+        }
+        if (row.bad_wireshark) ++sum.bad_wireshark;
+        if (row.bad_wireshark && !row.bad) ++sum.wireshark_only;
+        if (row.bad && !row.bad_wireshark) ++sum.confirmed_only;
+    }
+    for (std::size_t k = 0; k < 7; ++k) {
+        for (std::size_t d = 0; d < 2; ++d) {
+            if (tally_count[k][d] == 0) continue;
+            EventTally t;
+            t.kind = static_cast<EventKind>(k);
+            t.direction = static_cast<Direction>(d);
+            t.count = tally_count[k][d];
+            t.missing_bytes = tally_bytes[k][d];
+            t.late_filled = tally_late[k][d];
+            report.tallies.push_back(t);
+        }
+    }
+    report.events = std::move(kept);
+
+    sum.total_sessions = rows;
+    sum.bad_sessions = options_.mode == Mode::wireshark ? sum.bad_wireshark : sum.bad_confirmed;
+    sum.percentage =
+        rows == 0 ? 0.0 : 100.0 * static_cast<double>(sum.bad_sessions) / static_cast<double>(rows);
+    const auto ci = wilson_interval(sum.bad_sessions, rows);
+    sum.ci95_low = ci.first;
+    sum.ci95_high = ci.second;
+    return report;
+}
+
+}  // namespace capgap
