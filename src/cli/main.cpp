@@ -1,0 +1,302 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// The capgap command: argument parsing, output and exit codes (0 success, 1 usage error,
+// 2 input error). Options live in one table so a new option is one row plus its handler.
+
+#include <capgap/capgap.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+// A command line that cannot be run: exit status 1 with a short usage.
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+enum class Command { analyze, csv };
+
+// Everything the command line selects.
+struct Cli {
+    Command command = Command::analyze;
+    std::vector<std::string> captures;
+    capgap::Options options;
+    std::string format = "text";
+    std::string sessions_out;
+    std::string events_out;
+    std::string syn_csv;
+    std::string lost_csv;
+    bool help = false;
+};
+
+constexpr unsigned for_analyze = 1;
+constexpr unsigned for_csv = 2;
+
+struct OptionSpec {
+    const char* name;   // without the leading "--"
+    const char* value;  // metavariable; nullptr for a flag
+    unsigned commands;  // for_analyze | for_csv
+    const char* help;
+    std::function<void(Cli&, const std::string&)> apply;
+};
+
+std::uint16_t parse_port(const std::string& opt, const std::string& v) {
+    if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(v) > 65535) {
+        throw usage_error("--" + opt + ": '" + v + "' is not a port number (0-65535)");
+    }
+    return static_cast<std::uint16_t>(std::stoul(v));
+}
+
+const std::vector<OptionSpec>& option_table() {
+    static const std::vector<OptionSpec> table = {
+        {"syn", "FILE.csv", for_csv, "SYN list exported from Wireshark or tshark",
+         [](Cli& c, const std::string& v) { c.syn_csv = v; }},
+        {"lost", "FILE.csv", for_csv, "lost-segment list exported from Wireshark or tshark",
+         [](Cli& c, const std::string& v) { c.lost_csv = v; }},
+        {"server", "CIDR[:PORT]", for_analyze | for_csv,
+         "keep sessions whose server is in this range (repeatable; IPv6: [ADDR/LEN]:PORT)",
+         [](Cli& c, const std::string& v) {
+             c.options.match.servers.push_back(capgap::ServerFilter::parse(v));
+         }},
+        {"port", "N", for_analyze | for_csv, "keep sessions whose server port is N (repeatable)",
+         [](Cli& c, const std::string& v) {
+             c.options.match.ports.push_back(parse_port("port", v));
+         }},
+        {"filter", "BPF", for_analyze, "libpcap filter applied to every packet",
+         [](Cli& c, const std::string& v) { c.options.bpf = v; }},
+        {"window", "START,END", for_analyze | for_csv,
+         "count sessions whose SYN is in [START, END): seconds from the first packet, epoch "
+         "seconds or ISO-8601; either side may be empty",
+         [](Cli& c, const std::string& v) {
+             c.options.match.window = capgap::TimeWindow::parse(v);
+         }},
+        {"events-in-window", nullptr, for_analyze | for_csv,
+         "count only loss events revealed inside the window",
+         [](Cli& c, const std::string&) { c.options.match.events_in_window_only = true; }},
+        {"mode", "confirmed|wireshark", for_analyze | for_csv,
+         "headline verdict: capture loss (default) or Wireshark's flags",
+         [](Cli& c, const std::string& v) {
+             if (v == "confirmed") {
+                 c.options.match.mode = capgap::Mode::confirmed;
+             } else if (v == "wireshark") {
+                 c.options.match.mode = capgap::Mode::wireshark;
+             } else {
+                 throw usage_error("--mode: expected confirmed or wireshark, got '" + v + "'");
+             }
+         }},
+        {"format", "text|json", for_analyze | for_csv, "report format on standard output",
+         [](Cli& c, const std::string& v) {
+             if (v != "text" && v != "json") {
+                 throw usage_error("--format: expected text or json, got '" + v + "'");
+             }
+             c.format = v;
+         }},
+        {"sessions-out", "FILE.csv", for_analyze | for_csv,
+         "write one row per counted session in the window",
+         [](Cli& c, const std::string& v) { c.sessions_out = v; }},
+        {"events-out", "FILE.csv", for_analyze | for_csv,
+         "write one row per event of those sessions",
+         [](Cli& c, const std::string& v) { c.events_out = v; }},
+        {"reorder-window", "MS", for_analyze,
+         "an ACK seen before its data is reordering when the data follows within MS "
+         "milliseconds (default 3)",
+         [](Cli& c, const std::string& v) {
+             // Milliseconds, parsed exactly: seconds-to-ns of the text is 1000x the answer.
+             const std::int64_t scaled = capgap::parse_seconds_ns(v, "--reorder-window");
+             if (scaled < 0 || scaled % 1000 != 0) {
+                 throw usage_error("--reorder-window: '" + v +
+                                   "' must be a non-negative number of milliseconds "
+                                   "(at most six decimals)");
+             }
+             c.options.tracker.reorder_window_ns = scaled / 1000;
+         }},
+    };
+    return table;
+}
+
+const char* command_name(Command c) {
+    return c == Command::csv ? "csv" : "analyze";
+}
+
+std::string short_usage() {
+    return "usage: capgap analyze CAPTURE... [options]\n"
+           "       capgap csv --syn S.csv --lost L.csv [options]\n"
+           "       capgap --version | --help | COMMAND --help\n";
+}
+
+std::string command_help(Command cmd) {
+    const unsigned bit = cmd == Command::csv ? for_csv : for_analyze;
+    std::string out;
+    if (cmd == Command::analyze) {
+        out =
+            "usage: capgap analyze CAPTURE... [options]\n\n"
+            "Reads pcap/pcapng captures (several files are merged by time) and reports how "
+            "many TCP\nsessions that started in the window had a segment the capture "
+            "missed.\n\noptions:\n";
+    } else {
+        out =
+            "usage: capgap csv --syn S.csv --lost L.csv [options]\n\n"
+            "Joins a Wireshark SYN list and lost-segment list (CSV exports) and reports the "
+            "same\nfigures as `capgap analyze`.\n\noptions:\n";
+    }
+    for (const OptionSpec& o : option_table()) {
+        if ((o.commands & bit) == 0) continue;
+        std::string left = std::string("  --") + o.name;
+        if (o.value) left += std::string(" ") + o.value;
+        if (left.size() < 30) {
+            left.append(30 - left.size(), ' ');
+        } else {
+            left += "\n" + std::string(30, ' ');
+        }
+        out += left + o.help + "\n";
+    }
+    out += "  --help                      this text\n";
+    out += "\nexit status: 0 success, 1 usage error, 2 input error\n";
+    return out;
+}
+
+std::string general_help() {
+    return "capgap: how many TCP sessions did a packet capture damage?\n\n" + short_usage() +
+           "\ncommands:\n"
+           "  analyze   read captures and report bad sessions\n"
+           "  csv       the same from Wireshark CSV exports (SYN list + lost list)\n\n"
+           "Run `capgap COMMAND --help` for the options.\n";
+}
+
+Cli parse_args(int argc, char** argv) {
+    Cli cli;
+    if (argc < 2) throw usage_error("missing command");
+    const std::string cmd = argv[1];
+    if (cmd == "analyze") {
+        cli.command = Command::analyze;
+    } else if (cmd == "csv") {
+        cli.command = Command::csv;
+    } else {
+        throw usage_error("unknown command '" + cmd + "'");
+    }
+    const unsigned bit = cli.command == Command::csv ? for_csv : for_analyze;
+    bool options_done = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (options_done || arg.size() < 2 || arg[0] != '-') {
+            if (cli.command == Command::analyze) {
+                cli.captures.push_back(arg);
+                continue;
+            }
+            throw usage_error("unexpected argument '" + arg + "'");
+        }
+        if (arg == "--") {
+            options_done = true;
+            continue;
+        }
+        if (arg == "--help" || arg == "-h") {
+            cli.help = true;
+            continue;
+        }
+        if (arg.compare(0, 2, "--") != 0) throw usage_error("unknown option '" + arg + "'");
+        const std::size_t eq = arg.find('=');
+        const std::string name = arg.substr(2, eq == std::string::npos ? eq : eq - 2);
+        const OptionSpec* spec = nullptr;
+        for (const OptionSpec& o : option_table()) {
+            if (name == o.name) spec = &o;
+        }
+        if (!spec || (spec->commands & bit) == 0) {
+            throw usage_error("unknown option '--" + name + "' for " + command_name(cli.command));
+        }
+        std::string value;
+        if (spec->value) {
+            if (eq != std::string::npos) {
+                value = arg.substr(eq + 1);
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                throw usage_error("--" + name + " needs a value (" + spec->value + ")");
+            }
+        } else if (eq != std::string::npos) {
+            throw usage_error("--" + name + " takes no value");
+        }
+        try {
+            spec->apply(cli, value);
+        } catch (const capgap::parse_error& e) {
+            // A malformed option value is a usage error, not an input error.
+            throw usage_error(std::string("--") + name + ": " + e.what());
+        }
+    }
+    if (cli.help) return cli;
+    if (cli.command == Command::analyze && cli.captures.empty()) {
+        throw usage_error("analyze needs at least one capture file");
+    }
+    if (cli.command == Command::csv && (cli.syn_csv.empty() || cli.lost_csv.empty())) {
+        throw usage_error("csv needs --syn FILE and --lost FILE");
+    }
+    return cli;
+}
+
+void write_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
+    std::ofstream out(path, std::ios::binary);
+    if (!out) capgap::throw_io_error(path, "", "cannot open for writing");
+    write(out);
+    out.flush();
+    if (!out) capgap::throw_io_error(path, "", "write failed");
+}
+
+int run(const Cli& cli) {
+    capgap::Report report;
+    if (cli.command == Command::analyze) {
+        report = capgap::analyze(cli.captures, cli.options);
+    } else {
+        capgap::CsvInput in = capgap::read_wireshark_csv(cli.syn_csv, cli.lost_csv);
+        capgap::Matcher matcher(cli.options.match);
+        report = matcher.match(std::move(in.sessions), std::move(in.events), in.stats);
+        report.summary.join = "instance";
+    }
+    if (!cli.sessions_out.empty()) {
+        write_file(cli.sessions_out, [&](std::ostream& o) { report.write_sessions_csv(o); });
+    }
+    if (!cli.events_out.empty()) {
+        write_file(cli.events_out, [&](std::ostream& o) { report.write_events_csv(o); });
+    }
+    std::cout << (cli.format == "json" ? report.to_json() : report.to_text());
+    std::cout.flush();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && (std::strcmp(argv[1], "--version") == 0)) {
+        std::cout << "capgap " << capgap::version << '\n';
+        return 0;
+    }
+    if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+                      std::strcmp(argv[1], "help") == 0)) {
+        std::cout << general_help();
+        return 0;
+    }
+    Cli cli;
+    try {
+        cli = parse_args(argc, argv);
+    } catch (const usage_error& e) {
+        std::cerr << "capgap: " << e.what() << '\n' << short_usage();
+        return 1;
+    }
+    if (cli.help) {
+        std::cout << command_help(cli.command);
+        return 0;
+    }
+    try {
+        return run(cli);
+    } catch (const capgap::error& e) {
+        std::cerr << "capgap: " << e.what() << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "capgap: " << e.what() << '\n';
+        return 2;
+    }
+}
