@@ -200,6 +200,9 @@ TimeWindow TimeWindow::parse(std::string_view text) {
             b.kind = b.ns > 1'000'000'000 * ns_per_s ? WindowBound::Kind::absolute
                                                      : WindowBound::Kind::relative;
         } else {
+            if (v.size() < 10 || v[4] != '-') {
+                fail(what, v, "expected seconds, epoch seconds or an ISO-8601 date-time");
+            }
             b.ns = parse_iso8601(v, what).ns;
             b.kind = WindowBound::Kind::absolute;
         }

@@ -108,7 +108,12 @@ const std::vector<OptionSpec>& option_table() {
          "milliseconds (default 3)",
          [](Cli& c, const std::string& v) {
              // Milliseconds, parsed exactly: seconds-to-ns of the text is 1000x the answer.
-             const std::int64_t scaled = capgap::parse_seconds_ns(v, "--reorder-window");
+             std::int64_t scaled = -1;
+             try {
+                 scaled = capgap::parse_seconds_ns(v, "--reorder-window");
+             } catch (const capgap::parse_error&) {
+                 scaled = -1;
+             }
              if (scaled < 0 || scaled % 1000 != 0) {
                  throw usage_error("--reorder-window: '" + v +
                                    "' must be a non-negative number of milliseconds "
@@ -224,8 +229,15 @@ Cli parse_args(int argc, char** argv) {
         try {
             spec->apply(cli, value);
         } catch (const capgap::parse_error& e) {
-            // A malformed option value is a usage error, not an input error.
-            throw usage_error(std::string("--") + name + ": " + e.what());
+            // A malformed option value is a usage error, not an input error. The message
+            // names the option instead of the library's generic source.
+            std::string msg = e.what();
+            if (msg.compare(0, e.source().size(), e.source()) == 0) {
+                msg = "--" + name + msg.substr(e.source().size());
+            } else {
+                msg = "--" + name + ": " + msg;
+            }
+            throw usage_error(msg);
         }
     }
     if (cli.help) return cli;
