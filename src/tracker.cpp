@@ -1,1 +1,626 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// The session tracker and loss detector (SEMANTICS.md sections 2 to 6).
+//
+// Each open instance keeps, per direction, the unseen runs ("holes") of its sequence space
+// below the frontier max(highest seen end, highest covering ACK). A hole is either unacked
+// (revealed by a later number) or acked (revealed or covered by an ACK, with that ACK's time).
+// Holes are resolved when data fills them (reordered / acked_before_data / late-filled
+// acked_unseen) or at the end (gap_unacked / acked_unseen). The Wireshark verdict runs beside
+// it on 32-bit state, as packet-tcp.c keeps it.
+
+#include <capgap/tracker.hpp>
+
+#include <algorithm>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/container/small_vector.hpp>
+
+#include "seq_space.hpp"
+
+namespace capgap {
+namespace {
+
+using detail::seq_gt;
+using detail::SeqLifter;
+
+struct Hole {
+    std::int64_t begin;
+    std::int64_t end;
+    bool acked;           // covered by an ACK of the peer
+    std::uint64_t frame;  // the packet that revealed it, or the first ACK covering it
+    Timestamp time;
+};
+
+// A classified run of sequence numbers, in lifted coordinates.
+struct Run {
+    std::int64_t begin;
+    std::int64_t end;
+    EventKind kind;
+    bool late_filled;
+    std::uint64_t frame;
+    Timestamp time;
+};
+
+// A peer ACK held back while its owner may still reject it (the SYN-SENT rule of section 5).
+struct PendingAck {
+    bool set = false;
+    std::uint32_t ack = 0;
+    std::uint64_t frame = 0;
+    Timestamp time;
+};
+
+enum class Start : std::uint8_t { none, provisional, fixed };
+
+// One direction of an instance: the sequence space its sender uses.
+struct DirState {
+    // Default verdict: 64-bit sequence space.
+    SeqLifter lift;
+    Start start_kind = Start::none;
+    bool synack_phantom = false;  // start is the number of a SYN-ACK the capture missed
+    bool seen_data = false;       // a non-RST packet was seen (highest seen end is defined)
+    bool fin_seen = false;
+    bool has_content = false;  // a packet with payload, SYN or FIN was seen
+    std::int64_t start = 0;
+    std::int64_t highest = 0;   // highest seen end
+    std::int64_t frontier = 0;  // max(highest, highest covering ACK)
+    std::int64_t max_content_seq = 0;
+    boost::container::small_vector<Hole, 2> holes;  // sorted, disjoint, below frontier
+    std::vector<Run> runs;                          // resolved runs
+    PendingAck pending;
+    bool hole_cap_hit = false;
+
+    // Packets and flags of the sender.
+    std::uint64_t packets = 0;
+    std::uint64_t non_syn_packets = 0;
+    bool sent_ack_flag = false;
+    bool sent_non_rst_ack = false;
+
+    // Wireshark verdict: 32-bit state with explicit "unset".
+    bool ws_next_set = false;
+    std::uint32_t ws_next = 0;
+    bool ws_mstba_set = false;
+    std::uint32_t ws_mstba = 0;
+    bool ws_window_known = false;
+    std::uint16_t ws_window = 0;
+
+    // Forgets the sequence state (a SYN-ACK with a new ISN starts it again).
+    void reset_sequence_state() {
+        const std::uint64_t p = packets, n = non_syn_packets;
+        const bool a = sent_ack_flag, na = sent_non_rst_ack;
+        *this = DirState{};
+        packets = p;
+        non_syn_packets = n;
+        sent_ack_flag = a;
+        sent_non_rst_ack = na;
+    }
+};
+
+struct Instance {
+    Session s;
+    DirState dir[2];  // [0] client->server, [1] server->client
+    bool has_syn = false;
+    bool has_synack = false;
+    std::uint32_t client_isn = 0;
+    std::uint32_t syn_end = 0;  // end of the SYN's data (TCP Fast Open) incl. the phantom
+    std::uint32_t server_isn = 0;
+    std::uint32_t synack_ack = 0;  // ACK number of the first SYN-ACK (a late SYN joins by it)
+    bool answered = false;
+    bool ended_after_answer = false;
+    bool rst_or_fin = false;
+    bool rst_seen = false;
+    bool fin_from[2] = {false, false};
+    std::vector<LossEvent> ws_events;
+
+    int dir_of(const Endpoint& src) const { return src == s.client ? 0 : 1; }
+    bool closed() const { return rst_seen || (fin_from[0] && fin_from[1]); }
+};
+
+std::uint32_t phantoms(std::uint8_t flags) {
+    return ((flags & tcp_flags::syn) ? 1u : 0u) + ((flags & tcp_flags::fin) ? 1u : 0u);
+}
+
+}  // namespace
+
+struct Tracker::Impl {
+    TrackerOptions opt;
+    std::unordered_map<FlowKey, Instance> open;
+    std::vector<Session> sessions;
+    std::vector<LossEvent> events;
+    std::uint64_t next_id = 0;
+    bool finished = false;
+
+    explicit Impl(TrackerOptions o) : opt(o) {}
+
+    // ---- instance selection (section 2) -------------------------------------------------
+
+    Instance& start_instance(Instance& slot, const Segment& seg, bool occupied) {
+        if (occupied) finalize(slot);
+        slot = Instance{};
+        Session& s = slot.s;
+        s.id = next_id++;
+        s.first_frame = seg.frame;
+        s.first_time = seg.time;
+        const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
+        if (syn && ack) {
+            s.client = seg.dst;  // a SYN-ACK is sent by the server
+            s.server = seg.src;
+        } else if (syn || seg.src.port >= seg.dst.port) {
+            // A SYN's sender is the client; mid-stream, guess that the ephemeral (higher)
+            // port is the client's.
+            s.client = seg.src;
+            s.server = seg.dst;
+        } else {
+            s.client = seg.dst;
+            s.server = seg.src;
+        }
+        return slot;
+    }
+
+    static bool answers_syn(const Instance& in, const Segment& seg) {
+        return in.has_syn && seg.src == in.s.server &&
+               (seg.ack == in.client_isn + 1 || seg.ack == in.syn_end);
+    }
+
+    // True when seq (and ack, when the ACK flag is set) lie outside the instance's ranges
+    // [start, highest seen end + 1]: a new connection whose SYN and SYN-ACK were missed.
+    static bool outside_ranges(const Instance& in, const Segment& seg) {
+        auto inside = [](const DirState& d, std::uint32_t v) {
+            if (d.start_kind == Start::none) return false;
+            const std::int64_t x = d.lift.peek(v);
+            const std::int64_t hi = d.seen_data ? d.highest : d.start;
+            return x >= d.start && x <= hi + 1;
+        };
+        const int x = in.dir_of(seg.src);
+        if (inside(in.dir[x], seg.seq)) return false;
+        if (seg.has(tcp_flags::ack) && inside(in.dir[1 - x], seg.ack)) return false;
+        return true;
+    }
+
+    FeedResult feed(const Segment& seg) {
+        const FlowKey key(seg.src, seg.dst);
+        auto [it, inserted] = open.try_emplace(key);
+        Instance& in = it->second;
+        const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
+        FeedResult result = FeedResult::joined;
+        bool stale = false;
+
+        if (inserted) {
+            start_instance(in, seg, false);
+            result = FeedResult::new_session;
+        } else if (syn && !ack) {
+            bool fresh;
+            if (in.has_syn) {
+                fresh = seg.src != in.s.client || seg.seq != in.client_isn || in.ended_after_answer;
+            } else {
+                // A late SYN joins the instance its SYN-ACK started (section 2.8).
+                fresh = !(in.has_synack && seg.src == in.s.client && seg.seq == in.synack_ack - 1);
+            }
+            if (fresh) {
+                start_instance(in, seg, true);
+                result = FeedResult::new_session;
+            }
+        } else if (syn && ack) {
+            const bool answers = answers_syn(in, seg);
+            bool fresh = false;
+            if (in.has_synack && seg.src == in.s.server) {
+                if (seg.seq != in.server_isn) {
+                    if (!answers || in.rst_or_fin) {
+                        fresh = true;
+                    } else if (in.dir[0].sent_ack_flag) {
+                        stale = true;  // the client already moved on
+                    } else {
+                        in.dir[1].reset_sequence_state();  // load balancer / SYN cookie retry
+                        in.server_isn = seg.seq;
+                    }
+                }
+            } else if (in.has_synack || (in.has_syn && seg.src != in.s.server)) {
+                fresh = true;  // a SYN-ACK from the other end: another connection
+            } else {
+                fresh = in.rst_or_fin && !answers;
+                if (!fresh) {
+                    orient_to_synack(in, seg);
+                    in.dir[1].reset_sequence_state();
+                    in.has_synack = true;
+                    in.server_isn = seg.seq;
+                    in.synack_ack = seg.ack;
+                }
+            }
+            if (fresh) {
+                start_instance(in, seg, true);
+                result = FeedResult::new_session;
+            }
+        } else if (in.closed() && outside_ranges(in, seg)) {
+            start_instance(in, seg, true);
+            result = FeedResult::new_session;
+        }
+
+        if (result == FeedResult::new_session && syn && ack) {
+            in.has_synack = true;
+            in.server_isn = seg.seq;
+            in.synack_ack = seg.ack;
+        }
+        if (syn && !ack && !in.has_syn && seg.src == in.s.client) {
+            in.has_syn = true;
+            in.client_isn = seg.seq;
+            in.syn_end = seg.seq + 1 + seg.payload_len;
+            in.s.syn_frame = seg.frame;
+            in.s.syn_time = seg.time;
+        }
+
+        account(in, seg);
+        if (stale) return FeedResult::stale_synack;
+        const int d = in.dir_of(seg.src);
+        wireshark_flags(in, d, seg);
+        sequence(in, d, seg);
+        update_flags(in, d, seg);
+        return result;
+    }
+
+    // An instance that saw no SYN-ACK yet takes its orientation from one.
+    static void orient_to_synack(Instance& in, const Segment& seg) {
+        if (in.s.server == seg.src) return;
+        std::swap(in.s.client, in.s.server);
+        std::swap(in.dir[0], in.dir[1]);
+        in.fin_from[0] = in.dir[0].fin_seen;
+        in.fin_from[1] = in.dir[1].fin_seen;
+        in.s.packets_c2s = in.dir[0].packets;
+        std::swap(in.s.bytes_c2s, in.s.bytes_s2c);
+    }
+
+    static void account(Instance& in, const Segment& seg) {
+        Session& s = in.s;
+        const int d = in.dir_of(seg.src);
+        ++s.packets;
+        s.last_time = seg.time;
+        DirState& ds = in.dir[d];
+        ++ds.packets;
+        if (!(seg.has(tcp_flags::syn) && !seg.has(tcp_flags::ack))) ++ds.non_syn_packets;
+        if (d == 0) {
+            ++s.packets_c2s;
+            s.bytes_c2s += seg.payload_len;
+        } else {
+            s.bytes_s2c += seg.payload_len;
+        }
+        s.truncated_bytes += seg.truncated_bytes;
+        if (seg.has(tcp_flags::syn) && !seg.has(tcp_flags::ack)) ++s.syn_count;
+    }
+
+    static void update_flags(Instance& in, int d, const Segment& seg) {
+        const bool rst = seg.has(tcp_flags::rst), fin = seg.has(tcp_flags::fin);
+        if ((rst || fin) && in.answered) in.ended_after_answer = true;
+        if (rst) in.rst_seen = true;
+        if (fin) in.fin_from[d] = true;
+        if (rst || fin) in.rst_or_fin = true;
+        if (seg.has(tcp_flags::syn) && seg.has(tcp_flags::ack)) in.answered = true;
+        if (d == 1 && seg.payload_len > 0 && !rst) in.answered = true;
+        DirState& ds = in.dir[d];
+        if (seg.has(tcp_flags::ack)) {
+            ds.sent_ack_flag = true;
+            if (!rst) ds.sent_non_rst_ack = true;
+        }
+    }
+
+    // ---- Wireshark verdict (section 6) --------------------------------------------------
+
+    static void wireshark_flags(Instance& in, int d, const Segment& seg) {
+        DirState& x = in.dir[d];
+        DirState& y = in.dir[1 - d];
+        const bool rst = seg.has(tcp_flags::rst);
+        const std::uint32_t end = seg.seq + seg.payload_len + phantoms(seg.flags);
+        if (!rst && x.ws_next_set && seq_gt(seg.seq, x.ws_next)) {
+            const bool zero_window_probe = seg.payload_len == 1 && seg.seq == x.ws_next &&
+                                           y.ws_window_known && y.ws_window == 0;
+            if (!zero_window_probe) add_ws_event(in, d, seg, EventKind::ws_lost_segment);
+        }
+        if (seg.has(tcp_flags::ack) && y.ws_mstba_set && seq_gt(seg.ack, y.ws_mstba)) {
+            add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
+        }
+        if (!rst) {
+            if (!x.ws_next_set || seq_gt(end, x.ws_next)) {
+                x.ws_next = end;
+                x.ws_next_set = true;
+            }
+            if (!x.ws_mstba_set) {
+                x.ws_mstba = end;
+                x.ws_mstba_set = true;
+            } else if (seg.seq == x.ws_mstba) {
+                x.ws_mstba = x.ws_next;
+            }
+        }
+        x.ws_window = seg.window;
+        x.ws_window_known = true;
+    }
+
+    static void add_ws_event(Instance& in, int d, const Segment& seg, EventKind kind) {
+        LossEvent e;
+        e.session_id = in.s.id;
+        e.direction = d == 0 ? Direction::c2s : Direction::s2c;
+        e.kind = kind;
+        e.frame = seg.frame;
+        e.time = seg.time;
+        e.src = seg.src;
+        e.dst = seg.dst;
+        in.ws_events.push_back(e);
+    }
+
+    // ---- default verdict: sequence space (sections 4 and 5) -----------------------------
+
+    void sequence(Instance& in, int d, const Segment& seg) {
+        DirState& x = in.dir[d];
+        DirState& y = in.dir[1 - d];
+        const bool rst = seg.has(tcp_flags::rst);
+        const bool ack = seg.has(tcp_flags::ack);
+
+        // The ACK a SYN-SENT endpoint rejects with a RST covers nothing (section 5).
+        if (x.pending.set) {
+            if (rst && !ack && seg.seq == x.pending.ack) {
+                x.pending.set = false;
+            } else {
+                apply_pending(in, d);
+            }
+        }
+
+        if (rst) {
+            // A RST reveals nothing and is no evidence; it only places a start.
+            if (x.start_kind == Start::none) {
+                x.start = x.lift.commit(seg.seq);
+                x.frontier = x.highest = x.start;
+                x.start_kind = Start::provisional;
+            }
+            return;
+        }
+
+        data(x, seg);
+
+        if (!ack) return;
+        // Server start without a SYN-ACK: the client's first ACK minus one (section 5).
+        if (d == 0 && in.has_syn && !x.sent_non_rst_ack && y.start_kind != Start::fixed) {
+            const std::int64_t s =
+                y.lift.anchored() ? y.lift.peek(seg.ack - 1) : y.lift.commit(seg.ack - 1);
+            if (y.start_kind == Start::none) {
+                y.start = y.frontier = y.highest = s;
+                y.start_kind = Start::fixed;
+                y.synack_phantom = true;
+            } else if (s < y.start) {
+                lower_start(y, s, seg);
+                y.start_kind = Start::fixed;
+                y.synack_phantom = true;
+            }
+        }
+        if (y.start_kind == Start::none) return;
+        if (d == 1 && in.has_syn && !y.sent_ack_flag) {
+            // The client is still in SYN-SENT: hold the ACK until its next packet.
+            if (y.pending.set) apply_pending(in, 1 - d);
+            y.pending = PendingAck{true, seg.ack, seg.frame, seg.time};
+            return;
+        }
+        cover(y, y.lift.peek(seg.ack), seg.frame, seg.time);
+    }
+
+    void apply_pending(Instance& in, int d) {
+        DirState& x = in.dir[d];
+        if (!x.pending.set) return;
+        x.pending.set = false;
+        if (x.start_kind == Start::none) return;
+        cover(x, x.lift.peek(x.pending.ack), x.pending.frame, x.pending.time);
+    }
+
+    void add_hole(DirState& x, const Hole& h) {
+        if (x.holes.size() >= opt.max_holes_per_direction) {
+            x.hole_cap_hit = true;
+            return;
+        }
+        auto pos = std::lower_bound(x.holes.begin(), x.holes.end(), h.begin,
+                                    [](const Hole& a, std::int64_t b) { return a.begin < b; });
+        x.holes.insert(pos, h);
+    }
+
+    // Makes [s, old start) part of the space, as a hole revealed by this packet.
+    void lower_start(DirState& x, std::int64_t s, const Segment& seg) {
+        add_hole(x, Hole{s, x.start, false, seg.frame, seg.time});
+        x.start = s;
+    }
+
+    void data(DirState& x, const Segment& seg) {
+        const bool syn = seg.has(tcp_flags::syn);
+        std::int64_t s = x.lift.commit(seg.seq);
+        const std::int64_t e = s + seg.payload_len + phantoms(seg.flags);
+        if (x.start_kind == Start::none) {
+            x.start = x.frontier = x.highest = s;
+            x.start_kind = syn ? Start::fixed : Start::provisional;
+        } else if (s < x.start) {
+            if (x.start_kind == Start::fixed && !syn) {
+                s = x.start;  // bytes below the ISN belong to no connection
+            } else {
+                // An earlier byte than a provisional start (or a late SYN): the numbers
+                // between this packet and the old start were not seen.
+                if (e < x.start) add_hole(x, Hole{e, x.start, false, seg.frame, seg.time});
+                x.start = s;
+                if (syn) x.start_kind = Start::fixed;
+            }
+        }
+        if (e > s) fill(x, s, std::min(e, x.frontier), seg);
+        if (s > x.frontier) add_hole(x, Hole{x.frontier, s, false, seg.frame, seg.time});
+        x.frontier = std::max(x.frontier, e);
+        x.highest = x.seen_data ? std::max(x.highest, e) : e;
+        x.seen_data = true;
+        if (seg.payload_len > 0 || syn || seg.has(tcp_flags::fin)) {
+            x.max_content_seq = x.has_content ? std::max(x.max_content_seq, s) : s;
+            x.has_content = true;
+        }
+        if (seg.has(tcp_flags::fin)) x.fin_seen = true;
+    }
+
+    // Data seen in [b, e): resolve the parts of holes it fills.
+    void fill(DirState& x, std::int64_t b, std::int64_t e, const Segment& seg) {
+        if (b >= e || x.holes.empty()) return;
+        decltype(x.holes) kept;
+        for (const Hole& h : x.holes) {
+            if (h.end <= b || h.begin >= e) {
+                kept.push_back(h);
+                continue;
+            }
+            const std::int64_t fb = std::max(h.begin, b), fe = std::min(h.end, e);
+            if (h.begin < fb) kept.push_back(Hole{h.begin, fb, h.acked, h.frame, h.time});
+            Run r{fb, fe, EventKind::reordered, false, seg.frame, seg.time};
+            if (h.acked) {
+                if (seg.time.ns - h.time.ns <= opt.reorder_window_ns) {
+                    r.kind = EventKind::acked_before_data;
+                } else {
+                    r.kind = EventKind::acked_unseen;
+                    r.late_filled = true;
+                    r.frame = h.frame;  // the ACK revealed it
+                    r.time = h.time;
+                }
+            }
+            x.runs.push_back(r);
+            if (fe < h.end) kept.push_back(Hole{fe, h.end, h.acked, h.frame, h.time});
+        }
+        x.holes.swap(kept);
+    }
+
+    // An ACK from the peer covers [start, a): unacked holes below `a` become acked now.
+    void cover(DirState& x, std::int64_t a, std::uint64_t frame, Timestamp time) {
+        if (a <= x.start) return;
+        for (std::size_t i = 0; i < x.holes.size() && x.holes[i].begin < a; ++i) {
+            Hole& h = x.holes[i];
+            if (h.acked) continue;
+            if (h.end > a) {  // only the part below `a` is covered
+                const Hole rest{a, h.end, false, h.frame, h.time};
+                h.end = a;
+                x.holes.insert(x.holes.begin() + static_cast<std::ptrdiff_t>(i) + 1, rest);
+            }
+            h = Hole{h.begin, h.end, true, frame, time};
+        }
+        if (a > x.frontier) {
+            add_hole(x, Hole{x.frontier, a, true, frame, time});
+            x.frontier = a;
+        }
+    }
+
+    // ---- end of an instance --------------------------------------------------------------
+
+    void finalize(Instance& in) {
+        apply_pending(in, 0);
+        apply_pending(in, 1);
+        Session& s = in.s;
+        const bool both = in.dir[0].packets > 0 && in.dir[1].packets > 0;
+        if (in.has_syn) {
+            if (both) {
+                s.category = SessionCategory::complete;
+            } else if (in.dir[0].non_syn_packets == 0) {
+                s.category = SessionCategory::syn_only;
+            } else {
+                s.category = SessionCategory::one_sided;
+            }
+        } else {
+            s.category = in.has_synack ? SessionCategory::synack_only : SessionCategory::partial;
+        }
+        for (int d = 0; d < 2; ++d) {
+            if (in.dir[d].packets == 0) continue;  // a direction never seen has no events
+            if (in.dir[d].hole_cap_hit) s.evicted = true;
+            classify(in, d);
+        }
+        for (LossEvent& e : in.ws_events)
+            events.push_back(e);
+        sessions.push_back(s);
+    }
+
+    void classify(Instance& in, int d) {
+        DirState& x = in.dir[d];
+        for (const Hole& h : x.holes) {
+            x.runs.push_back(Run{h.begin, h.end,
+                                 h.acked ? EventKind::acked_unseen : EventKind::gap_unacked, false,
+                                 h.frame, h.time});
+        }
+        x.holes.clear();
+        std::sort(x.runs.begin(), x.runs.end(),
+                  [](const Run& a, const Run& b) { return a.begin < b.begin; });
+        // One event per maximal run of adjacent numbers of one class.
+        std::vector<Run> merged;
+        for (const Run& r : x.runs) {
+            if (!merged.empty() && merged.back().end == r.begin && merged.back().kind == r.kind &&
+                merged.back().late_filled == r.late_filled) {
+                Run& m = merged.back();
+                m.end = r.end;
+                if (r.frame < m.frame) {
+                    m.frame = r.frame;
+                    m.time = r.time;
+                }
+            } else {
+                merged.push_back(r);
+            }
+        }
+        const Endpoint& src = d == 0 ? in.s.client : in.s.server;
+        const Endpoint& dst = d == 0 ? in.s.server : in.s.client;
+        for (const Run& r : merged) {
+            LossEvent e;
+            e.session_id = in.s.id;
+            e.direction = d == 0 ? Direction::c2s : Direction::s2c;
+            e.kind = r.kind;
+            e.late_filled = r.late_filled;
+            e.frame = r.frame;
+            e.time = r.time;
+            e.seq_begin = static_cast<std::uint64_t>(r.begin - x.start);
+            e.seq_end = static_cast<std::uint64_t>(r.end - x.start);
+            e.src = src;
+            e.dst = dst;
+            std::int64_t payload = r.end - r.begin;
+            if (is_loss(r.kind)) {
+                // Phantom numbers: the SYN-ACK's, and a FIN the capture missed.
+                if (x.synack_phantom && r.begin == x.start) --payload;
+                const bool missing_fin = r.end - r.begin == 1 && r.end == x.frontier &&
+                                         !x.fin_seen &&
+                                         !(x.has_content && x.max_content_seq >= r.begin);
+                if (missing_fin) payload = 0;
+                if (payload == 0) e.kind = EventKind::control_missing;
+            }
+            e.missing_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(payload, 0));
+            events.push_back(e);
+        }
+        x.runs.clear();
+    }
+
+    void finish() {
+        if (finished) return;
+        finished = true;
+        for (auto& kv : open)
+            finalize(kv.second);
+        open.clear();
+        std::sort(sessions.begin(), sessions.end(),
+                  [](const Session& a, const Session& b) { return a.id < b.id; });
+        std::stable_sort(events.begin(), events.end(), [](const LossEvent& a, const LossEvent& b) {
+            return a.session_id != b.session_id ? a.session_id < b.session_id : a.frame < b.frame;
+        });
+    }
+};
+
+Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(options)) {}
+Tracker::~Tracker() = default;
+Tracker::Tracker(Tracker&&) noexcept = default;
+Tracker& Tracker::operator=(Tracker&&) noexcept = default;
+
+FeedResult Tracker::feed(const Segment& segment) {
+    return impl_->feed(segment);
+}
+void Tracker::finish() {
+    impl_->finish();
+}
+const std::vector<Session>& Tracker::sessions() const {
+    return impl_->sessions;
+}
+const std::vector<LossEvent>& Tracker::events() const {
+    return impl_->events;
+}
+std::vector<Session> Tracker::take_sessions() {
+    return std::move(impl_->sessions);
+}
+std::vector<LossEvent> Tracker::take_events() {
+    return std::move(impl_->events);
+}
+std::size_t Tracker::open_sessions() const {
+    return impl_->open.size();
+}
+
+}  // namespace capgap
