@@ -1,0 +1,114 @@
+"""Shared fixtures for the end-to-end tests: the repository, the capgap CLI, the public
+captures beside the checkout, and tshark."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_CAPTURES = REPO_ROOT.parent / "shared" / "captures"
+CLI_TIMEOUT = 120
+
+
+def find_cli() -> Path | None:
+    """CAPGAP_CLI, else <repo>/build/capgap, else `capgap` on PATH."""
+    env = os.environ.get("CAPGAP_CLI")
+    if env:
+        return Path(env) if Path(env).is_file() else None
+    built = REPO_ROOT / "build" / "capgap"
+    if built.is_file():
+        return built
+    on_path = shutil.which("capgap")
+    return Path(on_path) if on_path else None
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def cli() -> Path:
+    path = find_cli()
+    if path is None:
+        where = os.environ.get("CAPGAP_CLI") or f"{REPO_ROOT / 'build' / 'capgap'} or PATH"
+        pytest.skip(f"capgap CLI not found ({where}): build it with `scripts/dev.sh test`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_captures() -> Path:
+    if not (SHARED_CAPTURES / "MANIFEST.tsv").is_file():
+        pytest.skip("../shared/captures not present (only in the project's CI/dev checkout)")
+    return SHARED_CAPTURES
+
+
+@pytest.fixture(scope="session")
+def tshark() -> str:
+    path = shutil.which("tshark")
+    if path is None:
+        pytest.skip("tshark not installed (Debian package tshark)")
+    return path
+
+
+@dataclass
+class CliResult:
+    """What one `capgap analyze` run gave: the parsed JSON report (when --format json) and the
+    rows of --sessions-out."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    report: dict | None
+    sessions: list[dict[str, str]]
+
+
+def run_cli(cli: Path, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(cli), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def read_sessions_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text())))
+
+
+def analyze(cli: Path, captures: list[Path], tmp_path: Path, *extra: str) -> CliResult:
+    """Run `capgap analyze --format json --sessions-out` and parse both outputs; fail the test
+    with capgap's stderr when it does not exit 0."""
+    out = tmp_path / "sessions.csv"
+    proc = run_cli(
+        cli, "analyze", *map(str, captures), "--format", "json", "--sessions-out", str(out),
+        *extra,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        pytest.fail(
+            f"capgap analyze {' '.join(map(str, captures))} exited {proc.returncode}:\n"
+            f"{proc.stderr}"
+        )
+    return CliResult(
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        json.loads(proc.stdout),
+        read_sessions_csv(out),
+    )
+
+
+def as_bool(value: str) -> bool:
+    """A CSV boolean cell: 1/0 or true/false."""
+    v = value.strip().lower()
+    if v in ("1", "true", "yes"):
+        return True
+    if v in ("0", "false", "no", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
