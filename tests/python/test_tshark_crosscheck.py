@@ -174,4 +174,3 @@ def test_tshark_parsing_on_a_known_capture(tools: tuple[str, str]) -> None:
     if name not in CAPTURES:
         pytest.skip(f"{name} not in MANIFEST.tsv")
     assert tshark_streams(tools[1], SHARED_CAPTURES / name) == {1: True}
-
