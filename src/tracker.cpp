@@ -84,15 +84,23 @@ struct DirState {
     bool ws_window_known = false;
     std::uint16_t ws_window = 0;
 
-    // Forgets the sequence state (a SYN-ACK with a new ISN starts it again).
-    void reset_sequence_state() {
-        const std::uint64_t p = packets, n = non_syn_packets;
-        const bool a = sent_ack_flag, na = sent_non_rst_ack;
-        *this = DirState{};
-        packets = p;
-        non_syn_packets = n;
-        sent_ack_flag = a;
-        sent_non_rst_ack = na;
+    // Forgets the default verdict's sequence state (a SYN-ACK starts it again); with
+    // `wireshark` the 32-bit Wireshark state too.
+    void reset_sequence_state(bool wireshark) {
+        DirState fresh;
+        fresh.packets = packets;
+        fresh.non_syn_packets = non_syn_packets;
+        fresh.sent_ack_flag = sent_ack_flag;
+        fresh.sent_non_rst_ack = sent_non_rst_ack;
+        if (!wireshark) {
+            fresh.ws_next_set = ws_next_set;
+            fresh.ws_next = ws_next;
+            fresh.ws_mstba_set = ws_mstba_set;
+            fresh.ws_mstba = ws_mstba;
+            fresh.ws_window_known = ws_window_known;
+            fresh.ws_window = ws_window;
+        }
+        *this = std::move(fresh);
     }
 };
 
@@ -210,7 +218,9 @@ struct Tracker::Impl {
                     } else if (in.dir[0].sent_ack_flag) {
                         stale = true;  // the client already moved on
                     } else {
-                        in.dir[1].reset_sequence_state();  // load balancer / SYN cookie retry
+                        // A load balancer or SYN-cookie retry: the server starts again
+                        // (tshark 4.0.17 flags the jump; case 36 keeps it good).
+                        in.dir[1].reset_sequence_state(true);
                         in.server_isn = seg.seq;
                     }
                 }
@@ -220,7 +230,9 @@ struct Tracker::Impl {
                 fresh = in.rst_or_fin && !answers;
                 if (!fresh) {
                     orient_to_synack(in, seg);
-                    in.dir[1].reset_sequence_state();
+                    // Server packets before the first SYN-ACK (a refusing RST, a stale FIN)
+                    // do not place its sequence space; Wireshark's state keeps them.
+                    in.dir[1].reset_sequence_state(false);
                     in.has_synack = true;
                     in.server_isn = seg.seq;
                     in.synack_ack = seg.ack;
@@ -315,6 +327,8 @@ struct Tracker::Impl {
         }
         if (seg.has(tcp_flags::ack) && y.ws_mstba_set && seq_gt(seg.ack, y.ws_mstba)) {
             add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
+            // As Wireshark does, so that one hole is flagged once.
+            if (y.ws_next_set) y.ws_mstba = y.ws_next;
         }
         if (!rst) {
             if (!x.ws_next_set || seq_gt(end, x.ws_next)) {

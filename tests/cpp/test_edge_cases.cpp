@@ -698,3 +698,34 @@ TEST_CASE("a SYN-ACK with a new ISN after the client's ACK is stale") {
     for (const auto& e : t.events())
         CHECK_FALSE(is_loss(e.kind));
 }
+
+TEST_CASE("case 40b: refusing RST and a stale FIN before the SYN-ACK -> good / bad (as tshark)") {
+    // The server's FIN at seq 0 gives Wireshark a nextseq; the SYN-ACK's ISN then lies beyond
+    // it. The default verdict starts the server's sequence space at the SYN-ACK.
+    std::vector<Segment> v;
+    Flow f(v);
+    f.syn();
+    f.raw(false, 0, f.cisn + 1, R | tcp_flags::ack, 0);
+    f.raw(false, 0, f.cisn + 1, F | tcp_flags::ack, 0);
+    f.raw(true, f.cisn + 1, 0, R, 0);
+    f.synack();
+    f.c(1, 0);
+    f.c(1, 100);
+    f.s(1, 0, 101);
+    auto r = track(v);
+    REQUIRE(r.sessions.size() == 1);
+    CHECK_FALSE(r.bad(0));
+    CHECK(r.bad_ws(0));
+}
+
+TEST_CASE("Wireshark flags an unseen segment's ACKs once") {
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    f.c(1, 100);
+    // c(101, 100) missed
+    f.s(1, 0, 201);
+    f.s(1, 0, 201);
+    auto r = track(v);
+    CHECK(r.count(0, EventKind::ws_ack_lost_segment, Direction::c2s) == 1);
+}
