@@ -176,11 +176,6 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         if (row_of[i] != none) report.sessions[row_of[i]].session = std::move(sessions[i]);
     }
 
-    // Lookups: id -> session index, built lazily; key -> (syn time, session index) sorted.
-    std::unordered_map<std::uint64_t, std::size_t> by_id;
-    bool by_id_built = false;
-    std::unordered_map<FlowKey, std::vector<std::pair<Timestamp, std::size_t>>> by_key;
-    bool by_key_built = false;
     // Sessions were moved into rows; keep what the joins need.
     std::vector<std::uint64_t> ids;
     ids.reserve(sessions.size());
@@ -190,54 +185,86 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
     auto session_at = [&](std::size_t i) -> const Session& {
         return row_of[i] != none ? report.sessions[row_of[i]].session : sessions[i];
     };
+    auto counts = [&](const LossEvent& e) {
+        return !options_.events_in_window_only || in_window(e.time);
+    };
+
+    // Events without an id are joined by key and time in one batch: instances with a SYN and
+    // those events are both sorted by (key hash, time) and merged in a single sequential pass,
+    // so millions of lookups cost two sorts instead of millions of cache-missing searches.
+    std::vector<std::size_t> keyed_target;
+    {
+        struct Probe {
+            std::size_t hash;
+            Timestamp time;
+            std::size_t index;  // session index (instances) or event index (events)
+        };
+        auto by_hash_time = [](const Probe& x, const Probe& y) {
+            if (x.hash != y.hash) return x.hash < y.hash;
+            if (x.time != y.time) return x.time < y.time;
+            return x.index < y.index;
+        };
+        std::vector<Probe> probes;
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const LossEvent& e = events[i];
+            if (e.session_id != no_session || !counts(e)) continue;
+            probes.push_back({hash_value(FlowKey(e.src, e.dst)), e.time, i});
+        }
+        if (!probes.empty()) {
+            keyed_target.assign(events.size(), none);
+            std::vector<Probe> starts;
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                const Session& s = session_at(i);
+                if (s.syn_frame == no_frame) continue;
+                starts.push_back({hash_value(FlowKey(s.client, s.server)), s.syn_time, i});
+            }
+            std::sort(starts.begin(), starts.end(), by_hash_time);
+            std::sort(probes.begin(), probes.end(), by_hash_time);
+            std::size_t p = 0;  // first start after the current probe's (hash, time)
+            for (const Probe& pr : probes) {
+                while (p < starts.size() &&
+                       (starts[p].hash < pr.hash ||
+                        (starts[p].hash == pr.hash && !(pr.time < starts[p].time)))) {
+                    ++p;
+                }
+                // Latest instance of the key whose SYN is at or before the event (last on
+                // ties); walking back skips instances of other keys with the same hash.
+                const FlowKey key(events[pr.index].src, events[pr.index].dst);
+                for (std::size_t q = p; q > 0 && starts[q - 1].hash == pr.hash; --q) {
+                    const Session& cand = session_at(starts[q - 1].index);
+                    if (FlowKey(cand.client, cand.server) == key) {
+                        keyed_target[pr.index] = starts[q - 1].index;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
     // Ids are usually dense 0..n-1 in order: then the index is the id, no hash map needed.
     bool dense = true;
     for (std::size_t i = 0; i < ids.size() && dense; ++i)
         dense = ids[i] == i;
+    std::unordered_map<std::uint64_t, std::size_t> by_id;
+    if (!dense) {
+        by_id.reserve(ids.size());
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            by_id.emplace(ids[i], i);
+    }
 
     std::vector<LossEvent> kept;
     kept.reserve(events.size());
-    for (LossEvent& e : events) {
-        if (options_.events_in_window_only && !in_window(e.time)) continue;
+    for (std::size_t ei = 0; ei < events.size(); ++ei) {
+        LossEvent& e = events[ei];
+        if (!counts(e)) continue;
         std::size_t idx = none;
-        if (e.session_id != no_session) {
-            if (dense) {
-                if (e.session_id < ids.size()) idx = static_cast<std::size_t>(e.session_id);
-            } else {
-                if (!by_id_built) {
-                    by_id.reserve(ids.size());
-                    for (std::size_t i = 0; i < ids.size(); ++i)
-                        by_id.emplace(ids[i], i);
-                    by_id_built = true;
-                }
-                auto it = by_id.find(e.session_id);
-                if (it != by_id.end()) idx = it->second;
-            }
+        if (e.session_id == no_session) {
+            idx = keyed_target[ei];
+        } else if (dense) {
+            if (e.session_id < ids.size()) idx = static_cast<std::size_t>(e.session_id);
         } else {
-            if (!by_key_built) {
-                for (std::size_t i = 0; i < ids.size(); ++i) {
-                    const Session& s = session_at(i);
-                    if (s.syn_frame == no_frame) continue;
-                    by_key[FlowKey(s.client, s.server)].emplace_back(s.syn_time, i);
-                }
-                for (auto& kv : by_key) {
-                    std::stable_sort(
-                        kv.second.begin(), kv.second.end(),
-                        [](const auto& a, const auto& b) { return a.first < b.first; });
-                }
-                by_key_built = true;
-            }
-            auto it = by_key.find(FlowKey(e.src, e.dst));
-            if (it != by_key.end()) {
-                const auto& v = it->second;
-                // Latest instance whose SYN is at or before the event (last one on ties).
-                auto pos =
-                    std::upper_bound(v.begin(), v.end(), e.time,
-                                     [](Timestamp t, const std::pair<Timestamp, std::size_t>& p) {
-                                         return t < p.first;
-                                     });
-                if (pos != v.begin()) idx = std::prev(pos)->second;
-            }
+            auto it = by_id.find(e.session_id);
+            if (it != by_id.end()) idx = it->second;
         }
         if (idx == none) {
             ++sum.unmatched_events;
@@ -247,9 +274,13 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         e.session_id = ids[idx];
         kept.push_back(std::move(e));
     }
-    std::stable_sort(kept.begin(), kept.end(), [](const LossEvent& a, const LossEvent& b) {
-        return a.session_id != b.session_id ? a.session_id < b.session_id : a.frame < b.frame;
-    });
+    auto by_session_frame = [](const LossEvent& x, const LossEvent& y) {
+        return x.session_id != y.session_id ? x.session_id < y.session_id : x.frame < y.frame;
+    };
+    // The tracker already delivers this order; sort only when the input did not.
+    if (!std::is_sorted(kept.begin(), kept.end(), by_session_frame)) {
+        std::stable_sort(kept.begin(), kept.end(), by_session_frame);
+    }
 
     // Verdicts and tallies. Rows are in id order, so walk both sorted lists together.
     std::uint64_t tally_count[7][2] = {}, tally_bytes[7][2] = {}, tally_late[7][2] = {};

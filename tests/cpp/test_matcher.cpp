@@ -106,7 +106,7 @@ TEST_CASE("ServerFilter parses IPv4, IPv6, prefixes and ports") {
     }
 }
 
-TEST_CASE("window is half-open [t0, t1) on the first SYN") {
+TEST_CASE("window is half-open: t0 included, t1 excluded, on the first SYN") {
     MatchOptions opt;
     opt.window = TimeWindow::parse("10,20");
     const std::int64_t t0 = first.ns + 10 * sec, t1 = first.ns + 20 * sec;
@@ -329,7 +329,7 @@ TEST_CASE("categories are counted separately") {
     CHECK(m.percentage == 0.0);
 }
 
-TEST_CASE("unsorted, sparse session ids; events sorted by session then frame") {
+TEST_CASE("unsorted sparse session ids, events sorted by session then frame") {
     const std::int64_t t = first.ns + sec;
     std::vector<Session> s = {make_session(50, t), make_session(7, t)};
     std::vector<LossEvent> e = {make_event(50, EventKind::acked_unseen, t + 9, 1),
