@@ -195,9 +195,18 @@ std::string Report::to_text() const {
                                     : " (Wireshark lost_segment / ack_lost_segment flags)")
       << '\n';
     if (s.join != "instance") o << "Join: " << s.join << '\n';
-    o << "Bad (confirmed): " << s.bad_confirmed << '\n';
-    o << "Wireshark would say: " << s.bad_wireshark << '\n';
-    if (s.bad_confirmed != s.bad_wireshark || s.wireshark_only != 0 || s.confirmed_only != 0) {
+    // CSV exports carry only Wireshark's flags: there is no confirmed verdict to compare.
+    const bool flags_only = ingest.csv_rows > 0 && ingest.packets_read == 0;
+    if (flags_only) {
+        o << "Wireshark would say: " << s.bad_wireshark << '\n';
+        o << "  (CSV input carries Wireshark's flags only; analyze the capture for the "
+             "confirmed verdict)\n";
+    } else {
+        o << "Bad (confirmed): " << s.bad_confirmed << '\n';
+        o << "Wireshark would say: " << s.bad_wireshark << '\n';
+    }
+    if (!flags_only &&
+        (s.bad_confirmed != s.bad_wireshark || s.wireshark_only != 0 || s.confirmed_only != 0)) {
         o << "  bad: " << s.bad_confirmed << "; Wireshark would say " << s.bad_wireshark;
         if (s.wireshark_only != 0) {
             o << ": " << s.wireshark_only << " flagged only by Wireshark were reordering or "
@@ -209,8 +218,10 @@ std::string Report::to_text() const {
         }
         o << '\n';
     }
-    o << "  data missing: " << s.bad_data_missing << '\n';
-    o << "  control packets only: " << s.bad_control_only << '\n';
+    if (!flags_only) {
+        o << "  data missing: " << s.bad_data_missing << '\n';
+        o << "  control packets only: " << s.bad_control_only << '\n';
+    }
     o << '\n';
     o << "Counted, reported separately:\n";
     o << "  syn_only: " << s.syn_only << '\n';

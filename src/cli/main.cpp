@@ -31,6 +31,7 @@ struct Cli {
     std::string events_out;
     std::string syn_csv;
     std::string lost_csv;
+    bool mode_given = false;
     bool help = false;
 };
 
@@ -80,8 +81,9 @@ const std::vector<OptionSpec>& option_table() {
          "count only loss events revealed inside the window",
          [](Cli& c, const std::string&) { c.options.match.events_in_window_only = true; }},
         {"mode", "confirmed|wireshark", for_analyze | for_csv,
-         "headline verdict: capture loss (default) or Wireshark's flags",
+         "headline verdict: capture loss (analyze default) or Wireshark's flags (csv default)",
          [](Cli& c, const std::string& v) {
+             c.mode_given = true;
              if (v == "confirmed") {
                  c.options.match.mode = capgap::Mode::confirmed;
              } else if (v == "wireshark") {
@@ -264,7 +266,11 @@ int run(const Cli& cli) {
         report = capgap::analyze(cli.captures, cli.options);
     } else {
         capgap::CsvInput in = capgap::read_wireshark_csv(cli.syn_csv, cli.lost_csv);
-        capgap::Matcher matcher(cli.options.match);
+        // A lost list carries only Wireshark's flags, so its verdict is the headline unless
+        // the user asks otherwise.
+        capgap::MatchOptions match = cli.options.match;
+        if (!cli.mode_given) match.mode = capgap::Mode::wireshark;
+        capgap::Matcher matcher(std::move(match));
         report = matcher.match(std::move(in.sessions), std::move(in.events), in.stats);
         report.summary.join = "instance";
     }
