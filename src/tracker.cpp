@@ -83,6 +83,9 @@ struct DirState {
     std::uint32_t ws_mstba = 0;
     bool ws_window_known = false;
     std::uint16_t ws_window = 0;
+    bool ws_ack_lost_quiet = false;  // an ACKed-unseen flag on this side's data was raised
+    bool ws_last_ack_set = false;
+    std::uint32_t ws_last_ack = 0;
 
     // Forgets the default verdict's sequence state (a SYN-ACK starts it again); with
     // `wireshark` the 32-bit Wireshark state too.
@@ -99,6 +102,9 @@ struct DirState {
             fresh.ws_mstba = ws_mstba;
             fresh.ws_window_known = ws_window_known;
             fresh.ws_window = ws_window;
+            fresh.ws_ack_lost_quiet = ws_ack_lost_quiet;
+            fresh.ws_last_ack_set = ws_last_ack_set;
+            fresh.ws_last_ack = ws_last_ack;
         }
         *this = std::move(fresh);
     }
@@ -326,9 +332,21 @@ struct Tracker::Impl {
             if (!zero_window_probe) add_ws_event(in, d, seg, EventKind::ws_lost_segment);
         }
         if (seg.has(tcp_flags::ack) && y.ws_mstba_set && seq_gt(seg.ack, y.ws_mstba)) {
-            add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
-            // As Wireshark does, so that one hole is flagged once.
-            if (y.ws_next_set) y.ws_mstba = y.ws_next;
+            // Wireshark flags one unseen segment once: it moves maxseqtobeacked up to nextseq,
+            // and when that changes nothing, stays quiet until the data's sender ACKs anew
+            // (packet-tcp.c uses its dup-ACK counter for this). Verdicts are not affected.
+            if (y.ws_next_set && y.ws_mstba > y.ws_next) {  // plain compare, as packet-tcp.c
+                y.ws_mstba = y.ws_next;
+                add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
+            } else if (!y.ws_ack_lost_quiet) {
+                y.ws_ack_lost_quiet = true;
+                add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
+            }
+        }
+        if (seg.has(tcp_flags::ack)) {
+            if (x.ws_last_ack_set && seg.ack != x.ws_last_ack) x.ws_ack_lost_quiet = false;
+            x.ws_last_ack = seg.ack;
+            x.ws_last_ack_set = true;
         }
         if (!rst) {
             if (!x.ws_next_set || seq_gt(end, x.ws_next)) {
