@@ -1,0 +1,340 @@
+"""The public functions and classes: analyze, from_wireshark_csv, Matcher, Analyzer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+import numpy as np
+
+from . import _core, _options
+from .report import Report, Table
+
+__all__ = [
+    "Analyzer",
+    "Matcher",
+    "analyze",
+    "events_from",
+    "from_wireshark_csv",
+    "sessions_from",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: Link types (LINKTYPE_* values) for Analyzer.feed_packet.
+LINKTYPE_NULL = 0
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_LINUX_SLL2 = 276
+
+
+def analyze(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    server: str | Iterable[str] | None = None,
+    port: int | Iterable[int] | None = None,
+    window: Any = None,
+    mode: str = "confirmed",
+    bpf: str | None = None,
+    events_in_window: bool = False,
+    reorder_window_ms: float = 3.0,
+) -> Report:
+    """Analyses one capture (several files are merged by time, as mergecap does).
+
+    Args:
+        paths: a pcap/pcapng file, or a list of files forming one capture.
+        server: keep sessions whose server matches 'CIDR[:PORT]' (a list: any of them).
+        port: keep sessions whose server port is this (a list: any of them).
+        window: 'START,END' or (start, end): seconds from the first packet, epoch seconds,
+            ISO-8601 text or datetimes; either side may be None. Sessions whose first SYN lies
+            in [start, end) are counted.
+        mode: 'confirmed' (capture loss, the default) or 'wireshark' (Wireshark's flags).
+        bpf: a libpcap filter; packets it rejects are counted as filtered_out.
+        events_in_window: count only loss events revealed inside the window.
+        reorder_window_ms: an ACK seen before its data is reordering, not loss, when the data
+            follows within this time.
+
+    Raises:
+        CaptureError (an OSError): a file cannot be opened or read.
+        FormatError (a ValueError): a file is not a capture, or nothing in it decodes.
+        ParseError (a ValueError): a window, server or BPF filter does not parse.
+        ValueError, TypeError: other invalid arguments.
+
+    The GIL is released while the capture is read and analysed.
+    """
+    files = _options.paths_arg(paths)
+    opt = _options.options(
+        server=server,
+        port=port,
+        window=window,
+        mode=mode,
+        bpf=bpf,
+        events_in_window=events_in_window,
+        reorder_window_ms=reorder_window_ms,
+    )
+    return Report(_core.analyze(files, opt))
+
+
+def from_wireshark_csv(
+    syn: PathLike,
+    lost: PathLike,
+    *,
+    server: str | Iterable[str] | None = None,
+    port: int | Iterable[int] | None = None,
+    window: Any = None,
+    events_in_window: bool = False,
+    join: str = "instance",
+) -> Report:
+    """Reads Wireshark CSV exports: the SYN list and the lost-segment list.
+
+    The verdict is Wireshark's (the lists carry only its flags), as `capgap csv` reports.
+    ``join='socket'`` reproduces the old manual join by client socket exactly (no window, no
+    events), to compare with numbers computed that way.
+
+    Raises CaptureError, FormatError or ParseError as analyze() does.
+    """
+    syn_path = _options.path_arg("syn", syn)
+    lost_path = _options.path_arg("lost", lost)
+    opt = _options.match_options(
+        server=server, port=port, window=window, mode="wireshark", events_in_window=events_in_window
+    )
+    if join == "instance":
+        return Report(_core.analyze_wireshark_csv(syn_path, lost_path, opt))
+    if join == "socket":
+        if window is not None or events_in_window:
+            raise ValueError("join='socket' takes no window (the old join had none)")
+        return Report(_core.socket_join(syn_path, lost_path, opt.servers, opt.ports))
+    raise ValueError(f"join must be 'instance' or 'socket', got {join!r}")
+
+
+# ---- user tables to native vectors ----
+
+_TIME_ALIASES = {"time": "time_ns"}
+
+
+def _column_array(name: str, values: Any) -> tuple[str, np.ndarray]:
+    """One user column as a numpy array the native reader takes; datetimes become int64 ns."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and getattr(dtype, "tz", None) is not None:  # tz-aware pandas
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"column {name!r} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "M":
+        arr = arr.astype("datetime64[ns]").view(np.int64)
+        if not name.endswith("_ns"):
+            name = _TIME_ALIASES.get(name, name + "_ns")
+    elif arr.dtype.kind == "f":
+        missing = np.isnan(arr)
+        if missing.any():
+            if name != "session_id":
+                raise ValueError(f"column {name!r} has {int(missing.sum())} missing values (NaN)")
+            arr = np.where(missing, -1, arr)  # unattributed: join by key and time
+        if not np.array_equal(arr, np.trunc(arr)):
+            raise ValueError(f"column {name!r} must hold whole numbers")
+        arr = arr.astype(np.int64)
+    return name, arr
+
+
+def _columns_of(table: Any, what: str) -> dict[str, np.ndarray]:
+    if isinstance(table, Mapping):
+        items = list(table.items())
+    elif hasattr(table, "columns") and hasattr(table, "__getitem__") and hasattr(table, "iloc"):
+        items = [(str(c), table[c]) for c in table.columns]  # a pandas DataFrame
+    elif isinstance(table, np.ndarray) and table.dtype.names:
+        items = [(n, table[n]) for n in table.dtype.names]
+    else:
+        kind = "Session" if what == "sessions" else "LossEvent"
+        raise TypeError(
+            f"{what}: expected a dict of columns, a pandas DataFrame, a numpy structured "
+            f"array, a Table or a list of {kind} objects, got {type(table).__name__}"
+        )
+    out: dict[str, np.ndarray] = {}
+    for name, values in items:
+        key, arr = _column_array(str(name), values)
+        if key in out:
+            raise ValueError(f"{what}: column {key!r} given twice")
+        out[key] = arr
+    return out
+
+
+def sessions_from(table: Any) -> _core.SessionList:
+    """Sessions for the Matcher from a user table.
+
+    Accepts a SessionList, a list of Session, a report's ``sessions`` Table, or columns: a dict
+    of arrays/lists, a pandas DataFrame or a numpy structured array.
+
+    Columns (required in bold): **client_ip**, **client_port**, **server_ip**,
+    **server_port** (text addresses, IPv4 or IPv6; ports 0-65535), **syn_time_ns** (epoch ns
+    of the first SYN, int64; a datetime64 column ``syn_time`` works too), and optionally
+    session_id (default: the row number; events refer to it), category ('complete',
+    'syn_only', 'one_sided', 'synack_only', 'partial'; default 'complete'), syn_frame
+    (default row + 1), first_frame, first_time_ns, last_time_ns, packets, packets_c2s,
+    bytes_c2s, bytes_s2c, truncated_bytes, syn_count, evicted. The verdict columns of a
+    report's table (bad, bad_wireshark, events, missing_bytes, data_missing) are ignored.
+    """
+    if isinstance(table, _core.SessionList):
+        return table
+    if isinstance(table, Table):
+        if table.name != "sessions":
+            raise TypeError("sessions_from: got the events table, expected the sessions table")
+        table = table.columns()
+    elif isinstance(table, (list, tuple)) and all(isinstance(s, _core.Session) for s in table):
+        return _core.SessionList(table)
+    return _core.sessions_from_columns(_columns_of(table, "sessions"))
+
+
+def events_from(table: Any) -> _core.LossEventList:
+    """Loss events for the Matcher from a user table.
+
+    Accepts a LossEventList, a list of LossEvent, a report's ``events`` Table, or columns (a
+    dict, a DataFrame or a numpy structured array).
+
+    Columns (required in bold): **kind** (acked_unseen, gap_unacked, control_missing,
+    acked_before_data, reordered, ws_lost_segment, ws_ack_lost_segment), **time_ns** (epoch
+    ns, or a datetime64 column ``time``), and session_id (-1 or NaN: join by key and time) or,
+    without a session_id column, **src_ip**, **src_port**, **dst_ip**, **dst_port** (the
+    packet that revealed the event); optionally direction ('c2s' or 's2c', default c2s),
+    frame, late_filled, seq_begin, seq_end, missing_bytes.
+    """
+    if isinstance(table, _core.LossEventList):
+        return table
+    if isinstance(table, Table):
+        if table.name != "events":
+            raise TypeError("events_from: got the sessions table, expected the events table")
+        return _core.LossEventList(table.native)
+    if isinstance(table, (list, tuple)) and all(isinstance(e, _core.LossEvent) for e in table):
+        return _core.LossEventList(table)
+    return _core.events_from_columns(_columns_of(table, "events"))
+
+
+def _stats_for(
+    sessions: _core.SessionList, events: _core.LossEventList, window: _core.TimeWindow
+) -> _core.IngestStats:
+    """Counters for user tables: the first time anchors relative window bounds."""
+    stats = _core.IngestStats()
+    relative = _core.WindowBound.Kind.relative
+    if not any(b is not None and b.kind == relative for b in (window.begin, window.end)):
+        return stats
+    firsts = []
+    if len(sessions):
+        firsts.append(int(_core.session_list_columns(sessions)["first_time_ns"].min()))
+    if len(events):
+        firsts.append(int(_core.event_list_columns(events)["time_ns"].min()))
+    if firsts:
+        stats.have_time = True
+        stats.first_time = _core.Timestamp(min(firsts))
+    return stats
+
+
+class Matcher:
+    """The native matcher, for sessions and loss events from your own data.
+
+    >>> m = capgap.Matcher(window=("10", "70"))
+    >>> report = m.match(sessions_df, events_df)
+
+    Events with a session_id are attributed by id; the others by endpoint pair and time (to
+    the latest session of the pair whose SYN is at or before the event). See sessions_from()
+    and events_from() for the columns.
+    """
+
+    def __init__(
+        self,
+        *,
+        server: str | Iterable[str] | None = None,
+        port: int | Iterable[int] | None = None,
+        window: Any = None,
+        mode: str = "confirmed",
+        events_in_window: bool = False,
+    ) -> None:
+        self._options = _options.match_options(
+            server=server, port=port, window=window, mode=mode, events_in_window=events_in_window
+        )
+        self._native = _core.Matcher(self._options)
+
+    @property
+    def options(self) -> _core.MatchOptions:
+        return self._native.options
+
+    def match(
+        self, sessions: Any, events: Any = (), stats: _core.IngestStats | None = None
+    ) -> Report:
+        """Judges the sessions (the GIL is released while C++ matches).
+
+        ``stats`` anchors relative window bounds at ``stats.first_time``; without it they are
+        measured from the earliest session or event time.
+        """
+        s = sessions_from(sessions)
+        e = events_from(events)
+        if stats is None:
+            stats = _stats_for(s, e, self._options.window)
+        elif not isinstance(stats, _core.IngestStats):
+            raise TypeError(f"stats must be an IngestStats, not {type(stats).__name__}")
+        return Report(self._native.match(s, e, stats))
+
+
+class Analyzer:
+    """Streaming analysis of packets from your own source (scapy, dpkt, a live capture).
+
+    Feed raw link-layer packets in capture order, then call finish() once:
+
+    >>> a = capgap.Analyzer()
+    >>> for pkt in scapy.utils.PcapReader("capture.pcap"):
+    ...     a.feed_packet(bytes(pkt), capgap.LINKTYPE_ETHERNET, int(pkt.time * 10**9))
+    >>> report = a.finish()
+
+    Frames are numbered 1, 2, ... in feed order. Not for concurrent use from several threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        server: str | Iterable[str] | None = None,
+        port: int | Iterable[int] | None = None,
+        window: Any = None,
+        mode: str = "confirmed",
+        events_in_window: bool = False,
+        reorder_window_ms: float = 3.0,
+    ) -> None:
+        opt = _options.options(
+            server=server,
+            port=port,
+            window=window,
+            mode=mode,
+            events_in_window=events_in_window,
+            reorder_window_ms=reorder_window_ms,
+        )
+        self._native: _core.Analyzer | None = _core.Analyzer(opt)
+
+    def _live(self) -> _core.Analyzer:
+        if self._native is None:
+            raise RuntimeError("this Analyzer has finished: create a new one")
+        return self._native
+
+    def feed_packet(
+        self, data: Any, link_type: int, time_ns: int, wirelen: int | None = None
+    ) -> None:
+        """Feeds one packet: its bytes from the link layer on, its LINKTYPE_* value, its
+        timestamp in epoch nanoseconds, and its length on the wire when the capture cut it
+        (default: len(data))."""
+        self._live().feed_packet(data, link_type, time_ns, wirelen)
+
+    def feed_segment(self, segment: _core.Segment) -> None:
+        """Feeds an already decoded TCP segment."""
+        self._live().feed_segment(segment)
+
+    @property
+    def stats(self) -> _core.IngestStats:
+        """A copy of the ingest counters so far."""
+        return self._live().stats
+
+    def finish(self) -> Report:
+        """Finishes tracking and returns the report (the GIL is released). Call once.
+
+        Raises FormatError when packets were fed but none had a link type capgap decodes.
+        """
+        native = self._live()
+        self._native = None
+        return Report(native.finish())
