@@ -165,6 +165,14 @@ void Analyzer::merge_source_stats(const IngestStats& source) {
 Report Analyzer::finish() {
     Impl& im = *impl_;
     im.tracker.finish();
+    const TrackerCounters& c = im.tracker.counters();
+    im.stats.duplicate_packets = c.duplicate_packets;
+    im.stats.duplicates_dropped = c.duplicates_dropped;
+    im.stats.flows_closed_expired = c.flows_closed_expired;
+    im.stats.flows_idle_expired = c.flows_idle_expired;
+    im.stats.flows_evicted = c.flows_evicted;
+    im.stats.holes_cap_hit = c.holes_cap_hit;
+    im.stats.open_flows_peak = c.open_flows_peak;
     if (nothing_decodable(im.stats)) {
         throw_format_error(
             "capture", "",

@@ -21,6 +21,13 @@ std::vector<std::pair<std::string, std::uint64_t>> IngestStats::counters() const
         {"skipped_unsupported_link", skipped_unsupported_link},
         {"truncated_packets", truncated_packets},
         {"truncated_bytes", truncated_bytes},
+        {"duplicate_packets", duplicate_packets},
+        {"duplicates_dropped", duplicates_dropped},
+        {"flows_closed_expired", flows_closed_expired},
+        {"flows_idle_expired", flows_idle_expired},
+        {"flows_evicted", flows_evicted},
+        {"holes_cap_hit", holes_cap_hit},
+        {"open_flows_peak", open_flows_peak},
         {"csv_rows", csv_rows},
         {"csv_bad_rows", csv_bad_rows},
     };

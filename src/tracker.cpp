@@ -70,6 +70,20 @@ struct DirState {
     PendingAck pending;
     bool hole_cap_hit = false;
 
+    // The last two packets of the sender, to tell SPAN duplicates.
+    struct Signature {
+        std::uint32_t seq, ack, len;
+        std::uint16_t window, checksum;
+        std::uint8_t flags;
+        std::int64_t time_ns;
+        bool matches(const Segment& g) const {
+            return seq == g.seq && ack == g.ack && len == g.payload_len && window == g.window &&
+                   checksum == g.checksum && flags == g.flags;
+        }
+    };
+    Signature recent[2] = {};
+    std::uint8_t recent_count = 0;
+
     // Packets and flags of the sender.
     std::uint64_t packets = 0;
     std::uint64_t non_syn_packets = 0;
@@ -95,6 +109,9 @@ struct DirState {
         fresh.non_syn_packets = non_syn_packets;
         fresh.sent_ack_flag = sent_ack_flag;
         fresh.sent_non_rst_ack = sent_non_rst_ack;
+        fresh.recent[0] = recent[0];
+        fresh.recent[1] = recent[1];
+        fresh.recent_count = recent_count;
         if (!wireshark) {
             fresh.ws_next_set = ws_next_set;
             fresh.ws_next = ws_next;
@@ -143,6 +160,10 @@ struct Tracker::Impl {
     std::vector<LossEvent> events;
     std::uint64_t next_id = 0;
     bool finished = false;
+    TrackerCounters counters;
+    std::int64_t now_ns = 0;  // the latest capture time seen (captures may step back)
+    std::int64_t next_sweep_ns = 0;
+    bool clock_started = false;
 
     explicit Impl(TrackerOptions o) : opt(o) {}
 
@@ -191,7 +212,85 @@ struct Tracker::Impl {
         return true;
     }
 
+    // ---- flow table housekeeping ----------------------------------------------------------
+
+    std::int64_t sweep_interval_ns() const {
+        std::int64_t t = 0;
+        for (std::int64_t v : {opt.closed_timeout_ns, opt.idle_timeout_ns})
+            if (v > 0) t = t == 0 ? v : std::min(t, v);
+        return std::max<std::int64_t>(t / 8, 1'000'000'000);
+    }
+
+    // Finishes instances that have been closed or idle for their timeout.
+    void sweep() {
+        for (auto it = open.begin(); it != open.end();) {
+            const Instance& in = it->second;
+            const std::int64_t idle = now_ns - in.s.last_time.ns;
+            const bool closed_done =
+                opt.closed_timeout_ns > 0 && in.closed() && idle >= opt.closed_timeout_ns;
+            const bool idle_done = opt.idle_timeout_ns > 0 && idle >= opt.idle_timeout_ns;
+            if (closed_done || idle_done) {
+                ++(closed_done ? counters.flows_closed_expired : counters.flows_idle_expired);
+                finalize(it->second);
+                it = open.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+
+    // Over the cap: finish the least recently active tenth early, marked evicted.
+    void evict() {
+        std::vector<std::pair<std::int64_t, const FlowKey*>> by_age;
+        by_age.reserve(open.size());
+        for (const auto& kv : open)
+            by_age.emplace_back(kv.second.s.last_time.ns, &kv.first);
+        const std::size_t n = std::max<std::size_t>(by_age.size() / 10, 1);
+        std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n - 1),
+                         by_age.end());
+        std::vector<FlowKey> victims;
+        victims.reserve(n);
+        for (std::size_t i = 0; i < n; ++i)
+            victims.push_back(*by_age[i].second);
+        for (const FlowKey& k : victims) {
+            auto it = open.find(k);
+            it->second.s.evicted = true;
+            finalize(it->second);
+            open.erase(it);
+            ++counters.flows_evicted;
+        }
+    }
+
+    void housekeeping(const Segment& seg) {
+        if (!clock_started || seg.time.ns > now_ns) now_ns = seg.time.ns;
+        if (!clock_started) {
+            clock_started = true;
+            next_sweep_ns = now_ns + sweep_interval_ns();
+        } else if (now_ns >= next_sweep_ns) {
+            if (opt.closed_timeout_ns > 0 || opt.idle_timeout_ns > 0) sweep();
+            next_sweep_ns = now_ns + sweep_interval_ns();
+        }
+        if (opt.max_open_flows > 0 && open.size() >= opt.max_open_flows) evict();
+    }
+
+    // True when the segment repeats one of the last two of its direction within the window.
+    bool is_duplicate(Instance& in, const Segment& seg) const {
+        DirState& x = in.dir[in.dir_of(seg.src)];
+        for (std::uint8_t i = 0; i < x.recent_count; ++i) {
+            const DirState::Signature& r = x.recent[i];
+            if (r.matches(seg) && seg.time.ns - r.time_ns <= opt.duplicate_window_ns &&
+                seg.time.ns >= r.time_ns)
+                return true;
+        }
+        x.recent[1] = x.recent[0];
+        x.recent[0] = DirState::Signature{seg.seq,      seg.ack,   seg.payload_len, seg.window,
+                                          seg.checksum, seg.flags, seg.time.ns};
+        if (x.recent_count < 2) ++x.recent_count;
+        return false;
+    }
+
     FeedResult feed(const Segment& seg) {
+        housekeeping(seg);
         const FlowKey key(seg.src, seg.dst);
         auto [it, inserted] = open.try_emplace(key);
         Instance& in = it->second;
@@ -199,7 +298,19 @@ struct Tracker::Impl {
         FeedResult result = FeedResult::joined;
         bool stale = false;
 
+        if (!inserted && is_duplicate(in, seg)) {
+            ++counters.duplicate_packets;
+            if (opt.drop_duplicates) {
+                ++counters.duplicates_dropped;
+                return FeedResult::dropped_duplicate;
+            }
+            account(in, seg);
+            return FeedResult::duplicate;
+        }
+
         if (inserted) {
+            counters.open_flows_peak =
+                std::max<std::uint64_t>(counters.open_flows_peak, open.size());
             start_instance(in, seg, false);
             result = FeedResult::new_session;
         } else if (syn && !ack) {
@@ -266,6 +377,7 @@ struct Tracker::Impl {
             in.s.syn_time = seg.time;
         }
 
+        if (inserted || result == FeedResult::new_session) (void)is_duplicate(in, seg);
         account(in, seg);
         if (stale) return FeedResult::stale_synack;
         const int d = in.dir_of(seg.src);
@@ -551,7 +663,10 @@ struct Tracker::Impl {
         }
         for (int d = 0; d < 2; ++d) {
             if (in.dir[d].packets == 0) continue;  // a direction never seen has no events
-            if (in.dir[d].hole_cap_hit) s.evicted = true;
+            if (in.dir[d].hole_cap_hit) {
+                s.evicted = true;
+                ++counters.holes_cap_hit;
+            }
             classify(in, d);
         }
         for (LossEvent& e : in.ws_events)
@@ -653,6 +768,10 @@ std::vector<LossEvent> Tracker::take_events() {
 }
 std::size_t Tracker::open_sessions() const {
     return impl_->open.size();
+}
+
+const TrackerCounters& Tracker::counters() const {
+    return impl_->counters;
 }
 
 }  // namespace capgap

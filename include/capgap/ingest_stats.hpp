@@ -39,6 +39,13 @@ struct IngestStats {
     std::map<std::string, std::uint64_t> unsupported_link_types;  ///< name -> packets skipped
     std::uint64_t truncated_packets = 0;  ///< decoded packets whose payload the snaplen cut
     std::uint64_t truncated_bytes = 0;    ///< payload bytes cut by the snaplen (never loss)
+    std::uint64_t duplicate_packets = 0;  ///< exact duplicates (SPAN): counted, never loss
+    std::uint64_t duplicates_dropped = 0; ///< of which dropped (TrackerOptions::drop_duplicates)
+    std::uint64_t flows_closed_expired = 0;  ///< closed instances finished after closed_timeout
+    std::uint64_t flows_idle_expired = 0;    ///< open instances finished after idle_timeout
+    std::uint64_t flows_evicted = 0;      ///< instances finished early by max_open_flows
+    std::uint64_t holes_cap_hit = 0;      ///< directions that reached max_holes_per_direction
+    std::uint64_t open_flows_peak = 0;    ///< most instances open at once
     std::uint64_t csv_rows = 0;           ///< CSV rows read (CSV input)
     std::uint64_t csv_bad_rows = 0;       ///< CSV rows that could not be parsed
     std::vector<std::uint64_t> csv_bad_lines;  ///< their line numbers (first 100 kept)

@@ -22,16 +22,17 @@ constexpr std::uint8_t urg = 0x20;
 
 /// One TCP segment, decoded. Feed these to Tracker (or Analyzer) in capture order.
 struct Segment {
-    std::uint64_t frame = 0;  ///< 1-based frame number in capture order (as Wireshark counts)
-    Timestamp time;           ///< capture timestamp
-    Endpoint src;             ///< sender
-    Endpoint dst;             ///< receiver
-    std::uint32_t seq = 0;    ///< sequence number as on the wire
-    std::uint32_t ack = 0;    ///< acknowledgement number (meaningful when the ACK flag is set)
-    std::uint16_t window = 0;       ///< raw window field (unscaled)
-    std::uint8_t flags = 0;         ///< tcp_flags bits
-    std::uint32_t payload_len = 0;  ///< ON-WIRE payload bytes (IP length minus headers)
+    std::uint64_t frame = 0;   ///< 1-based frame number in capture order (as Wireshark counts)
+    Timestamp time;            ///< capture timestamp
+    Endpoint src;              ///< sender
+    Endpoint dst;              ///< receiver
+    std::uint32_t seq = 0;     ///< sequence number as on the wire
+    std::uint32_t ack = 0;     ///< acknowledgement number (meaningful when the ACK flag is set)
+    std::uint16_t window = 0;  ///< raw window field (unscaled)
+    std::uint8_t flags = 0;    ///< tcp_flags bits
+    std::uint32_t payload_len = 0;      ///< ON-WIRE payload bytes (IP length minus headers)
     std::uint32_t truncated_bytes = 0;  ///< payload bytes the snaplen cut off (not loss)
+    std::uint16_t checksum = 0;         ///< TCP checksum field (tells SPAN duplicates from resends)
 
     bool has(std::uint8_t f) const { return (flags & f) != 0; }
 };

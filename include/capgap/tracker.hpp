@@ -29,18 +29,46 @@ struct TrackerOptions {
     std::int64_t reorder_window_ns = 3'000'000;
     /// Cap on unresolved holes kept per direction; past it the session is marked evicted.
     std::size_t max_holes_per_direction = 4096;
+    /// A closed instance (RST, or FIN from each side) idle this long (capture time) is
+    /// finished and leaves the flow table; a later packet of its key starts a new instance,
+    /// as rule 2.4 would for a packet outside its ranges. Default 60 s; 0 keeps them.
+    std::int64_t closed_timeout_ns = 60'000'000'000;
+    /// An open instance idle this long is finished and leaves the table (later packets form
+    /// a partial instance). Default 15 minutes; 0 never expires idle instances.
+    std::int64_t idle_timeout_ns = 900'000'000'000;
+    /// Cap on instances open at once; past it the least recently active tenth is finished
+    /// early and marked evicted. Bounds memory on SYN floods and scans (about 0.5 KB each).
+    std::size_t max_open_flows = 1'000'000;
+    /// Two segments of one direction identical in seq, ack, flags, length, window and TCP
+    /// checksum within this many nanoseconds are one packet seen twice (SPAN duplicates).
+    std::int64_t duplicate_window_ns = 1'000'000;
+    /// Drop such duplicates before tracking (they are counted either way, never loss).
+    bool drop_duplicates = false;
+};
+
+/// What the tracker counted besides sessions and events.
+struct TrackerCounters {
+    std::uint64_t duplicate_packets = 0;     ///< duplicates detected
+    std::uint64_t duplicates_dropped = 0;    ///< of which dropped
+    std::uint64_t flows_closed_expired = 0;  ///< closed instances finished by closed_timeout
+    std::uint64_t flows_idle_expired = 0;    ///< open instances finished by idle_timeout
+    std::uint64_t flows_evicted = 0;         ///< instances finished early by max_open_flows
+    std::uint64_t holes_cap_hit = 0;         ///< directions that reached the hole cap
+    std::uint64_t open_flows_peak = 0;       ///< most instances open at once
 };
 
 /// What the tracker did with one segment.
 enum class FeedResult : std::uint8_t {
-    new_session,     ///< the segment started a new instance (SYN, SYN-ACK, or partial)
-    joined,          ///< the segment joined the open instance of its key
-    stale_synack,    ///< a SYN-ACK with a stale ISN: counted, ignored for sequence analysis
+    new_session,        ///< the segment started a new instance (SYN, SYN-ACK, or partial)
+    joined,             ///< the segment joined the open instance of its key
+    stale_synack,       ///< a SYN-ACK with a stale ISN: counted, ignored for sequence analysis
+    duplicate,          ///< an exact duplicate: counted as a packet, ignored for sequence analysis
+    dropped_duplicate,  ///< an exact duplicate dropped (drop_duplicates)
 };
 
 /// Tracks TCP session instances and classifies each direction's sequence space.
 class Tracker {
-public:
+  public:
     explicit Tracker(TrackerOptions options = {});
     ~Tracker();
     Tracker(Tracker&&) noexcept;
@@ -64,8 +92,10 @@ public:
 
     /// Instances currently open (memory use grows with this).
     std::size_t open_sessions() const;
+    /// Counters so far.
+    const TrackerCounters& counters() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

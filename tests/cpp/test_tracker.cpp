@@ -1,0 +1,199 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// Tracker behaviour beyond the section 8 table: duplicates, the flow table's timeouts and
+// caps, attribution details.
+
+#include <doctest/doctest.h>
+
+#include "flow_builder.hpp"
+
+using namespace capgap;
+using capgap::test::Flow;
+using capgap::test::track;
+
+TEST_CASE("tracker: SPAN duplicates are counted, never loss, and can be dropped") {
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    f.step_ns = 10'000;  // 10 us apart: the second copy of each is a duplicate
+    for (std::uint32_t i = 0; i < 5; ++i) {
+        f.c(1 + 100 * i, 100).checksum = static_cast<std::uint16_t>(i + 1);
+        f.c(1 + 100 * i, 100).checksum = static_cast<std::uint16_t>(i + 1);
+    }
+    f.s(1, 0, 501);
+    SUBCASE("counted") {
+        Tracker t;
+        for (const auto& s : v)
+            t.feed(s);
+        t.finish();
+        CHECK(t.counters().duplicate_packets == 5);
+        CHECK(t.counters().duplicates_dropped == 0);
+        CHECK(t.sessions()[0].packets == v.size());
+        for (const auto& e : t.events())
+            CHECK_FALSE(is_loss(e.kind));
+        for (const auto& e : t.events())
+            CHECK_FALSE(is_wireshark_flag(e.kind));
+    }
+    SUBCASE("dropped") {
+        TrackerOptions o;
+        o.drop_duplicates = true;
+        Tracker t(o);
+        for (const auto& s : v)
+            t.feed(s);
+        t.finish();
+        CHECK(t.counters().duplicates_dropped == 5);
+        CHECK(t.sessions()[0].packets == v.size() - 5);
+    }
+}
+
+TEST_CASE("tracker: a resend with another checksum, or later than the window, is no duplicate") {
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    f.c(1, 100).checksum = 7;
+    f.step_ns = 10'000;
+    f.c(1, 100).checksum = 8;  // same numbers, other checksum: a retransmission
+    f.step_ns = 5'000'000;
+    f.c(1, 100).checksum = 8;  // same again, 5 ms later: beyond the 1 ms window
+    Tracker t;
+    for (const auto& s : v)
+        t.feed(s);
+    t.finish();
+    CHECK(t.counters().duplicate_packets == 0);
+}
+
+TEST_CASE("tracker: closed instances leave the table after closed_timeout") {
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    f.c(1, 100);
+    f.s(1, 0, 101);
+    f.raw(true, f.cisn + 101, 0, tcp_flags::rst, 0);
+    TrackerOptions o;
+    o.closed_timeout_ns = 2'000'000'000;
+    Tracker t(o);
+    for (const auto& s : v)
+        t.feed(s);
+    CHECK(t.open_sessions() == 1);
+    // Another connection's packets move the clock past the timeout.
+    std::vector<Segment> w;
+    Flow g(w);
+    g.client = test::endpoint(3, 50000);
+    g.t_ns = f.t_ns + 3'000'000'000;
+    g.syn();
+    g.t_ns += 3'000'000'000;
+    g.syn();
+    for (const auto& s : w)
+        t.feed(s);
+    CHECK(t.open_sessions() == 1);
+    CHECK(t.counters().flows_closed_expired == 1);
+    // A late packet of the finished connection now forms a partial instance.
+    f.t_ns = g.t_ns;
+    std::vector<Segment> late;
+    f.out = &late;
+    f.s(1, 0, 101);
+    t.feed(late.back());
+    t.finish();
+    REQUIRE(t.sessions().size() == 3);
+    CHECK(t.sessions()[0].packets == v.size());
+    CHECK(t.sessions()[2].category == SessionCategory::partial);
+}
+
+TEST_CASE("tracker: idle open instances expire after idle_timeout, the rest at the end") {
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    f.c(1, 100);
+    TrackerOptions o;
+    o.idle_timeout_ns = 10'000'000'000;
+    o.closed_timeout_ns = 0;
+    Tracker t(o);
+    for (const auto& s : v)
+        t.feed(s);
+    Flow g(v);
+    g.client = test::endpoint(3, 50000);
+    g.t_ns = f.t_ns + 20'000'000'000;
+    g.syn();
+    g.t_ns += 2'000'000'000;
+    g.syn();
+    t.feed(v[v.size() - 2]);
+    t.feed(v.back());
+    CHECK(t.counters().flows_idle_expired == 1);
+    CHECK(t.open_sessions() == 1);
+    t.finish();
+    CHECK(t.sessions().size() == 2);
+    CHECK_FALSE(t.sessions()[0].evicted);
+}
+
+TEST_CASE("tracker: max_open_flows bounds the table and marks evicted sessions") {
+    TrackerOptions o;
+    o.max_open_flows = 100;
+    Tracker t(o);
+    std::vector<Segment> v;
+    Flow f(v);
+    for (std::uint16_t p = 0; p < 1000; ++p) {  // a SYN flood from 1000 ports
+        f.client = test::endpoint(9, static_cast<std::uint16_t>(20000 + p));
+        f.syn();
+    }
+    for (const auto& s : v) {
+        t.feed(s);
+        CHECK(t.open_sessions() <= 100);
+    }
+    t.finish();
+    CHECK(t.sessions().size() == 1000);
+    CHECK(t.counters().flows_evicted >= 900);
+    CHECK(t.counters().open_flows_peak == 100);
+    std::size_t evicted = 0;
+    for (const auto& s : t.sessions())
+        evicted += s.evicted ? 1 : 0;
+    CHECK(evicted == t.counters().flows_evicted);
+    CHECK_FALSE(t.sessions().back().evicted);  // the newest stay open to the end
+}
+
+TEST_CASE("tracker: the hole cap marks the session evicted instead of growing") {
+    TrackerOptions o;
+    o.max_holes_per_direction = 8;
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    for (std::uint32_t i = 0; i < 100; ++i)
+        f.c(1 + 200 * i, 100);  // a hole after each
+    auto r = track(v, o);
+    REQUIRE(r.sessions.size() == 1);
+    CHECK(r.sessions[0].evicted);
+    CHECK(r.bad(0));
+}
+
+TEST_CASE("tracker: events carry the session id and the sender of the missing bytes") {
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    f.s(1, 100);
+    f.s(201, 100);  // 101..200 missed
+    f.c(1, 0, 301);
+    auto r = track(v);
+    const LossEvent* e = r.first(0, EventKind::acked_unseen);
+    REQUIRE(e != nullptr);
+    CHECK(e->session_id == 0);
+    CHECK(e->direction == Direction::s2c);
+    CHECK(e->src == f.server);
+    CHECK(e->dst == f.client);
+    CHECK(e->frame == 6);
+    CHECK(e->seq_begin == 101);
+    CHECK(e->seq_end == 201);
+}
+
+TEST_CASE("tracker: reorder_window decides between acked_before_data and late acked_unseen") {
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    f.step_ns = 2'000'000;
+    f.s(1, 0, 101);  // ACK first
+    f.c(1, 100);     // data 2 ms later
+    TrackerOptions narrow;
+    narrow.reorder_window_ns = 1'000'000;
+    CHECK_FALSE(track(v).bad(0));
+    auto r = track(v, narrow);
+    CHECK(r.bad(0));
+    REQUIRE(r.first(0, EventKind::acked_unseen) != nullptr);
+    CHECK(r.first(0, EventKind::acked_unseen)->late_filled);
+}
