@@ -333,7 +333,8 @@ class Report:
         ax.stairs(bad_count, edges, label="bad sessions", color="tab:red", fill=True, alpha=0.6)
         ax.set_ylabel(f"sessions per {_duration_text(width)}")
         ax.set_xlabel("SYN time (UTC)")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, max(1, int(new.max())) * 1.15)
+        ax.yaxis.get_major_locator().set_params(integer=True)
         ax.legend(loc="upper right")
         return ax
 
