@@ -204,7 +204,7 @@ def events_from(table: Any) -> _core.LossEventList:
     if isinstance(table, Table):
         if table.name != "events":
             raise TypeError("events_from: got the sessions table, expected the events table")
-        return _core.LossEventList(table.native)
+        return _core.LossEventList(table.native)  # type: ignore[arg-type]
     if isinstance(table, (list, tuple)) and all(isinstance(e, _core.LossEvent) for e in table):
         return _core.LossEventList(table)
     return _core.events_from_columns(_columns_of(table, "events"))

@@ -16,7 +16,7 @@ import numpy as np
 from . import _core
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas
+    import pandas  # type: ignore[import-untyped,unused-ignore]
     from matplotlib.axes import Axes
 
 __all__ = ["Report", "Table"]
@@ -334,7 +334,7 @@ class Report:
         ax.set_ylabel(f"sessions per {_duration_text(width)}")
         ax.set_xlabel("SYN time (UTC)")
         ax.set_ylim(0, max(1, int(new.max())) * 1.15)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
         ax.legend(loc="upper right")
         return ax
 

@@ -569,3 +569,23 @@ def test_api_equals_cli_on_shared_captures(capture: Path, mode: str) -> None:
         s["one_sided"],
         s["unmatched_events"],
     )
+
+
+def test_notebook_example_runs(tmp_path: Path) -> None:
+    pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "examples" / "data" / "sample.pcap").is_file():
+        pytest.skip("examples/data/sample.pcap is not present")
+    env = {**os.environ, "MPLBACKEND": "Agg", "TMPDIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, str(root / "examples" / "notebook.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Total Sessions:" in proc.stdout
+    assert "streamed:" in proc.stdout
+    assert (tmp_path / "capgap_sample_sessions.png").is_file()
