@@ -1,0 +1,371 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+// The bodies of the fuzz targets, shared by the libFuzzer entry points (fuzz/fuzz_*.cpp) and by
+// the regression tests (tests/cpp/test_fuzz_regressions.cpp), so that a crash reproducer runs
+// exactly the code path the fuzzer found it on. Every check that fails calls abort().
+
+#include <capgap/analyze.hpp>
+#include <capgap/errors.hpp>
+#include <capgap/matcher.hpp>
+#include <capgap/report.hpp>
+#include <capgap/tracker.hpp>
+#include <capgap/wireshark_csv.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "decode.hpp"
+
+namespace capgap::fuzz {
+
+// Prints what broke and aborts (libFuzzer then saves the input as a crash).
+[[noreturn]] inline void violated(const char* what, const char* file, int line) {
+    std::fprintf(stderr, "fuzz invariant violated at %s:%d: %s\n", file, line, what);
+    std::abort();
+}
+
+#define CAPGAP_FUZZ_CHECK(cond) \
+    ((cond) ? static_cast<void>(0) : ::capgap::fuzz::violated(#cond, __FILE__, __LINE__))
+
+// A uint64 counter that went "negative" wraps to a huge value.
+constexpr std::uint64_t sane_limit = std::uint64_t{1} << 62;
+
+// Reads the input front to back; past the end every read gives zero.
+class Reader {
+  public:
+    Reader(const std::uint8_t* data, std::size_t size) : p_(data), end_(data + size) {}
+    std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
+    std::uint8_t u8() { return p_ < end_ ? *p_++ : 0; }
+    std::uint16_t u16() {
+        const std::uint16_t hi = u8();
+        return static_cast<std::uint16_t>((hi << 8) | u8());
+    }
+    std::uint32_t u32() {
+        const std::uint32_t hi = u16();
+        return (hi << 16) | u16();
+    }
+    const std::uint8_t* rest() const { return p_; }
+
+  private:
+    const std::uint8_t* p_;
+    const std::uint8_t* end_;
+};
+
+// A file in the temporary directory, one name per process (libFuzzer workers are processes),
+// removed when it goes out of scope.
+class TempFile {
+  public:
+    TempFile(const char* tag, const std::uint8_t* data, std::size_t size) {
+        const char* dir = std::getenv("TMPDIR");
+        path_ = std::string(dir && *dir ? dir : "/tmp") + "/capgap-fuzz-" +
+                std::to_string(static_cast<long>(getpid())) + "-" + tag;
+        std::FILE* f = std::fopen(path_.c_str(), "wb");
+        if (f == nullptr) violated("cannot create the temporary file", __FILE__, __LINE__);
+        if (size > 0 && std::fwrite(data, 1, size, f) != size) {
+            std::fclose(f);
+            violated("cannot write the temporary file", __FILE__, __LINE__);
+        }
+        std::fclose(f);
+    }
+    ~TempFile() { std::remove(path_.c_str()); }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+// Ingest counters of a capture: every packet read is decoded, filtered or skipped by name.
+inline void check_ingest(const IngestStats& st) {
+    CAPGAP_FUZZ_CHECK(st.packets_read == st.decoded + st.filtered_out + st.skipped());
+    CAPGAP_FUZZ_CHECK(st.truncated_packets <= st.decoded);
+    CAPGAP_FUZZ_CHECK(st.truncated_bytes < sane_limit);
+}
+
+// Events: a run is never reversed, its payload never exceeds its length and never wraps.
+inline void check_event(const LossEvent& e) {
+    CAPGAP_FUZZ_CHECK(e.seq_begin <= e.seq_end);
+    CAPGAP_FUZZ_CHECK(e.missing_bytes <= e.seq_end - e.seq_begin);
+    CAPGAP_FUZZ_CHECK(e.missing_bytes < sane_limit);
+    CAPGAP_FUZZ_CHECK(e.seq_end < sane_limit);
+}
+
+// A Report, whichever ingest path built it: consistent counts, unique rows, and the renderers
+// run to the end.
+inline void check_report(const Report& r) {
+    const Summary& s = r.summary;
+    CAPGAP_FUZZ_CHECK(s.total_sessions < sane_limit);
+    CAPGAP_FUZZ_CHECK(s.bad_confirmed <= s.total_sessions);
+    CAPGAP_FUZZ_CHECK(s.bad_wireshark <= s.total_sessions);
+    CAPGAP_FUZZ_CHECK(s.bad_sessions <= s.total_sessions);
+    if (s.join == "instance") {
+        CAPGAP_FUZZ_CHECK(s.bad_data_missing + s.bad_control_only == s.bad_confirmed);
+        CAPGAP_FUZZ_CHECK(s.bad_sessions ==
+                          (s.mode == Mode::confirmed ? s.bad_confirmed : s.bad_wireshark));
+        CAPGAP_FUZZ_CHECK(s.wireshark_only <= s.bad_wireshark);
+        CAPGAP_FUZZ_CHECK(s.confirmed_only <= s.bad_confirmed);
+        CAPGAP_FUZZ_CHECK(s.bad_wireshark - s.wireshark_only == s.bad_confirmed - s.confirmed_only);
+    }
+    CAPGAP_FUZZ_CHECK(s.percentage >= 0.0 && s.percentage <= 100.0);
+    CAPGAP_FUZZ_CHECK(s.ci95_low >= 0.0 && s.ci95_low <= s.ci95_high && s.ci95_high <= 100.0);
+    CAPGAP_FUZZ_CHECK(s.unmatched_events < sane_limit);
+    std::set<std::uint64_t> ids;
+    for (const SessionRow& row : r.sessions) {
+        CAPGAP_FUZZ_CHECK(ids.insert(row.session.id).second);
+        CAPGAP_FUZZ_CHECK(row.session.packets_c2s <= row.session.packets);
+        CAPGAP_FUZZ_CHECK(row.missing_bytes < sane_limit);
+        CAPGAP_FUZZ_CHECK(!row.data_missing || row.bad);
+    }
+    for (const LossEvent& e : r.events)
+        check_event(e);
+    std::ostringstream out;
+    out << r.to_text() << r.to_json();
+    r.write_sessions_csv(out);
+    r.write_events_csv(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fuzz_decode: 2 bytes choose the link type and the on-wire length, the rest is the packet.
+
+// The link types decode_packet knows (DLT_ values), most of the time; otherwise a raw value.
+inline int pick_link_type(std::uint16_t sel) {
+    static constexpr int known[] = {0, 1, 12, 14, 101, 108, 113, 228, 229, 276};
+    constexpr unsigned n = sizeof(known) / sizeof(known[0]);
+    if ((sel & 0x8000) != 0) return sel & 0x1ff;  // anything up to 511, tunnels included
+    return known[(sel & 0xff) % n];
+}
+
+inline void run_decode(const std::uint8_t* data, std::size_t size) {
+    Reader in(data, size);
+    const std::uint16_t sel = in.u16();
+    const int link_type = pick_link_type(sel);
+    // The packet goes into its own allocation so that ASan catches a read past caplen.
+    const std::vector<std::uint8_t> packet(in.rest(), in.rest() + in.left());
+    const auto caplen = static_cast<std::uint32_t>(packet.size());
+    const std::uint32_t len = caplen + ((sel >> 8) & 0x3fu) * 97u;  // on-wire >= captured
+
+    Segment seg;
+    const detail::Decoded d = detail::decode_packet(packet.data(), caplen, len, link_type, seg);
+    if (!detail::link_type_supported(link_type)) {
+        CAPGAP_FUZZ_CHECK(d == detail::Decoded::unsupported_link);
+    }
+    if (d == detail::Decoded::tcp) {
+        // payload_len comes from the IP total length (SEMANTICS.md section 4) and may exceed
+        // the frame; what the snaplen cut is part of it.
+        CAPGAP_FUZZ_CHECK(seg.truncated_bytes <= seg.payload_len);
+    }
+
+    // The same packet through the Analyzer, twice (a retransmission), then the report.
+    Analyzer a;
+    a.feed_packet(packet.data(), caplen, len, link_type, Timestamp{1'700'000'000'000'000'000});
+    a.feed_packet(packet.data(), caplen, len, link_type, Timestamp{1'700'000'000'000'000'001});
+    check_ingest(a.stats());
+    CAPGAP_FUZZ_CHECK(a.stats().packets_read == 2);
+    CAPGAP_FUZZ_CHECK(a.stats().decoded == (d == detail::Decoded::tcp ? 2u : 0u));
+    try {
+        const Report r = a.finish();
+        check_report(r);
+    } catch (const capgap::error&) {
+        // format_error: nothing decodable and every packet of an unsupported link type.
+        CAPGAP_FUZZ_CHECK(d == detail::Decoded::unsupported_link);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fuzz_capture: the input is a capture file (pcap or pcapng), analysed from a temporary file.
+
+inline void run_capture(const std::uint8_t* data, std::size_t size) {
+    const TempFile file("capture", data, size);
+    try {
+        const Report r = analyze({file.path()});
+        check_ingest(r.ingest);
+        check_report(r);
+    } catch (const capgap::error&) {
+        // Not a capture, unreadable header, nothing decodable: a clean refusal.
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fuzz_csv: the input is a SYN list and a lost list separated by the first NUL byte (without
+// one, the input is both lists).
+
+inline void run_csv(const std::uint8_t* data, std::size_t size) {
+    const auto* sep = static_cast<const std::uint8_t*>(std::memchr(data, 0, size));
+    const std::size_t syn_size = sep ? static_cast<std::size_t>(sep - data) : size;
+    const std::uint8_t* lost = sep ? sep + 1 : data;
+    const std::size_t lost_size = sep ? size - syn_size - 1 : size;
+    const TempFile syn_file("syn.csv", data, syn_size);
+    const TempFile lost_file("lost.csv", lost, lost_size);
+
+    CsvInput in;
+    try {
+        in = read_wireshark_csv(syn_file.path(), lost_file.path());
+    } catch (const capgap::error&) {
+        return;
+    }
+    std::set<std::uint64_t> ids;
+    for (const Session& s : in.sessions)
+        CAPGAP_FUZZ_CHECK(ids.insert(s.id).second);
+    for (const LossEvent& e : in.events) {
+        check_event(e);
+        CAPGAP_FUZZ_CHECK(e.session_id == no_session || ids.count(e.session_id) == 1);
+    }
+    CAPGAP_FUZZ_CHECK(in.counts.syn_merged <= in.counts.syn_rows);
+    CAPGAP_FUZZ_CHECK(in.stats.csv_bad_rows <= in.stats.csv_rows);
+
+    for (const Mode mode : {Mode::confirmed, Mode::wireshark}) {
+        MatchOptions opt;
+        opt.mode = mode;
+        try {
+            const Report r = Matcher(opt).match(in.sessions, in.events, in.stats);
+            check_report(r);
+            // The lists carry only Wireshark flags: nothing is confirmed bad.
+            CAPGAP_FUZZ_CHECK(r.summary.bad_confirmed == 0);
+        } catch (const capgap::error&) {
+        }
+    }
+    try {
+        check_report(socket_join(syn_file.path(), lost_file.path(), {}));
+    } catch (const capgap::error&) {
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fuzz_tracker: segment sequences chosen field by field.
+//
+// Header (3 bytes): tracker options and the start time. Then 11 bytes per segment:
+//   ctl    bits 0-1 the connection (4 of them over 3 endpoints, so keys share ports), bit 2 the
+//          direction, bit 3 absolute seq/ack (else relative to what was sent so far), bit 4
+//          truncated payload, bit 5 time goes back a little
+//   flags  the TCP flag byte as is
+//   seq    int16 delta from the sender's next number (or the high half of an absolute seq)
+//   ack    int16 delta from the peer's next number (or the low half of an absolute seq)
+//   len    uint16 on-wire payload length
+//   dt     uint8 time step (bit 7: milliseconds, else microseconds)
+//   trunc  uint8 payload bytes cut by the snaplen (when ctl bit 4)
+//   win    uint8 window
+
+struct Conn {
+    Endpoint client;
+    Endpoint server;
+    std::uint32_t next[2] = {0, 0};  // per direction: the next number the sender would use
+};
+
+inline Endpoint endpoint_v4(std::uint8_t last, std::uint16_t port) {
+    const std::uint8_t b[4] = {10, 0, 0, last};
+    Endpoint e;
+    e.addr = IpAddress::v4(b);
+    e.port = port;
+    return e;
+}
+
+inline void run_tracker(const std::uint8_t* data, std::size_t size) {
+    Reader in(data, size);
+    TrackerOptions topt;
+    const std::uint8_t o = in.u8();
+    topt.reorder_window_ns = std::int64_t{o & 0x0f} * 1'000'000;  // 0 to 15 ms
+    topt.max_holes_per_direction = (o & 0x80) != 0 ? std::size_t{1} + ((o >> 4) & 0x07) : 4096;
+    std::int64_t t = std::int64_t{in.u16()} * 1'000'000'000 + 1'600'000'000'000'000'000;
+
+    // Three endpoints: two clients on the same port and one server; connection 3 is connection
+    // 0 reversed, so a key can be reused with the roles swapped.
+    const Endpoint a = endpoint_v4(1, 40000), b = endpoint_v4(2, 40000), srv = endpoint_v4(9, 80);
+    Conn conns[4];
+    conns[0].client = a, conns[0].server = srv;
+    conns[1].client = b, conns[1].server = srv;
+    conns[2].client = a, conns[2].server = b;
+    conns[3].client = srv, conns[3].server = a;
+    for (Conn& c : conns)
+        c.next[0] = 1000, c.next[1] = 500000;
+
+    Tracker tracker(topt);
+    std::vector<Segment> fed;
+    constexpr std::size_t max_segments = 4096;
+    while (in.left() >= 11 && fed.size() < max_segments) {
+        const std::uint8_t ctl = in.u8();
+        Segment s;
+        s.flags = in.u8();
+        const std::uint16_t seq_f = in.u16();
+        const std::uint16_t ack_f = in.u16();
+        s.payload_len = in.u16();
+        const std::uint8_t dt = in.u8();
+        const std::uint8_t trunc = in.u8();
+        s.window = in.u8();
+        Conn& c = conns[ctl & 3];
+        const int dir = (ctl >> 2) & 1;
+        s.src = dir == 0 ? c.client : c.server;
+        s.dst = dir == 0 ? c.server : c.client;
+        if ((ctl & 0x08) != 0) {
+            s.seq = (std::uint32_t{seq_f} << 16) | ack_f;
+            s.ack = (std::uint32_t{ack_f} << 16) | seq_f;
+        } else {
+            s.seq = c.next[dir] + static_cast<std::uint32_t>(static_cast<std::int16_t>(seq_f));
+            s.ack = c.next[1 - dir] + static_cast<std::uint32_t>(static_cast<std::int16_t>(ack_f));
+        }
+        if ((ctl & 0x10) != 0) s.truncated_bytes = std::min<std::uint32_t>(trunc, s.payload_len);
+        const std::int64_t step = std::int64_t{dt & 0x7f} * ((dt & 0x80) != 0 ? 1'000'000 : 1'000);
+        t += (ctl & 0x20) != 0 ? -step : step;
+        s.time = Timestamp{t};
+        s.frame = fed.size() + 1;
+        c.next[dir] = s.seq + s.payload_len + (s.has(tcp_flags::syn) ? 1u : 0u) +
+                      (s.has(tcp_flags::fin) ? 1u : 0u);
+        tracker.feed(s);
+        fed.push_back(s);
+    }
+    tracker.finish();
+    CAPGAP_FUZZ_CHECK(tracker.open_sessions() == 0);
+
+    const std::vector<Session>& sessions = tracker.sessions();
+    const std::vector<LossEvent>& events = tracker.events();
+    std::set<std::uint64_t> ids;
+    std::uint64_t packets = 0;
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+        const Session& s = sessions[i];
+        CAPGAP_FUZZ_CHECK(ids.insert(s.id).second);
+        CAPGAP_FUZZ_CHECK(i == 0 || sessions[i - 1].id < s.id);
+        CAPGAP_FUZZ_CHECK(s.packets_c2s <= s.packets);
+        CAPGAP_FUZZ_CHECK(s.packets > 0);
+        CAPGAP_FUZZ_CHECK(s.first_frame != no_frame && s.first_frame <= fed.size());
+        CAPGAP_FUZZ_CHECK(s.syn_frame == no_frame || s.syn_frame <= fed.size());
+        CAPGAP_FUZZ_CHECK(s.bytes_c2s < sane_limit && s.bytes_s2c < sane_limit);
+        CAPGAP_FUZZ_CHECK(s.truncated_bytes <= s.bytes_c2s + s.bytes_s2c);
+        packets += s.packets;
+    }
+    CAPGAP_FUZZ_CHECK(packets == fed.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const LossEvent& e = events[i];
+        CAPGAP_FUZZ_CHECK(ids.count(e.session_id) == 1);
+        CAPGAP_FUZZ_CHECK(e.frame <= fed.size());
+        CAPGAP_FUZZ_CHECK(i == 0 || events[i - 1].session_id <= e.session_id);
+        check_event(e);
+    }
+
+    IngestStats st;
+    st.have_time = !fed.empty();
+    if (!fed.empty()) st.first_time = fed.front().time, st.last_time = fed.back().time;
+    st.packets_read = st.decoded = fed.size();
+    for (const Mode mode : {Mode::confirmed, Mode::wireshark}) {
+        MatchOptions mopt;
+        mopt.mode = mode;
+        const Report r = Matcher(mopt).match(sessions, events, st);
+        check_report(r);
+        CAPGAP_FUZZ_CHECK(r.summary.unmatched_events == 0);
+        std::uint64_t counted = 0;
+        for (const Session& s : sessions)
+            counted += is_counted(s.category) ? 1 : 0;
+        CAPGAP_FUZZ_CHECK(r.summary.total_sessions == counted);
+    }
+}
+
+}  // namespace capgap::fuzz
