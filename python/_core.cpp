@@ -708,7 +708,8 @@ PYBIND11_MODULE(_core, m) {
         .def_readwrite("window", &capgap::Segment::window)
         .def_readwrite("flags", &capgap::Segment::flags)
         .def_readwrite("payload_len", &capgap::Segment::payload_len)
-        .def_readwrite("truncated_bytes", &capgap::Segment::truncated_bytes);
+        .def_readwrite("truncated_bytes", &capgap::Segment::truncated_bytes)
+        .def_readwrite("checksum", &capgap::Segment::checksum);
     py::module_ flags = m.def_submodule("tcp_flags", "TCP flag bits.");
     flags.attr("FIN") = capgap::tcp_flags::fin;
     flags.attr("SYN") = capgap::tcp_flags::syn;
@@ -770,6 +771,13 @@ PYBIND11_MODULE(_core, m) {
         .def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
         .def_readwrite("truncated_packets", &capgap::IngestStats::truncated_packets)
         .def_readwrite("truncated_bytes", &capgap::IngestStats::truncated_bytes)
+        .def_readwrite("duplicate_packets", &capgap::IngestStats::duplicate_packets)
+        .def_readwrite("duplicates_dropped", &capgap::IngestStats::duplicates_dropped)
+        .def_readwrite("flows_closed_expired", &capgap::IngestStats::flows_closed_expired)
+        .def_readwrite("flows_idle_expired", &capgap::IngestStats::flows_idle_expired)
+        .def_readwrite("flows_evicted", &capgap::IngestStats::flows_evicted)
+        .def_readwrite("holes_cap_hit", &capgap::IngestStats::holes_cap_hit)
+        .def_readwrite("open_flows_peak", &capgap::IngestStats::open_flows_peak)
         .def_readwrite("csv_rows", &capgap::IngestStats::csv_rows)
         .def_readwrite("csv_bad_rows", &capgap::IngestStats::csv_bad_rows)
         .def_readwrite("csv_bad_lines", &capgap::IngestStats::csv_bad_lines)
@@ -792,7 +800,12 @@ PYBIND11_MODULE(_core, m) {
     py::class_<capgap::TrackerOptions>(m, "TrackerOptions")
         .def(py::init<>())
         .def_readwrite("reorder_window_ns", &capgap::TrackerOptions::reorder_window_ns)
-        .def_readwrite("max_holes_per_direction", &capgap::TrackerOptions::max_holes_per_direction);
+        .def_readwrite("max_holes_per_direction", &capgap::TrackerOptions::max_holes_per_direction)
+        .def_readwrite("closed_timeout_ns", &capgap::TrackerOptions::closed_timeout_ns)
+        .def_readwrite("idle_timeout_ns", &capgap::TrackerOptions::idle_timeout_ns)
+        .def_readwrite("max_open_flows", &capgap::TrackerOptions::max_open_flows)
+        .def_readwrite("duplicate_window_ns", &capgap::TrackerOptions::duplicate_window_ns)
+        .def_readwrite("drop_duplicates", &capgap::TrackerOptions::drop_duplicates);
 
     py::class_<capgap::ServerFilter>(m, "ServerFilter", "A server address range and port.")
         .def(py::init<>())

@@ -84,21 +84,22 @@ def from_wireshark_csv(
     server: str | Iterable[str] | None = None,
     port: int | Iterable[int] | None = None,
     window: Any = None,
+    mode: str = "wireshark",
     events_in_window: bool = False,
     join: str = "instance",
 ) -> Report:
     """Reads Wireshark CSV exports: the SYN list and the lost-segment list.
 
-    The verdict is Wireshark's (the lists carry only its flags), as `capgap csv` reports.
-    ``join='socket'`` reproduces the old manual join by client socket exactly (no window, no
-    events), to compare with numbers computed that way.
+    The headline verdict is Wireshark's by default (the lists carry only its flags), as
+    `capgap csv` reports. ``join='socket'`` reproduces the old manual join by client socket
+    exactly (no window, no events), to compare with numbers computed that way.
 
     Raises CaptureError, FormatError or ParseError as analyze() does.
     """
     syn_path = _options.path_arg("syn", syn)
     lost_path = _options.path_arg("lost", lost)
     opt = _options.match_options(
-        server=server, port=port, window=window, mode="wireshark", events_in_window=events_in_window
+        server=server, port=port, window=window, mode=mode, events_in_window=events_in_window
     )
     if join == "instance":
         return Report(_core.analyze_wireshark_csv(syn_path, lost_path, opt))

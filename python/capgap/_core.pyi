@@ -201,6 +201,7 @@ class Segment:
     flags: int
     payload_len: int
     truncated_bytes: int
+    checksum: int
     def __init__(self) -> None: ...
 
 class _TcpFlagsModule:
@@ -274,6 +275,13 @@ class IngestStats:
     unsupported_link_types: dict[str, int]
     truncated_packets: int
     truncated_bytes: int
+    duplicate_packets: int
+    duplicates_dropped: int
+    flows_closed_expired: int
+    flows_idle_expired: int
+    flows_evicted: int
+    holes_cap_hit: int
+    open_flows_peak: int
     csv_rows: int
     csv_bad_rows: int
     csv_bad_lines: list[int]
@@ -291,6 +299,11 @@ class IngestStats:
 class TrackerOptions:
     reorder_window_ns: int
     max_holes_per_direction: int
+    closed_timeout_ns: int
+    idle_timeout_ns: int
+    max_open_flows: int
+    duplicate_window_ns: int
+    drop_duplicates: bool
     def __init__(self) -> None: ...
 
 class ServerFilter:

@@ -496,6 +496,13 @@ def test_from_wireshark_csv(tmp_path: Path) -> None:
     assert (r.total_sessions, r.bad_sessions, r.mode) == (3, 1, "wireshark")
     assert bad_ports(r, "bad_wireshark") == {40001}
     assert capgap.from_wireshark_csv(syn, lost, port=81).total_sessions == 0
+    # The lists carry only Wireshark's flags: nothing is capture loss in the confirmed sense.
+    confirmed = capgap.from_wireshark_csv(syn, lost, mode="confirmed")
+    assert (confirmed.mode, confirmed.bad_sessions, confirmed.bad_sessions_wireshark) == (
+        "confirmed",
+        0,
+        1,
+    )
     old = capgap.from_wireshark_csv(str(syn), str(lost), join="socket")
     assert old.join == "socket" and (old.total_sessions, old.bad_sessions) == (3, 1)
     program = cli_program()
