@@ -7,7 +7,9 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,6 +34,8 @@ struct Cli {
     std::string syn_csv;
     std::string lost_csv;
     bool mode_given = false;
+    std::string join = "instance";  // csv: "instance" or "socket"
+    bool compare_joins = false;     // csv: report both joins
     bool help = false;
 };
 
@@ -60,6 +64,17 @@ const std::vector<OptionSpec>& option_table() {
          [](Cli& c, const std::string& v) { c.syn_csv = v; }},
         {"lost", "FILE.csv", for_csv, "lost-segment list exported from Wireshark or tshark",
          [](Cli& c, const std::string& v) { c.lost_csv = v; }},
+        {"join", "instance|socket", for_csv,
+         "instance (default: tcp.stream, else 4-tuple and time) or socket (the old join on the "
+         "client address:port; no window)",
+         [](Cli& c, const std::string& v) {
+             if (v != "instance" && v != "socket") {
+                 throw usage_error("--join: expected instance or socket, got '" + v + "'");
+             }
+             c.join = v;
+         }},
+        {"compare-joins", nullptr, for_csv, "also show the other join's figures side by side",
+         [](Cli& c, const std::string&) { c.compare_joins = true; }},
         {"server", "CIDR[:PORT]", for_analyze | for_csv,
          "keep sessions whose server is in this range (repeatable; IPv6: [ADDR/LEN]:PORT)",
          [](Cli& c, const std::string& v) {
@@ -260,19 +275,55 @@ void write_file(const std::string& path, const std::function<void(std::ostream&)
     if (!out) capgap::throw_io_error(path, "", "write failed");
 }
 
+// The headline figures of two joins of the same CSV lists, as text lines or a JSON member.
+std::string compare_joins(const capgap::Report& a, const capgap::Report& b, bool json) {
+    std::ostringstream o;
+    if (json) {
+        o << std::setprecision(15) << ",\"compare_joins\":{";
+        for (const capgap::Report* r : {&a, &b}) {
+            const capgap::Summary& s = r->summary;
+            o << (r == &a ? "" : ",") << '"' << s.join
+              << "\":{\"total_sessions\":" << s.total_sessions
+              << ",\"bad_sessions\":" << s.bad_sessions << ",\"percentage\":" << s.percentage
+              << '}';
+        }
+        o << '}';
+        return o.str();
+    }
+    o << "\nJoins compared:\n  join         total      bad  percentage\n";
+    for (const capgap::Report* r : {&a, &b}) {
+        const capgap::Summary& s = r->summary;
+        o << "  " << std::left << std::setw(9) << s.join << std::right << std::setw(8)
+          << s.total_sessions << std::setw(9) << s.bad_sessions << "  ";
+        if (s.total_sessions == 0) {
+            o << "no sessions\n";
+        } else {
+            o << std::fixed << std::setprecision(2) << s.percentage << "%\n";
+        }
+    }
+    return o.str();
+}
+
 int run(const Cli& cli) {
     capgap::Report report;
+    std::string compared;  // --compare-joins
     if (cli.command == Command::analyze) {
         report = capgap::analyze(cli.captures, cli.options);
     } else {
-        capgap::CsvInput in = capgap::read_wireshark_csv(cli.syn_csv, cli.lost_csv);
         // A lost list carries only Wireshark's flags, so its verdict is the headline unless
         // the user asks otherwise.
         capgap::MatchOptions match = cli.options.match;
         if (!cli.mode_given) match.mode = capgap::Mode::wireshark;
-        capgap::Matcher matcher(std::move(match));
-        report = matcher.match(std::move(in.sessions), std::move(in.events), in.stats);
-        report.summary.join = "instance";
+        auto join = [&](const std::string& how) {
+            return how == "socket"
+                       ? capgap::socket_join(cli.syn_csv, cli.lost_csv, match.servers, match.ports)
+                       : capgap::analyze_wireshark_csv(cli.syn_csv, cli.lost_csv, match);
+        };
+        report = join(cli.join);
+        if (cli.compare_joins) {
+            capgap::Report other = join(cli.join == "socket" ? "instance" : "socket");
+            compared = compare_joins(report, other, cli.format == "json");
+        }
     }
     if (!cli.sessions_out.empty()) {
         write_file(cli.sessions_out, [&](std::ostream& o) { report.write_sessions_csv(o); });
@@ -280,7 +331,13 @@ int run(const Cli& cli) {
     if (!cli.events_out.empty()) {
         write_file(cli.events_out, [&](std::ostream& o) { report.write_events_csv(o); });
     }
-    std::cout << (cli.format == "json" ? report.to_json() : report.to_text());
+    std::string out = cli.format == "json" ? report.to_json() : report.to_text();
+    if (!compared.empty() && cli.format == "json") {
+        out.insert(out.rfind('}'), compared);
+    } else {
+        out += compared;
+    }
+    std::cout << out;
     std::cout.flush();
     return 0;
 }
