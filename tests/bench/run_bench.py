@@ -1,0 +1,546 @@
+#!/usr/bin/env python3
+"""capgap benchmark: throughput, CPU and memory against tshark and a bare libpcap loop.
+
+    python3 tests/bench/run_bench.py [--packets 10_000_000] [--scratch /tmp/capgap-bench]
+
+Steps: build the project with the benchmark tools (CMake, Release, build-bench/), make a capture
+with tests/bench/gen_capture and its ground truth (reused when a capture with the same generator
+settings is already in the scratch directory), warm the page cache, then time on the same file:
+
+  (a) capgap analyze FILE --format json
+  (b) bare_loop FILE (libpcap pcap_next_ex, counting packets only)
+  (c) the tshark workflow, one pass with the SYN and lost-segment filters; on a prefix of the
+      capture when a full run is estimated to pass --tshark-limit seconds (the output says so)
+  (d) capgap.analyze(FILE) from Python, when the module can be built or imported
+
+Prints wall seconds, CPU seconds (user + sys), packets/s, MB/s and peak resident memory for each,
+the ratios capgap/tshark, capgap/bare loop and Python/CLI, and checks capgap's counts (and each
+session's verdict) against the generator's ground truth. Exit status 1 when the truth check
+fails. Speed is printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TSHARK_FILTER = (
+    "(tcp.flags.syn==1 && tcp.flags.ack==0) || tcp.analysis.lost_segment"
+    " || tcp.analysis.ack_lost_segment"
+)
+
+
+def log(msg: str) -> None:
+    print(f"==> {msg}", flush=True)
+
+
+# ------------------------------------------------------------------ running and measuring
+
+
+class Run:
+    """One measured child process."""
+
+    def __init__(self, name: str, packets: int, file_bytes: int, note: str = "") -> None:
+        self.name = name
+        self.packets = packets
+        self.file_bytes = file_bytes
+        self.note = note
+        self.wall = 0.0
+        self.cpu = 0.0
+        self.rss_mb = 0.0
+        self.stdout = b""
+        self.returncode = 0
+
+    @property
+    def pps(self) -> float:
+        return self.packets / self.wall if self.wall > 0 else 0.0
+
+    @property
+    def cpu_pps(self) -> float:
+        return self.packets / self.cpu if self.cpu > 0 else 0.0
+
+    @property
+    def mbps(self) -> float:
+        return self.file_bytes / 1e6 / self.wall if self.wall > 0 else 0.0
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None, stdout_to_null: bool = False):
+    """Runs cmd; returns (wall s, user+sys CPU s, peak RSS MB, stdout bytes, exit status).
+
+    CPU comes from os.wait4 (this child's own rusage, unlike RUSAGE_CHILDREN). Peak RSS comes
+    from /usr/bin/time when present: a child forked from Python starts with a copy of Python's
+    resident pages, which its ru_maxrss keeps after exec; GNU time's child starts small.
+    """
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
+        full = [gnu_time, "-f", "%M", "-o", rss.name] + cmd if gnu_time else cmd
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            full,
+            stdout=subprocess.DEVNULL if stdout_to_null else out,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        # stderr is small for every tool run here; read it after the exit.
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read() if proc.stderr else b""
+        if proc.stderr:
+            proc.stderr.close()
+        out.seek(0)
+        data = out.read()
+        lines = rss.read().split()
+        peak_kib = int(lines[-1]) if gnu_time and lines else usage.ru_maxrss
+    if proc.returncode != 0:
+        sys.stderr.write(err.decode(errors="replace"))
+    return wall, usage.ru_utime + usage.ru_stime, peak_kib / 1024.0, data, proc.returncode
+
+
+def timed(
+    name: str,
+    cmd: list[str],
+    packets: int,
+    file_bytes: int,
+    repeat: int = 1,
+    env: dict[str, str] | None = None,
+    note: str = "",
+    stdout_to_null: bool = False,
+) -> Run:
+    """Best (lowest wall) of `repeat` runs."""
+    best: Run | None = None
+    for _ in range(repeat):
+        r = Run(name, packets, file_bytes, note)
+        r.wall, r.cpu, r.rss_mb, r.stdout, r.returncode = measure(cmd, env, stdout_to_null)
+        if r.returncode != 0:
+            raise SystemExit(f"{name}: {' '.join(cmd)} exited with {r.returncode}")
+        if best is None or r.wall < best.wall:
+            best = r
+    assert best is not None
+    return best
+
+
+# ------------------------------------------------------------------ build, capture, prefix
+
+
+def cmake_build(build_dir: Path, python: str | None) -> None:
+    """Configures and builds, with the Python module when `python` has pybind11 and numpy."""
+    args = [
+        "cmake",
+        "-S",
+        str(REPO),
+        "-B",
+        str(build_dir),
+        "-DCMAKE_BUILD_TYPE=Release",
+        "-DCAPGAP_BUILD_BENCH=ON",
+        "-DCAPGAP_BUILD_TESTS=OFF",
+        "-DCAPGAP_BUILD_EXAMPLES=OFF",
+        "-DCAPGAP_INSTALL=OFF",
+    ]
+    if shutil.which("ninja") and not (build_dir / "Makefile").exists():
+        args += ["-G", "Ninja"]
+    if python:
+        probe = subprocess.run(
+            [python, "-c", "import numpy, pybind11; print(pybind11.get_cmake_dir())"],
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode == 0:
+            args += [
+                "-DCAPGAP_BUILD_PYTHON=ON",
+                f"-DPython_EXECUTABLE={shutil.which(python) or python}",
+                f"-Dpybind11_DIR={probe.stdout.strip()}",
+            ]
+        else:
+            args += ["-DCAPGAP_BUILD_PYTHON=OFF"]
+    log("configure: " + " ".join(args[1:]))
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    log(f"build {build_dir}")
+    subprocess.run(
+        ["cmake", "--build", str(build_dir), "--parallel", str(os.cpu_count() or 2)], check=True
+    )
+
+
+def gen_settings(args: argparse.Namespace) -> dict:
+    return {"packets": args.packets, "seed": args.seed, "loss": args.loss}
+
+
+def make_capture(args: argparse.Namespace, gen: Path, capture: Path) -> dict:
+    truth_path = Path(str(capture) + ".truth.json")
+    if capture.exists() and truth_path.exists() and not args.regen:
+        truth = json.loads(truth_path.read_text())
+        g = truth["generator"]
+        if all(g[k] == v for k, v in gen_settings(args).items()):
+            log(f"reuse {capture} (same generator settings; --regen to rebuild)")
+            return truth
+    cmd = [
+        str(gen),
+        "--packets",
+        str(args.packets),
+        "--seed",
+        str(args.seed),
+        "--loss",
+        str(args.loss),
+        "--out",
+        str(capture),
+    ]
+    log("generate: " + " ".join(cmd))
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    log(f"generated in {time.perf_counter() - start:.1f} s")
+    return json.loads(truth_path.read_text())
+
+
+def cut_prefix(src: Path, dst: Path, packets: int) -> int:
+    """Copies the file header and the first `packets` records of a classic pcap; returns the
+    number of bytes written."""
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        header = f.read(24)
+        magic = struct.unpack("<I", header[:4])[0]
+        if magic not in (0xA1B2C3D4, 0xA1B23C4D):
+            raise SystemExit(f"{src}: not a little-endian classic pcap")
+        out.write(header)
+        written = 24
+        for _ in range(packets):
+            rec = f.read(16)
+            if len(rec) < 16:
+                break
+            caplen = struct.unpack_from("<I", rec, 8)[0]
+            body = f.read(caplen)
+            out.write(rec)
+            out.write(body)
+            written += 16 + caplen
+    return written
+
+
+def warm(path: Path) -> None:
+    with open(path, "rb") as f:
+        while f.read(16 << 20):
+            pass
+
+
+# ------------------------------------------------------------------ Python
+
+
+def python_env(
+    python: str | None, build_dir: Path, scratch: Path
+) -> tuple[list[str], dict[str, str]] | str:
+    """The interpreter and environment that import capgap, preferring the module built with
+    this benchmark (the same library build as the CLI); a message when there is none."""
+    if not python:
+        return "no Python interpreter given"
+    env = dict(os.environ)
+    cores = sorted((build_dir / "python").glob("_core*.so"))
+    if cores:
+        pkg = scratch / "pypkg" / "capgap"
+        if pkg.exists():
+            shutil.rmtree(pkg)
+        shutil.copytree(REPO / "python" / "capgap", pkg)
+        os.symlink(cores[0], pkg / cores[0].name)
+        env["PYTHONPATH"] = str(scratch / "pypkg")
+        ok = subprocess.run([python, "-c", "import capgap"], env=env, capture_output=True)
+        if ok.returncode == 0:
+            return [python], env
+    env.pop("PYTHONPATH", None)
+    ok = subprocess.run([python, "-c", "import capgap"], env=env, capture_output=True, text=True)
+    if ok.returncode == 0:
+        return [python], env
+    return f"`import capgap` fails with {python}: {ok.stderr.strip().splitlines()[-1]}"
+
+
+PY_SNIPPET = (
+    "import sys, capgap\nr = capgap.analyze(sys.argv[1])\nprint(r.total_sessions, r.bad_sessions)\n"
+)
+
+
+# ------------------------------------------------------------------ truth check
+
+
+def check_sessions(capgap: Path, capture: Path, scratch: Path, limit: int = 10) -> list[str]:
+    """Runs capgap with --sessions-out and compares each session's verdict with the truth file.
+    Returns the differences (at most `limit` described, plus a count)."""
+    sessions_csv = scratch / "capgap-sessions.csv"
+    subprocess.run(
+        [str(capgap), "analyze", str(capture), "--sessions-out", str(sessions_csv)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    with open(sessions_csv, newline="") as f:
+        got = {int(row["syn_frame"]): row for row in csv.DictReader(f)}
+    with open(str(capture) + ".truth-sessions.csv", newline="") as f:
+        want = {int(row["syn_frame"]): row for row in csv.DictReader(f)}
+    diffs = []
+    for frame, w in want.items():
+        g = got.get(frame)
+        if g is None:
+            diffs.append(
+                f"SYN frame {frame} ({w['client']} -> {w['server']}): not in capgap's list"
+            )
+        elif int(g["bad"]) != int(w["bad"]):
+            diffs.append(
+                f"SYN frame {frame} ({w['client']} -> {w['server']}): capgap bad={g['bad']} "
+                f"(events={g['events']}, missing_bytes={g['missing_bytes']}, "
+                f"category={g.get('category', '?')}), truth bad={w['bad']} "
+                f"(drop {w['drop_dir'] or 'none'} seq={w['drop_seq']} len={w['drop_len']} "
+                f"after frame {w['drop_after_frame']}, reused={w['reused']}, close={w['close']})"
+            )
+    for frame, g in got.items():
+        if frame not in want:
+            diffs.append(f"SYN frame {frame} ({g['client']} -> {g['server']}): not in the truth")
+    if len(diffs) > limit:
+        diffs = diffs[:limit] + [f"... {len(diffs) - limit} more"]
+    return diffs
+
+
+# ------------------------------------------------------------------ main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--packets", type=lambda s: int(s.replace("_", "")), default=10_000_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--loss", type=float, default=0.02, help="fraction of sessions losing a segment"
+    )
+    ap.add_argument("--scratch", type=Path, default=Path("/tmp/capgap-bench"))
+    ap.add_argument("--build-dir", type=Path, default=REPO / "build-bench")
+    ap.add_argument("--no-build", action="store_true", help="use the existing build-dir")
+    ap.add_argument("--regen", action="store_true", help="regenerate the capture")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of capgap and the bare loop")
+    ap.add_argument(
+        "--tshark-limit",
+        type=float,
+        default=600.0,
+        help="seconds: run tshark on a prefix when a full run would take longer",
+    )
+    ap.add_argument("--tshark-prefix", type=int, default=500_000, help="packets in the prefix")
+    ap.add_argument("--no-tshark", action="store_true")
+    ap.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter for capgap.analyze (default: this one); '' to skip",
+    )
+    args = ap.parse_args()
+
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()[0]
+    build = args.build_dir
+    if not args.no_build:
+        cmake_build(build, args.python or None)
+    capgap = build / "capgap"
+    bare = build / "tests" / "bench" / "bare_loop"
+    gen = build / "tests" / "bench" / "gen_capture"
+
+    capture = args.scratch / f"bench-{args.packets}-s{args.seed}.pcap"
+    truth = make_capture(args, gen, capture)
+    size = capture.stat().st_size
+    npk = truth["packets"]
+    log(f"capture {capture}: {npk} packets, {size / 1e6:.1f} MB")
+    log("warm the page cache")
+    warm(capture)
+
+    runs: list[Run] = []
+    log(f"(a) capgap analyze --format json, best of {args.repeat}")
+    cg = timed(
+        "capgap analyze",
+        [str(capgap), "analyze", str(capture), "--format", "json"],
+        npk,
+        size,
+        args.repeat,
+    )
+    runs.append(cg)
+    log(f"(b) bare libpcap loop, best of {args.repeat}")
+    bl = timed("bare libpcap loop", [str(bare), str(capture)], npk, size, args.repeat)
+    runs.append(bl)
+    bare_count = json.loads(bl.stdout)["packets"]
+
+    ts_full: Run | None = None
+    ts_pre: Run | None = None
+    cg_pre: Run | None = None
+    if not args.no_tshark and shutil.which("tshark"):
+        pre_n = min(args.tshark_prefix, npk)
+        prefix = args.scratch / f"prefix-{pre_n}-{capture.name}"
+        pre_size = cut_prefix(capture, prefix, pre_n)
+        warm(prefix)
+        tshark = ["tshark", "-n", "-r"]
+        fields = ["-Y", TSHARK_FILTER, "-T", "fields"]
+        fields += ["-e", "frame.number", "-e", "ip.src", "-e", "tcp.srcport"]
+        log(f"(c) tshark on the first {pre_n} packets")
+        ts_pre = timed(
+            "tshark (prefix)",
+            tshark + [str(prefix)] + fields,
+            pre_n,
+            pre_size,
+            note=f"first {pre_n} packets",
+            stdout_to_null=True,
+        )
+        cg_pre = timed(
+            "capgap (same prefix)",
+            [str(capgap), "analyze", str(prefix), "--format", "json"],
+            pre_n,
+            pre_size,
+            args.repeat,
+            note=f"first {pre_n} packets",
+        )
+        estimate = ts_pre.wall * npk / pre_n
+        if pre_n < npk and estimate <= args.tshark_limit:
+            log(f"(c) tshark on the whole capture (estimated {estimate:.0f} s)")
+            ts_full = timed(
+                "tshark", tshark + [str(capture)] + fields, npk, size, stdout_to_null=True
+            )
+        elif pre_n < npk:
+            log(
+                f"(c) tshark on the whole capture would take about {estimate:.0f} s "
+                f"(> {args.tshark_limit:.0f} s): prefix only, throughput extrapolated per packet"
+            )
+        runs += [r for r in (ts_full, ts_pre, cg_pre) if r]
+    else:
+        log("(c) tshark skipped")
+
+    py_run: Run | None = None
+    py_import: Run | None = None
+    py = python_env(args.python or None, build, args.scratch)
+    if isinstance(py, str):
+        log(f"(d) Python skipped: {py}")
+    else:
+        interp, env = py
+        log(f"(d) Python capgap.analyze ({interp[0]}), best of {args.repeat}")
+        py_run = timed(
+            "python capgap.analyze",
+            interp + ["-c", PY_SNIPPET, str(capture)],
+            npk,
+            size,
+            args.repeat,
+            env=env,
+        )
+        runs.append(py_run)
+        py_import = timed(
+            "python import capgap",
+            interp + ["-c", "import capgap"],
+            0,
+            0,
+            args.repeat,
+            env=env,
+            note="interpreter start + import only",
+        )
+        runs.append(py_import)
+
+    # ---------------------------------------------------------------- report
+    print()
+    print(f"capture: {capture}")
+    print(
+        f"  {npk} packets, {size / 1e6:.1f} MB on disk, {truth['total_sessions']} sessions with"
+        f" SYN, {truth['partial']} in flight at the start, loss rate {args.loss} of sessions,"
+        f" {truth['truncated_packets']} frames cut to the snaplen"
+    )
+    print(
+        f"  {truth['sessions_ipv6']} IPv6, {truth['sessions_vlan']} VLAN-tagged,"
+        f" {truth['sessions_port_reused']} port-reused, {truth['sessions_bulk']} bulk,"
+        f" {truth['fin_closed']} FIN / {truth['rst_closed']} RST closes,"
+        f" {truth['isns_near_wrap']} ISNs near 2^32"
+    )
+    print(
+        f"  warm cache, single-threaded tools; capgap, bare loop and Python: best of {args.repeat}"
+    )
+    load_end = os.getloadavg()[0]
+    print(
+        f"  load average {load_start:.2f} at the start, {load_end:.2f} at the end on"
+        f" {os.cpu_count()} CPUs"
+        + ("; other work competed for the CPUs: trust CPU s over wall s" if load_end > 1.5 else "")
+    )
+    print()
+    hdr = f"{'tool':24} {'packets':>10} {'wall s':>8} {'CPU s':>8} {'Mpkt/s':>8} {'MB/s':>8}"
+    hdr += f" {'Mpkt/CPU-s':>10} {'peak RSS MB':>11}  note"
+    print(hdr)
+    print("-" * len(hdr))
+    for r in runs:
+        print(
+            f"{r.name:24} {r.packets:>10} {r.wall:>8.2f} {r.cpu:>8.2f} {r.pps / 1e6:>8.3f}"
+            f" {r.mbps:>8.1f} {r.cpu_pps / 1e6:>10.3f} {r.rss_mb:>11.1f}  {r.note}"
+        )
+    print()
+    print("ratios                            by wall    by CPU")
+    ts = ts_full or ts_pre
+    if ts:
+        how = "whole capture" if ts_full else f"tshark on the first {ts.packets} packets"
+        print(
+            f"capgap / tshark throughput:     {cg.pps / ts.pps:8.1f}x"
+            f" {cg.cpu_pps / ts.cpu_pps:8.1f}x"
+            f"  ({how}, per packet)"
+        )
+        if cg_pre and ts_pre:
+            print(
+                f"  same prefix, both tools:      {cg_pre.pps / ts_pre.pps:8.1f}x"
+                f" {cg_pre.cpu_pps / ts_pre.cpu_pps:8.1f}x"
+            )
+        if not ts_full:
+            full_s = ts_pre.wall * npk / ts_pre.packets
+            print(
+                f"  tshark on the whole capture would take about {full_s:.0f} s"
+                " (extrapolated per packet; its memory grows with packets)"
+            )
+    print(f"capgap / bare loop throughput:  {cg.pps / bl.pps:9.3f} {cg.cpu_pps / bl.cpu_pps:9.3f}")
+    if py_run:
+        print(
+            f"python / CLI time:              {py_run.wall / cg.wall:9.3f}"
+            f" {py_run.cpu / cg.cpu:9.3f}"
+            f"  (Python {(py_run.wall / cg.wall - 1) * 100:+.1f}% wall,"
+            f" {(py_run.cpu / cg.cpu - 1) * 100:+.1f}% CPU)"
+        )
+        print(
+            f"  without start + import:       {(py_run.wall - py_import.wall) / cg.wall:9.3f}"
+            f" {(py_run.cpu - py_import.cpu) / cg.cpu:9.3f}"
+        )
+    print()
+
+    # ---------------------------------------------------------------- truth
+    report = json.loads(cg.stdout)
+    summary, ingest = report["summary"], report["ingest"]
+    checks = [
+        ("total_sessions", summary["total_sessions"], truth["total_sessions"], True),
+        ("bad_sessions", summary["bad_sessions"], truth["bad_sessions"], True),
+        ("partial", summary["partial"], truth["partial"], True),
+        ("packets_read", ingest["packets_read"], truth["packets"], True),
+        ("truncated_packets", ingest["truncated_packets"], truth["truncated_packets"], True),
+        ("bare loop packets", bare_count, truth["packets"], True),
+        (
+            "bad_sessions_wireshark (info)",
+            summary["bad_sessions_wireshark"],
+            truth["bad_sessions"],
+            False,
+        ),
+    ]
+    if py_run:
+        py_total, py_bad = (int(x) for x in py_run.stdout.split())
+        checks += [
+            ("python total_sessions", py_total, truth["total_sessions"], True),
+            ("python bad_sessions", py_bad, truth["bad_sessions"], True),
+        ]
+    failed = False
+    print("ground truth check:")
+    for name, got, want, strict in checks:
+        ok = got == want
+        failed |= strict and not ok
+        mark = "ok" if ok else ("FAIL" if strict else "differs")
+        print(f"  {name:30} capgap {got:>10}  truth {want:>10}  {mark}")
+    diffs = check_sessions(capgap, capture, args.scratch)
+    print(f"  per-session verdicts (by SYN frame): {'ok' if not diffs else 'FAIL'}")
+    for d in diffs:
+        print(f"    {d}")
+    failed |= bool(diffs)
+    print(f"truth check: {'FAILED' if failed else 'passed'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
