@@ -90,10 +90,8 @@ setup_python() {
         "$VENV/bin/python" -c "import $mod" >/dev/null 2>&1 || missing+=("$mod")
     done
     if [[ ! -x "$VENV/bin/ruff" ]]; then
-        # A ruff wheel committed at the top pins the formatter's version; else take PyPI's.
-        local wheel
-        wheel="$(ls "$ROOT"/ruff-*.whl 2>/dev/null | head -n 1 || true)"
-        missing+=("${wheel:-ruff}")
+        # Pinned, so that the formatter's verdict does not change under the project.
+        missing+=("ruff==0.17.6")
     fi
     if [[ ${#missing[@]} -eq 0 ]]; then
         log "python test tools: all present"
