@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "decode.hpp"
+#include "reassembly.hpp"
 
 namespace capgap {
 
@@ -37,6 +38,7 @@ struct Analyzer::Impl {
     Options options;
     Tracker tracker;
     IngestStats stats;
+    detail::Reassembler reassembler;  // fragmented TCP datagrams (counts its own pieces)
     std::uint64_t frames = 0;
     // Link type -> libpcap name, filled on first sight so the hot path never formats names.
     std::vector<std::pair<int, std::string>> link_names;
@@ -64,7 +66,10 @@ struct Analyzer::Impl {
     void decode(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len, int link_type,
                 std::uint64_t frame, Timestamp time) {
         Segment seg;
-        switch (detail::decode_packet(data, caplen, len, link_type, seg)) {
+        detail::IpFragment frag;
+        detail::Decoded d = detail::decode_packet(data, caplen, len, link_type, seg, &frag);
+        if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
+        switch (d) {
             case detail::Decoded::tcp:
                 seg.frame = frame;
                 seg.time = time;
@@ -95,6 +100,14 @@ struct Analyzer::Impl {
                 return;
             case detail::Decoded::unsupported_link:
                 count_unsupported(link_type);
+                return;
+            case detail::Decoded::tcp_fragment:  // held by the reassembler, which counted it
+                return;
+            case detail::Decoded::encapsulation_depth:
+                ++stats.skipped_encapsulation_depth;
+                return;
+            case detail::Decoded::encrypted:
+                ++stats.skipped_encrypted;
                 return;
         }
     }
@@ -164,6 +177,7 @@ void Analyzer::merge_source_stats(const IngestStats& source) {
 
 Report Analyzer::finish() {
     Impl& im = *impl_;
+    im.reassembler.flush(im.stats);
     im.tracker.finish();
     const TrackerCounters& c = im.tracker.counters();
     im.stats.duplicate_packets = c.duplicate_packets;

@@ -23,6 +23,9 @@ struct InputProblem {
 
 /// Ingest counters. Invariant for captures:
 /// packets_read == decoded + filtered_out + sum of the skipped_* counters.
+/// A fragmented TCP datagram counts once under decoded (at the fragment that completes it);
+/// its other fragments count under skipped_ip_fragment, or under skipped_fragment_incomplete /
+/// skipped_fragment_evicted when the datagram never completes.
 struct IngestStats {
     std::uint64_t files = 0;          ///< input files opened
     std::uint64_t packets_read = 0;   ///< records read from the captures
@@ -31,11 +34,18 @@ struct IngestStats {
     std::uint64_t filtered_out = 0;   ///< rejected by the BPF filter
     std::uint64_t skipped_not_ip = 0;          ///< link payload is not IPv4/IPv6 (ARP, LLDP...)
     std::uint64_t skipped_not_tcp = 0;         ///< IP payload is not TCP (UDP, ICMP...)
-    std::uint64_t skipped_ip_fragment = 0;     ///< non-first IP fragments
+    std::uint64_t skipped_ip_fragment = 0;  ///< IP fragments held for a completed datagram, or
+                                            ///< of a protocol not reassembled (UDP, GRE...)
+    std::uint64_t skipped_fragment_incomplete = 0;  ///< fragments of TCP datagrams that never
+                                                    ///< completed (30 s timeout, end of input)
+    std::uint64_t skipped_fragment_evicted = 0;  ///< fragments dropped to bound memory (more
+                                                 ///< than 4096 datagrams pending)
     std::uint64_t skipped_bad_ip_header = 0;   ///< IP header malformed
     std::uint64_t skipped_bad_tcp_header = 0;  ///< TCP data offset < 5 or beyond the IP payload
     std::uint64_t skipped_truncated_header = 0;  ///< snaplen cut before the end of the TCP header
     std::uint64_t skipped_unsupported_link = 0;  ///< link type not decoded (see by_link_type)
+    std::uint64_t skipped_encapsulation_depth = 0;  ///< more than 8 tunnel/MPLS/PPPoE layers
+    std::uint64_t skipped_encrypted = 0;            ///< 802.11 protected frames
     std::map<std::string, std::uint64_t> unsupported_link_types;  ///< name -> packets skipped
     std::uint64_t truncated_packets = 0;  ///< decoded packets whose payload the snaplen cut
     std::uint64_t truncated_bytes = 0;    ///< payload bytes cut by the snaplen (never loss)
@@ -56,8 +66,10 @@ struct IngestStats {
 
     /// Sum of all skipped_* counters.
     std::uint64_t skipped() const {
-        return skipped_not_ip + skipped_not_tcp + skipped_ip_fragment + skipped_bad_ip_header +
-               skipped_bad_tcp_header + skipped_truncated_header + skipped_unsupported_link;
+        return skipped_not_ip + skipped_not_tcp + skipped_ip_fragment +
+               skipped_fragment_incomplete + skipped_fragment_evicted + skipped_bad_ip_header +
+               skipped_bad_tcp_header + skipped_truncated_header + skipped_unsupported_link +
+               skipped_encapsulation_depth + skipped_encrypted;
     }
 
     /// The counters as (name, value) pairs in a fixed order, for reports.

@@ -334,7 +334,7 @@ TEST_CASE("decode: BSD loopback, either byte order") {
 
 TEST_CASE("decode: unsupported link types") {
     Segment s;
-    for (int link : {127, 104, 9, 284, -1}) {
+    for (int link : {6, 147, 284, -1}) {  // token ring, USER0, ...
         CAPTURE(link);
         CHECK_FALSE(capgap::detail::link_type_supported(link));
         CHECK(decode(ether(0x0800, ipv4(tcp({}))), link, s) == Decoded::unsupported_link);
