@@ -87,6 +87,9 @@ struct Ctx {
     Segment& out;
     IpFragment* frag;
     unsigned depth;
+    // Where the current layer ends on the wire: the frame's length, narrowed by a header that
+    // states its payload length (PPPoE). An IP length beyond it is clamped, as Wireshark does.
+    std::uint32_t end;
 
     // Captured bytes from `off` on (0 when `off` is past the end).
     std::uint32_t avail(std::uint32_t off) const noexcept {
@@ -148,6 +151,7 @@ Decoded tcp_header(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t
     out.ack = load32(t + 8);
     out.flags = static_cast<std::uint8_t>(t[13] & 0x3f);
     out.window = load16(t + 14);
+    out.checksum = load16(t + 16);
     out.payload_len = ip_payload_len - header;
     const std::uint32_t captured = caplen - off - header;
     out.truncated_bytes = out.payload_len > captured ? out.payload_len - captured : 0;
@@ -194,6 +198,7 @@ CAPGAP_HOT_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
     if (ihl < 20) return Decoded::bad_ip_header;
     std::uint32_t total = load16(ip + 2);
     if (total == 0) total = frame_ip_length(c, off);
+    if (off < c.end && total > c.end - off) total = c.end - off;
     if (total < ihl) return Decoded::bad_ip_header;
     const std::uint16_t frag = load16(ip + 6);
     if ((frag & 0x3fff) != 0) {
@@ -225,6 +230,7 @@ Decoded ipv6(Ctx& c, std::uint32_t off) noexcept {
         const std::uint32_t frame = frame_ip_length(c, off);
         remaining = frame > 40 ? frame - 40 : 0;
     }
+    if (off + 40 <= c.end && remaining > c.end - off - 40) remaining = c.end - off - 40;
     std::uint8_t next = ip[6];
     std::uint32_t p = off + 40;
     // Every extension header is at least 8 bytes and shrinks `remaining`, so this ends.
@@ -372,6 +378,8 @@ Decoded pppoe(Ctx& c, std::uint32_t off) noexcept {
     if (!enter(c)) return Decoded::encapsulation_depth;
     if (c.avail(off) < 6) return Decoded::truncated_header;
     if (c.data[off] != 0x11 || c.data[off + 1] != 0) return Decoded::not_ip;
+    const std::uint32_t end = off + 6 + load16(c.data + off + 4);
+    if (end < c.end) c.end = end;
     return ppp_protocol(c, off + 6);
 }
 
@@ -686,7 +694,7 @@ Decoded decode_tcp_header(const std::uint8_t* data, std::uint32_t caplen, std::u
 
 Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
                       int link_type, Segment& out, IpFragment* frag) noexcept {
-    Ctx c{data, caplen, len, out, frag, 0};
+    Ctx c{data, caplen, len, out, frag, 0, len > caplen ? len : caplen};
     switch (link_type) {
         case dlt_en10mb:
             return ethernet(c, 0);

@@ -234,6 +234,19 @@ TEST_CASE("tunnels: PPPoE sessions") {
     check_inner(s);
 }
 
+TEST_CASE("tunnels: an IP length beyond the PPPoE payload length is clamped to it") {
+    // A pure ACK whose IPv4 total length claims 6 bytes more than PPPoE carries (seen on a
+    // real PPPoE capture): the payload is 0, as Wireshark reads it, not 6 bytes of padding.
+    Bytes frame = pppoe(0x0021, ipv4(tcp(0x10, 0)));
+    Bytes padded = cat(frame, Bytes(6, 0));
+    const unsigned total = (padded[10] << 8 | padded[11]) + 6u;  // IPv4 total length
+    padded[10] = static_cast<std::uint8_t>(total >> 8);
+    padded[11] = static_cast<std::uint8_t>(total & 0xff);
+    Segment s;
+    REQUIRE(decode(ether(0x8864, padded), dlt_en10mb, s) == Decoded::tcp);
+    CHECK(s.payload_len == 0);
+}
+
 TEST_CASE("tunnels: GRE") {
     Segment s;
     SUBCASE("plain, IPv4 inside") {
