@@ -2,7 +2,11 @@
 # Developer entry point for capgap.
 #
 #   scripts/dev.sh demo   set up, build, analyse the sample capture and print the report
-#   scripts/dev.sh test   set up, build with -Werror, run ctest, pytest and the linters
+#   scripts/dev.sh test   set up, build with -Werror, run ctest, pytest and the linters, then
+#                         the sanitizer checks below
+#   scripts/dev.sh sanitize   only the sanitizer checks: the C++ tests built with ASan+UBSan
+#                         (build-asan), and each libFuzzer target (build-fuzz, clang) run for
+#                         CAPGAP_FUZZ_SECONDS (default 20) on its corpus in fuzz/corpus
 #
 # Set-up is idempotent: Debian packages are installed only when missing (apt-get update only
 # then), the Python virtual environment (.venv) is created once and test tools are installed
@@ -16,9 +20,14 @@ BUILD_DIR="${CAPGAP_BUILD_DIR:-build}"
 VENV="$ROOT/.venv"
 JOBS="$(nproc 2>/dev/null || echo 2)"
 SAMPLE="examples/data/sample.pcap"
+ASAN_DIR="${CAPGAP_ASAN_DIR:-build-asan}"
+FUZZ_DIR="${CAPGAP_FUZZ_DIR:-build-fuzz}"
+FUZZ_SECONDS="${CAPGAP_FUZZ_SECONDS:-20}"
+FUZZ_TARGETS=(decode capture csv tracker)
 
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-regex-dev
-    libboost-container-dev doctest-dev tshark tcpdump clang-format python3-venv python3-dev git)
+    libboost-container-dev doctest-dev tshark tcpdump clang-format python3-venv python3-dev git
+    clang libclang-rt-14-dev)
 PY_TEST_MODULES=(pytest numpy pandas)
 
 log() { echo "==> $*"; }
@@ -155,7 +164,7 @@ lint_paths() {
 
 run_clang_format() {
     local files=()
-    mapfile -t files < <(find include src tests examples python \
+    mapfile -t files < <(find include src tests examples python fuzz \
         \( -name '*.cpp' -o -name '*.hpp' \) -type f 2>/dev/null | sort)
     if [[ ${#files[@]} -eq 0 ]]; then
         echo "no C++ files found" >&2
@@ -163,6 +172,73 @@ run_clang_format() {
     fi
     echo "checking ${#files[@]} files"
     clang-format --dry-run --Werror "${files[@]}"
+}
+
+# Configures and builds one directory with Ninja: configure_and_build DIR CMAKE_ARGS...
+configure_and_build() {
+    local dir="$1"
+    shift
+    if [[ -f "$dir/CMakeCache.txt" ]] &&
+        ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$dir/CMakeCache.txt"; then
+        echo "$dir was configured with another generator: remove it" >&2
+        return 1
+    fi
+    log "cmake -S . -B $dir -G Ninja $*"
+    cmake -S . -B "$dir" -G Ninja "$@" || return 1
+    log "cmake --build $dir -j $JOBS"
+    cmake --build "$dir" -j "$JOBS"
+}
+
+# The library, the CLI and every C++ test built with AddressSanitizer and UBSan, then ctest.
+# The find_package consumer is left out: the installed package does not carry the sanitizer
+# flags its consumer would need.
+run_asan_tests() {
+    configure_and_build "$ASAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAPGAP_SANITIZE=ON \
+        -DCAPGAP_BUILD_TESTS=ON -DCAPGAP_BUILD_EXAMPLES=OFF || return 1
+    log "ctest --test-dir $ASAN_DIR -E find_package_consumer (ASan+UBSan)"
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" \
+        UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+        ctest --test-dir "$ASAN_DIR" --output-on-failure -j "$JOBS" -E find_package_consumer
+}
+
+# Each libFuzzer target for FUZZ_SECONDS on its committed corpus. New inputs go to a scratch
+# corpus under the build directory (fuzz/corpus is never written); a crash is kept in
+# $FUZZ_DIR/artifacts and fails the step.
+run_fuzz_smoke() {
+    CC=clang CXX=clang++ configure_and_build "$FUZZ_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCAPGAP_FUZZ=ON -DCAPGAP_BUILD_TESTS=OFF -DCAPGAP_BUILD_EXAMPLES=OFF \
+        -DCAPGAP_BUILD_CLI=OFF -DCAPGAP_INSTALL=OFF || return 1
+    local t rc=0 scratch="$FUZZ_DIR/corpus-run" artifacts="$FUZZ_DIR/artifacts"
+    mkdir -p "$artifacts"
+    for t in "${FUZZ_TARGETS[@]}"; do
+        mkdir -p "$scratch/$t"
+        log "fuzz_$t for ${FUZZ_SECONDS}s on fuzz/corpus/$t"
+        if ! "$FUZZ_DIR/fuzz/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+            -timeout=10 -max_len=16384 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" \
+            "$scratch/$t" "fuzz/corpus/$t" >"$FUZZ_DIR/fuzz_$t.log" 2>&1; then
+            tail -n 60 "$FUZZ_DIR/fuzz_$t.log" >&2
+            echo "fuzz_$t failed: reproduce with $FUZZ_DIR/fuzz/fuzz_$t $artifacts/$t-*" >&2
+            rc=1
+        else
+            grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units)' "$FUZZ_DIR/fuzz_$t.log" || true
+        fi
+    done
+    return "$rc"
+}
+
+sanitize_steps() {
+    step "C++ tests under ASan+UBSan ($ASAN_DIR)" run_asan_tests
+    step "fuzz targets, ${FUZZ_SECONDS}s each ($FUZZ_DIR)" run_fuzz_smoke
+}
+
+cmd_sanitize() {
+    setup_system
+    sanitize_steps
+    if [[ ${#FAILED[@]} -gt 0 ]]; then
+        log "FAILED steps: ${FAILED[*]}"
+        return 1
+    fi
+    log "sanitizer checks passed"
 }
 
 cmd_test() {
@@ -179,7 +255,8 @@ cmd_test() {
     mapfile -t paths < <(lint_paths)
     step "ruff check ${paths[*]}" "$VENV/bin/ruff" check "${paths[@]}"
     step "ruff format --check ${paths[*]}" "$VENV/bin/ruff" format --check "${paths[@]}"
-    step "clang-format --dry-run --Werror (include src tests examples python)" run_clang_format
+    step "clang-format --dry-run --Werror (include src tests examples python fuzz)" run_clang_format
+    sanitize_steps
     if [[ ${#FAILED[@]} -gt 0 ]]; then
         log "FAILED steps: ${FAILED[*]}"
         return 1
@@ -188,12 +265,13 @@ cmd_test() {
 }
 
 usage() {
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in
 demo) cmd_demo ;;
 test) cmd_test ;;
+sanitize) cmd_sanitize ;;
 -h | --help | help) usage ;;
 *)
     usage >&2
