@@ -1,0 +1,269 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// Counters, the report, and the pipeline entry points (GIL released around the C++ work).
+
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bindings.hpp"
+
+using namespace py::literals;
+
+namespace {
+
+void write_csv(const std::string& path, const std::function<void(std::ostream&)>& write) {
+    py::gil_scoped_release release;
+    std::ofstream out(path, std::ios::binary);
+    if (!out) capgap::throw_io_error(path, "", "cannot open for writing");
+    write(out);
+    out.flush();
+    if (!out) capgap::throw_io_error(path, "", "write failed");
+}
+
+}  // namespace
+
+namespace capgap_py {
+
+void register_report(py::module_& m) {
+    // ---- ingest counters ----
+    py::class_<capgap::InputProblem>(m, "InputProblem")
+        .def_readonly("source", &capgap::InputProblem::source)
+        .def_readonly("position", &capgap::InputProblem::position)
+        .def_readonly("reason", &capgap::InputProblem::reason)
+        .def("__repr__", [](const capgap::InputProblem& p) {
+            return "InputProblem('" + capgap::format_message(p.source, p.position, p.reason) + "')";
+        });
+
+    py::class_<capgap::IngestStats>(m, "IngestStats", "Named ingest counters.")
+        .def(py::init<>())
+        .def_readwrite("files", &capgap::IngestStats::files)
+        .def_readwrite("packets_read", &capgap::IngestStats::packets_read)
+        .def_readwrite("bytes_read", &capgap::IngestStats::bytes_read)
+        .def_readwrite("decoded", &capgap::IngestStats::decoded)
+        .def_readwrite("filtered_out", &capgap::IngestStats::filtered_out)
+        .def_readwrite("skipped_not_ip", &capgap::IngestStats::skipped_not_ip)
+        .def_readwrite("skipped_not_tcp", &capgap::IngestStats::skipped_not_tcp)
+        .def_readwrite("skipped_ip_fragment", &capgap::IngestStats::skipped_ip_fragment)
+        .def_readwrite("skipped_bad_ip_header", &capgap::IngestStats::skipped_bad_ip_header)
+        .def_readwrite("skipped_bad_tcp_header", &capgap::IngestStats::skipped_bad_tcp_header)
+        .def_readwrite("skipped_truncated_header", &capgap::IngestStats::skipped_truncated_header)
+        .def_readwrite("skipped_unsupported_link", &capgap::IngestStats::skipped_unsupported_link)
+        .def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
+        .def_readwrite("truncated_packets", &capgap::IngestStats::truncated_packets)
+        .def_readwrite("truncated_bytes", &capgap::IngestStats::truncated_bytes)
+        .def_readwrite("duplicate_packets", &capgap::IngestStats::duplicate_packets)
+        .def_readwrite("duplicates_dropped", &capgap::IngestStats::duplicates_dropped)
+        .def_readwrite("flows_closed_expired", &capgap::IngestStats::flows_closed_expired)
+        .def_readwrite("flows_idle_expired", &capgap::IngestStats::flows_idle_expired)
+        .def_readwrite("flows_evicted", &capgap::IngestStats::flows_evicted)
+        .def_readwrite("holes_cap_hit", &capgap::IngestStats::holes_cap_hit)
+        .def_readwrite("open_flows_peak", &capgap::IngestStats::open_flows_peak)
+        .def_readwrite("csv_rows", &capgap::IngestStats::csv_rows)
+        .def_readwrite("csv_bad_rows", &capgap::IngestStats::csv_bad_rows)
+        .def_readwrite("csv_bad_lines", &capgap::IngestStats::csv_bad_lines)
+        .def_readonly("problems", &capgap::IngestStats::problems)
+        .def_readwrite("have_time", &capgap::IngestStats::have_time)
+        .def_readwrite("first_time", &capgap::IngestStats::first_time)
+        .def_readwrite("last_time", &capgap::IngestStats::last_time)
+        .def("skipped", &capgap::IngestStats::skipped)
+        .def(
+            "counters",
+            [](const capgap::IngestStats& s) {
+                py::dict d;
+                for (const auto& kv : s.counters())
+                    d[py::str(kv.first)] = kv.second;
+                return d;
+            },
+            "The counters as an ordered dict (the order of the text and JSON reports).");
+
+    // ---- report ----
+    py::class_<capgap::Summary>(m, "Summary", "The headline figures.")
+        .def_readonly("mode", &capgap::Summary::mode)
+        .def_readonly("join", &capgap::Summary::join)
+        .def_readonly("total_sessions", &capgap::Summary::total_sessions)
+        .def_readonly("bad_sessions", &capgap::Summary::bad_sessions)
+        .def_readonly("bad_confirmed", &capgap::Summary::bad_confirmed)
+        .def_readonly("bad_wireshark", &capgap::Summary::bad_wireshark)
+        .def_readonly("bad_data_missing", &capgap::Summary::bad_data_missing)
+        .def_readonly("bad_control_only", &capgap::Summary::bad_control_only)
+        .def_readonly("wireshark_only", &capgap::Summary::wireshark_only)
+        .def_readonly("confirmed_only", &capgap::Summary::confirmed_only)
+        .def_readonly("syn_only", &capgap::Summary::syn_only)
+        .def_readonly("one_sided", &capgap::Summary::one_sided)
+        .def_readonly("partial", &capgap::Summary::partial)
+        .def_readonly("synack_only", &capgap::Summary::synack_only)
+        .def_readonly("before_window", &capgap::Summary::before_window)
+        .def_readonly("after_window", &capgap::Summary::after_window)
+        .def_readonly("filtered_out", &capgap::Summary::filtered_out)
+        .def_readonly("evicted", &capgap::Summary::evicted)
+        .def_readonly("unmatched_events", &capgap::Summary::unmatched_events)
+        .def_readonly("percentage", &capgap::Summary::percentage)
+        .def_readonly("ci95_low", &capgap::Summary::ci95_low)
+        .def_readonly("ci95_high", &capgap::Summary::ci95_high);
+
+    py::class_<capgap::SessionRow>(m, "SessionRow", "A reported session with its verdicts.")
+        .def_readonly("session", &capgap::SessionRow::session)
+        .def_readonly("bad", &capgap::SessionRow::bad)
+        .def_readonly("bad_wireshark", &capgap::SessionRow::bad_wireshark)
+        .def_readonly("events", &capgap::SessionRow::events)
+        .def_readonly("missing_bytes", &capgap::SessionRow::missing_bytes)
+        .def_readonly("data_missing", &capgap::SessionRow::data_missing);
+    py::bind_vector<std::vector<capgap::SessionRow>>(m, "SessionRowList");
+
+    py::class_<capgap::EventTally>(m, "EventTally", "Events of one kind and direction.")
+        .def_readonly("kind", &capgap::EventTally::kind)
+        .def_readonly("direction", &capgap::EventTally::direction)
+        .def_readonly("count", &capgap::EventTally::count)
+        .def_readonly("missing_bytes", &capgap::EventTally::missing_bytes)
+        .def_readonly("late_filled", &capgap::EventTally::late_filled);
+
+    m.def("wilson_interval", &capgap::wilson_interval, "k"_a, "n"_a,
+          "The 95% Wilson score interval for k of n, in percent.");
+
+    py::class_<capgap::Report>(m, "Report", "Everything capgap reports (native).")
+        .def_readonly("summary", &capgap::Report::summary)
+        .def_readonly("sessions", &capgap::Report::sessions)
+        .def_readonly("events", &capgap::Report::events)
+        .def_readonly("tallies", &capgap::Report::tallies)
+        .def_readonly("ingest", &capgap::Report::ingest)
+        .def("to_text", &capgap::Report::to_text)
+        .def("to_json", &capgap::Report::to_json)
+        .def(
+            "write_sessions_csv",
+            [](const capgap::Report& r, const std::string& path) {
+                write_csv(path, [&r](std::ostream& o) { r.write_sessions_csv(o); });
+            },
+            "path"_a)
+        .def(
+            "write_events_csv",
+            [](const capgap::Report& r, const std::string& path) {
+                write_csv(path, [&r](std::ostream& o) { r.write_events_csv(o); });
+            },
+            "path"_a)
+        .def(
+            "session_columns", [](const capgap::Report& r) { return session_columns(r.sessions); },
+            "The sessions as a dict of numpy arrays, one dtype per column.")
+        .def(
+            "event_columns", [](const capgap::Report& r) { return event_columns(r.events); },
+            "The events as a dict of numpy arrays, one dtype per column.");
+
+    // ---- the pipeline ----
+    py::class_<capgap::Matcher>(m, "Matcher", "Joins sessions and events into a Report.")
+        .def(py::init<capgap::MatchOptions>(), "options"_a = capgap::MatchOptions{})
+        .def_property_readonly("options", &capgap::Matcher::options)
+        .def(
+            "match",
+            [](const capgap::Matcher& self, const std::vector<capgap::Session>& sessions,
+               const std::vector<capgap::LossEvent>& events, const capgap::IngestStats& stats) {
+                py::gil_scoped_release release;
+                return self.match(sessions, events, stats);
+            },
+            "sessions"_a, "events"_a, "stats"_a = capgap::IngestStats{},
+            "Judges the sessions (the GIL is released).");
+
+    py::class_<capgap::Analyzer>(m, "Analyzer",
+                                 "Streaming analysis: feed packets in capture order, then "
+                                 "finish() once. Not for concurrent use from several threads.")
+        .def(py::init<capgap::Options>(), "options"_a = capgap::Options{})
+        .def(
+            "feed_packet",
+            [](capgap::Analyzer& self, const py::buffer& data, int link_type,
+               capgap::Timestamp time, std::optional<std::uint32_t> wirelen) {
+                const py::buffer_info info = data.request();
+                if (info.ndim != 1 || info.strides[0] != 1 || info.itemsize != 1) {
+                    throw std::invalid_argument(
+                        "feed_packet: data must be a contiguous bytes-like object");
+                }
+                if (info.size > std::numeric_limits<std::uint32_t>::max())
+                    throw std::invalid_argument("feed_packet: packet larger than 4 GiB");
+                const auto caplen = static_cast<std::uint32_t>(info.size);
+                const std::uint32_t len = wirelen.value_or(caplen);
+                if (len < caplen) {
+                    throw std::invalid_argument("feed_packet: wirelen (" + std::to_string(len) +
+                                                ") is smaller than len(data) (" +
+                                                std::to_string(caplen) + ")");
+                }
+                self.feed_packet(static_cast<const std::uint8_t*>(info.ptr), caplen, len, link_type,
+                                 time);
+            },
+            "data"_a, "link_type"_a, "time"_a, "wirelen"_a = py::none(),
+            "Feeds one raw packet (link-layer bytes); time in epoch nanoseconds.")
+        .def("feed_segment", &capgap::Analyzer::feed_segment, "segment"_a)
+        .def_property_readonly(
+            "stats", [](const capgap::Analyzer& a) { return capgap::IngestStats(a.stats()); },
+            "A copy of the counters so far.")
+        .def(
+            "finish",
+            [](capgap::Analyzer& self) {
+                py::gil_scoped_release release;
+                return self.finish();
+            },
+            "Finishes tracking and returns the report (the GIL is released). Call once.");
+
+    m.def(
+        "analyze",
+        [](const std::vector<std::string>& paths, const capgap::Options& options) {
+            py::gil_scoped_release release;
+            return capgap::analyze(paths, options);
+        },
+        "paths"_a, "options"_a = capgap::Options{},
+        "Reads the captures (merged by time) and returns the report (the GIL is released).");
+
+    py::class_<capgap::CsvCounts>(m, "CsvCounts", "CSV-specific counters.")
+        .def_readonly("syn_rows", &capgap::CsvCounts::syn_rows)
+        .def_readonly("lost_rows", &capgap::CsvCounts::lost_rows)
+        .def_readonly("syn_merged", &capgap::CsvCounts::syn_merged)
+        .def_readonly("syn_rows_not_syn", &capgap::CsvCounts::syn_rows_not_syn)
+        .def_readonly("lost_rows_unflagged", &capgap::CsvCounts::lost_rows_unflagged)
+        .def_readonly("rows_without_ports", &capgap::CsvCounts::rows_without_ports)
+        .def_readonly("joined_by_address", &capgap::CsvCounts::joined_by_address)
+        .def_readonly("ambiguous_events", &capgap::CsvCounts::ambiguous_events)
+        .def_readonly("times_zone_ignored", &capgap::CsvCounts::times_zone_ignored)
+        .def_readonly("bad_row_reasons", &capgap::CsvCounts::bad_row_reasons)
+        .def_readonly("bad_rows", &capgap::CsvCounts::bad_rows)
+        .def_readonly("time_kind", &capgap::CsvCounts::time_kind)
+        .def_readonly("has_stream", &capgap::CsvCounts::has_stream);
+
+    py::class_<capgap::CsvInput>(m, "CsvInput", "Sessions and events read from CSV exports.")
+        .def_readwrite("sessions", &capgap::CsvInput::sessions)
+        .def_readwrite("events", &capgap::CsvInput::events)
+        .def_readwrite("stats", &capgap::CsvInput::stats)
+        .def_readonly("counts", &capgap::CsvInput::counts)
+        .def_readonly("unmatched_events", &capgap::CsvInput::unmatched_events);
+    m.def(
+        "read_wireshark_csv",
+        [](const std::string& syn_path, const std::string& lost_path) {
+            py::gil_scoped_release release;
+            return capgap::read_wireshark_csv(syn_path, lost_path);
+        },
+        "syn_path"_a, "lost_path"_a, "Reads a SYN list and a lost list (the GIL is released).");
+    m.def(
+        "analyze_wireshark_csv",
+        [](const std::string& syn_path, const std::string& lost_path,
+           const capgap::MatchOptions& options) {
+            py::gil_scoped_release release;
+            return capgap::analyze_wireshark_csv(syn_path, lost_path, options);
+        },
+        "syn_path"_a, "lost_path"_a, "options"_a = capgap::MatchOptions{},
+        "Reads both lists and matches them, Wireshark verdict (the GIL is released).");
+    m.def(
+        "socket_join",
+        [](const std::string& syn_path, const std::string& lost_path,
+           const std::vector<capgap::ServerFilter>& servers,
+           const std::vector<std::uint16_t>& ports) {
+            py::gil_scoped_release release;
+            return capgap::socket_join(syn_path, lost_path, servers, ports);
+        },
+        "syn_path"_a, "lost_path"_a, "servers"_a = std::vector<capgap::ServerFilter>{},
+        "ports"_a = std::vector<std::uint16_t>{},
+        "The old join by client socket, reproduced exactly (the GIL is released).");
+
+    m.def("link_type_name", &capgap::link_type_name, "link_type"_a);
+}
+
+}  // namespace capgap_py
