@@ -138,12 +138,18 @@ inline void check_report(const Report& r) {
 // ---------------------------------------------------------------------------------------------
 // fuzz_decode: 2 bytes choose the link type and the on-wire length, the rest is the packet.
 
-// The link types decode_packet knows (DLT_ values), most of the time; otherwise a raw value.
+// The link types decode_packet knows (DLT_ values below 1024, asked once so that the list follows
+// the decoder), most of the time; otherwise any value up to 511, known or not.
 inline int pick_link_type(std::uint16_t sel) {
-    static constexpr int known[] = {0, 1, 12, 14, 101, 108, 113, 228, 229, 276};
-    constexpr unsigned n = sizeof(known) / sizeof(known[0]);
-    if ((sel & 0x8000) != 0) return sel & 0x1ff;  // anything up to 511, tunnels included
-    return known[(sel & 0xff) % n];
+    static const std::vector<int> known = [] {
+        std::vector<int> v;
+        for (int lt = 0; lt < 1024; ++lt) {
+            if (detail::link_type_supported(lt)) v.push_back(lt);
+        }
+        return v;
+    }();
+    if ((sel & 0x8000) != 0 || known.empty()) return sel & 0x1ff;
+    return known[(sel & 0xffu) % known.size()];
 }
 
 inline void run_decode(const std::uint8_t* data, std::size_t size) {
