@@ -49,10 +49,16 @@ void register_report(py::module_& m) {
         .def_readwrite("skipped_not_ip", &capgap::IngestStats::skipped_not_ip)
         .def_readwrite("skipped_not_tcp", &capgap::IngestStats::skipped_not_tcp)
         .def_readwrite("skipped_ip_fragment", &capgap::IngestStats::skipped_ip_fragment)
+        .def_readwrite("skipped_fragment_incomplete",
+                       &capgap::IngestStats::skipped_fragment_incomplete)
+        .def_readwrite("skipped_fragment_evicted", &capgap::IngestStats::skipped_fragment_evicted)
         .def_readwrite("skipped_bad_ip_header", &capgap::IngestStats::skipped_bad_ip_header)
         .def_readwrite("skipped_bad_tcp_header", &capgap::IngestStats::skipped_bad_tcp_header)
         .def_readwrite("skipped_truncated_header", &capgap::IngestStats::skipped_truncated_header)
         .def_readwrite("skipped_unsupported_link", &capgap::IngestStats::skipped_unsupported_link)
+        .def_readwrite("skipped_encapsulation_depth",
+                       &capgap::IngestStats::skipped_encapsulation_depth)
+        .def_readwrite("skipped_encrypted", &capgap::IngestStats::skipped_encrypted)
         .def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
         .def_readwrite("truncated_packets", &capgap::IngestStats::truncated_packets)
         .def_readwrite("truncated_bytes", &capgap::IngestStats::truncated_bytes)

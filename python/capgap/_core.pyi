@@ -268,10 +268,14 @@ class IngestStats:
     skipped_not_ip: int
     skipped_not_tcp: int
     skipped_ip_fragment: int
+    skipped_fragment_incomplete: int
+    skipped_fragment_evicted: int
     skipped_bad_ip_header: int
     skipped_bad_tcp_header: int
     skipped_truncated_header: int
     skipped_unsupported_link: int
+    skipped_encapsulation_depth: int
+    skipped_encrypted: int
     unsupported_link_types: dict[str, int]
     truncated_packets: int
     truncated_bytes: int
