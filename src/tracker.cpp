@@ -11,11 +11,11 @@
 #include <capgap/tracker.hpp>
 
 #include <algorithm>
-#include <unordered_map>
 #include <utility>
 
 #include <boost/container/small_vector.hpp>
 
+#include "flow_table.hpp"
 #include "seq_space.hpp"
 
 namespace capgap {
@@ -128,6 +128,7 @@ struct DirState {
 };
 
 struct Instance {
+    FlowKey key;
     Session s;
     DirState dir[2];  // [0] client->server, [1] server->client
     bool has_syn = false;
@@ -155,7 +156,7 @@ std::uint32_t phantoms(std::uint8_t flags) {
 
 struct Tracker::Impl {
     TrackerOptions opt;
-    std::unordered_map<FlowKey, Instance> open;
+    detail::FlowTable<Instance> open;
     std::vector<Session> sessions;
     std::vector<LossEvent> events;
     std::uint64_t next_id = 0;
@@ -171,7 +172,9 @@ struct Tracker::Impl {
 
     Instance& start_instance(Instance& slot, const Segment& seg, bool occupied) {
         if (occupied) finalize(slot);
+        const FlowKey key = slot.key;
         slot = Instance{};
+        slot.key = key;
         Session& s = slot.s;
         s.id = next_id++;
         s.first_frame = seg.frame;
@@ -223,40 +226,37 @@ struct Tracker::Impl {
 
     // Finishes instances that have been closed or idle for their timeout.
     void sweep() {
-        for (auto it = open.begin(); it != open.end();) {
-            const Instance& in = it->second;
+        std::vector<FlowKey> done;
+        open.for_each([&](Instance& in) {
             const std::int64_t idle = now_ns - in.s.last_time.ns;
-            const bool closed_done =
-                opt.closed_timeout_ns > 0 && in.closed() && idle >= opt.closed_timeout_ns;
+            // A refused attempt stays: a retry with the same ISN must join it (rule 2.2).
+            const bool closed_done = opt.closed_timeout_ns > 0 && in.closed() &&
+                                     in.ended_after_answer && idle >= opt.closed_timeout_ns;
             const bool idle_done = opt.idle_timeout_ns > 0 && idle >= opt.idle_timeout_ns;
             if (closed_done || idle_done) {
                 ++(closed_done ? counters.flows_closed_expired : counters.flows_idle_expired);
-                finalize(it->second);
-                it = open.erase(it);
-            } else {
-                ++it;
+                finalize(in);
+                done.push_back(in.key);
             }
-        }
+        });
+        for (const FlowKey& k : done)
+            open.erase(k);
     }
 
     // Over the cap: finish the least recently active tenth early, marked evicted.
     void evict() {
-        std::vector<std::pair<std::int64_t, const FlowKey*>> by_age;
+        std::vector<std::pair<std::int64_t, FlowKey>> by_age;
         by_age.reserve(open.size());
-        for (const auto& kv : open)
-            by_age.emplace_back(kv.second.s.last_time.ns, &kv.first);
+        open.for_each([&](Instance& in) { by_age.emplace_back(in.s.last_time.ns, in.key); });
         const std::size_t n = std::max<std::size_t>(by_age.size() / 10, 1);
         std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n - 1),
-                         by_age.end());
-        std::vector<FlowKey> victims;
-        victims.reserve(n);
-        for (std::size_t i = 0; i < n; ++i)
-            victims.push_back(*by_age[i].second);
-        for (const FlowKey& k : victims) {
-            auto it = open.find(k);
-            it->second.s.evicted = true;
-            finalize(it->second);
-            open.erase(it);
+                         by_age.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (std::size_t i = 0; i < n; ++i) {
+            Instance* in = open.find(by_age[i].second);
+            in->s.evicted = true;
+            finalize(*in);
+            open.erase(by_age[i].second);
             ++counters.flows_evicted;
         }
     }
@@ -292,8 +292,8 @@ struct Tracker::Impl {
     FeedResult feed(const Segment& seg) {
         housekeeping(seg);
         const FlowKey key(seg.src, seg.dst);
-        auto [it, inserted] = open.try_emplace(key);
-        Instance& in = it->second;
+        bool inserted = false;
+        Instance& in = open.find_or_insert(key, inserted);
         const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
         FeedResult result = FeedResult::joined;
         bool stale = false;
@@ -732,8 +732,7 @@ struct Tracker::Impl {
     void finish() {
         if (finished) return;
         finished = true;
-        for (auto& kv : open)
-            finalize(kv.second);
+        open.for_each([&](Instance& in) { finalize(in); });
         open.clear();
         std::sort(sessions.begin(), sessions.end(),
                   [](const Session& a, const Session& b) { return a.id < b.id; });

@@ -29,10 +29,12 @@ struct TrackerOptions {
     std::int64_t reorder_window_ns = 3'000'000;
     /// Cap on unresolved holes kept per direction; past it the session is marked evicted.
     std::size_t max_holes_per_direction = 4096;
-    /// A closed instance (RST, or FIN from each side) idle this long (capture time) is
+    /// A closed instance (RST, or FIN from each side, after it was answered: a refused
+    /// attempt waits for its same-ISN retries until idle_timeout) idle this long (capture time) is
     /// finished and leaves the flow table; a later packet of its key starts a new instance,
-    /// as rule 2.4 would for a packet outside its ranges. Default 60 s; 0 keeps them.
-    std::int64_t closed_timeout_ns = 60'000'000'000;
+    /// as rule 2.4 would for a packet outside its ranges. Default 5 s (Zeek's
+    /// tcp_close_delay); 0 keeps closed instances to the end.
+    std::int64_t closed_timeout_ns = 5'000'000'000;
     /// An open instance idle this long is finished and leaves the table (later packets form
     /// a partial instance). Default 15 minutes; 0 never expires idle instances.
     std::int64_t idle_timeout_ns = 900'000'000'000;

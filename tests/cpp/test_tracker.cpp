@@ -197,3 +197,21 @@ TEST_CASE("tracker: reorder_window decides between acked_before_data and late ac
     REQUIRE(r.first(0, EventKind::acked_unseen) != nullptr);
     CHECK(r.first(0, EventKind::acked_unseen)->late_filled);
 }
+
+TEST_CASE("tracker: a refused attempt stays past closed_timeout, so a late retry joins it") {
+    std::vector<Segment> v;
+    Flow f(v);
+    f.syn();
+    f.raw(false, 0, f.cisn + 1, tcp_flags::rst | tcp_flags::ack, 0);
+    f.wait_ms(9000);  // beyond the 5 s closed timeout
+    Flow g(v);        // other traffic moves the clock meanwhile
+    g.client = test::endpoint(3, 50000);
+    g.t_ns = f.t_ns - 1'000'000'000;
+    g.syn();
+    f.syn();  // the retry, same ISN
+    TrackerOptions o;
+    o.closed_timeout_ns = 5'000'000'000;
+    auto r = track(v, o);
+    REQUIRE(r.sessions.size() == 2);
+    CHECK(r.sessions[0].syn_count == 2);
+}

@@ -1,0 +1,59 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// The tracker's open-addressing flow table against std::map as the model.
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <random>
+
+#include "flow_table.hpp"
+
+#include "flow_builder.hpp"
+
+namespace {
+struct Value {
+    capgap::FlowKey key;
+    int n = 0;
+};
+
+capgap::FlowKey key_of(std::uint32_t i) {
+    return capgap::FlowKey(capgap::test::endpoint(static_cast<std::uint8_t>(i % 7), 80),
+                           capgap::test::endpoint(9, static_cast<std::uint16_t>(i)));
+}
+}  // namespace
+
+TEST_CASE("flow table: inserts, finds and erases like a map, through growth and deletions") {
+    capgap::detail::FlowTable<Value> table;
+    std::map<capgap::FlowKey, int> model;
+    std::mt19937 rng(7);
+    for (int step = 0; step < 200000; ++step) {
+        const capgap::FlowKey k = key_of(static_cast<std::uint32_t>(rng() % 5000));
+        const auto op = rng() % 3;
+        if (op < 2) {
+            bool inserted = false;
+            Value& v = table.find_or_insert(k, inserted);
+            CHECK(inserted == (model.count(k) == 0));
+            CHECK(v.key == k);
+            v.n += 1;
+            model[k] += 1;
+        } else if (model.count(k)) {
+            table.erase(k);
+            model.erase(k);
+            CHECK(table.find(k) == nullptr);
+        }
+        if (step % 10007 == 0) {
+            REQUIRE(table.size() == model.size());
+            for (const auto& [mk, n] : model) {
+                const Value* v = table.find(mk);
+                REQUIRE(v != nullptr);
+                CHECK(v->n == n);
+            }
+        }
+    }
+    std::size_t seen = 0;
+    table.for_each([&](Value& v) {
+        ++seen;
+        CHECK(model.at(v.key) == v.n);
+    });
+    CHECK(seen == model.size());
+}
