@@ -70,19 +70,7 @@ KNOWN_GUI_DIFFERENCES: dict[str, tuple[tuple[int, int], str]] = {
 
 # capture -> why `capgap analyze --mode wireshark` may differ from the CSV workflow's figures
 # (the CSV figures are tshark's). Such a capture is an expected failure only while it differs.
-_NOT_DECODED = (
-    "an encapsulation capgap does not decode (DESIGN.md: Ethernet, SLL/SLL2, raw IP, BSD "
-    "loopback, VLAN/QinQ), so analyze sees no TCP where tshark does: "
-)
 KNOWN_ANALYZE_DIFFERENCES: dict[str, str] = {
-    "libpcap__geneve.pcap": _NOT_DECODED + "Geneve tunnel",
-    "suricata__bug-6887-defrag-ppp-ipv4-tcp-syn_frag-ppp-ip-tcp-syn.pcap": _NOT_DECODED + "PPP",
-    "suricata__decode-chdlc-01_hdlc-http_1tx.pcap": _NOT_DECODED + "Cisco HDLC",
-    "tcpdump__arcnet-rfc1201-arp-icmp-http.pcap": _NOT_DECODED + "ARCNET",
-    "zeek__dns-inverse-query.pcap": _NOT_DECODED + "FDDI",
-    "zeek__nflog-http.pcap": _NOT_DECODED + "NFLOG",
-    "zeek__pppoe-over-qinq.pcap": _NOT_DECODED + "PPPoE",
-    "zeek__tunnels_vxlan-encapsulated-http.pcap": _NOT_DECODED + "VXLAN tunnel",
     "markofu__ftp-crack.pcap": (
         "the trace is recorded twice (frame 9877 repeats frame 12 with the same time and "
         "ISNs): each repeated SYN comes after its connection closed with FINs, so capgap starts "
