@@ -138,6 +138,10 @@ const std::vector<OptionSpec>& option_table() {
              }
              c.options.tracker.reorder_window_ns = scaled / 1000;
          }},
+        {"drop-duplicates", nullptr, for_analyze,
+         "drop exact duplicate packets (two SPAN sources) before tracking; they are counted "
+         "either way and never make a session bad",
+         [](Cli& c, const std::string&) { c.options.tracker.drop_duplicates = true; }},
     };
     return table;
 }
