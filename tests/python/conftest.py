@@ -19,6 +19,16 @@ SHARED_CAPTURES = REPO_ROOT.parent / "shared" / "captures"
 CLI_TIMEOUT = 120
 
 
+def captures_with_syns() -> list[str]:
+    """The captures of ../shared/captures/MANIFEST.tsv with SYN packets (none when absent)."""
+    manifest = SHARED_CAPTURES / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    with manifest.open(newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [r["file"] for r in rows if int(r["syn_noack"] or 0) > 0]
+
+
 def find_cli() -> Path | None:
     """CAPGAP_CLI, else <repo>/build/capgap, else `capgap` on PATH."""
     env = os.environ.get("CAPGAP_CLI")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, SHARED_CAPTURES, run_cli
+from conftest import REPO_ROOT, captures_with_syns, run_cli
 
 DATA = REPO_ROOT / "tests" / "data" / "csv"
 TSHARK_TIMEOUT = 300
@@ -88,16 +88,7 @@ KNOWN_ANALYZE_DIFFERENCES: dict[str, str] = {
 }
 
 
-def manifest_captures() -> list[str]:
-    manifest = SHARED_CAPTURES / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return []
-    with manifest.open(newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    return [r["file"] for r in rows if int(r["syn_noack"] or 0) > 0]
-
-
-CAPTURES = manifest_captures()
+CAPTURES = captures_with_syns()
 
 
 def tshark_fields(

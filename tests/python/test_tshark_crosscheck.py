@@ -11,7 +11,6 @@ it; anything else fails with a table. Over all captures at least 99.5% of sessio
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import tempfile
@@ -20,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_CAPTURES, as_bool, read_sessions_csv, run_cli
+from conftest import SHARED_CAPTURES, as_bool, captures_with_syns, read_sessions_csv, run_cli
 
 # (capture file, syn_frame) -> the reason, citing the SEMANTICS.md rule. Differences that the
 # rules below recognise from tshark's own fields need no entry.
@@ -49,16 +48,7 @@ MIN_AGREEMENT = 0.995
 TSHARK_TIMEOUT = 300
 
 
-def manifest_captures() -> list[str]:
-    manifest = SHARED_CAPTURES / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return []
-    with manifest.open(newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    return [r["file"] for r in rows if int(r["syn_noack"] or 0) > 0]
-
-
-CAPTURES = manifest_captures()
+CAPTURES = captures_with_syns()
 
 
 @dataclass
