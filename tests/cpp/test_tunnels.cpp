@@ -18,9 +18,11 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "decode.hpp"
+#include "flow_builder.hpp"
 #include "reassembly.hpp"
 
 using capgap::Segment;
@@ -977,5 +979,103 @@ TEST_CASE("tunnels: shared captures decode as many TCP packets as tshark") {
         CHECK(rep.ingest.packets_read ==
               rep.ingest.decoded + rep.ingest.filtered_out + rep.ingest.skipped());
         CHECK(rep.summary.total_sessions == c.sessions);
+    }
+}
+
+// ---- whole sessions inside each encapsulation ---------------------------------------------
+
+namespace {
+// An IPv4/TCP packet carrying exactly the segment's fields (payload bytes zero).
+Bytes ipv4_tcp(const Segment& s) {
+    Bytes t;
+    put16(t, s.src.port);
+    put16(t, s.dst.port);
+    put32(t, s.seq);
+    put32(t, s.ack);
+    t.push_back(0x50);
+    t.push_back(s.flags);
+    put16(t, s.window);
+    put32(t, 0);  // checksum, urgent pointer
+    t.insert(t.end(), s.payload_len, 0);
+    Bytes ip{0x45, 0};
+    put16(ip, static_cast<unsigned>(20 + t.size()));
+    put16(ip, static_cast<unsigned>(s.frame));
+    put16(ip, 0);
+    ip.push_back(64);
+    ip.push_back(6);
+    put16(ip, 0);
+    ip.insert(ip.end(), s.src.addr.bytes.begin(), s.src.addr.bytes.begin() + 4);
+    ip.insert(ip.end(), s.dst.addr.bytes.begin(), s.dst.addr.bytes.begin() + 4);
+    return cat(ip, t);
+}
+}  // namespace
+
+TEST_CASE("tunnels: a session with a known drop is judged the same inside every encapsulation") {
+    // Client data 101..200 is missed while the server's ACK of it is captured: bad
+    // (SEMANTICS.md section 8 row 2) in both verdicts, whatever carries the packets.
+    std::vector<Segment> segs;
+    capgap::test::Flow f(segs);
+    f.handshake();
+    f.c(1, 100);
+    f.s(1, 0, 101);
+    f.c(201, 100);  // 101..200 missed
+    f.s(1, 0, 301);
+    f.c(301, 0, 1, capgap::tcp_flags::fin);
+    f.s(1, 0, 302, capgap::tcp_flags::fin);
+    f.c(302, 0, 2);
+
+    using Wrap = Bytes (*)(const Bytes&);
+    const std::vector<std::tuple<const char*, int, Wrap>> carriers = {
+        {"Ethernet", dlt_en10mb, [](const Bytes& ip) { return ether(0x0800, ip); }},
+        {"QinQ", dlt_en10mb,
+         [](const Bytes& ip) {
+             return ether(0x0800, ip, {0x88a8, 0x8100});
+         }},
+        {"MPLS in VLAN", dlt_en10mb,
+         [](const Bytes& ip) {
+             return ether(0x8847, mpls({100, 200}, ip), {0x8100});
+         }},
+        {"PPPoE over QinQ", dlt_en10mb,
+         [](const Bytes& ip) {
+             return ether(0x8864, pppoe(0x0021, ip), {0x88a8, 0x8100});
+         }},
+        {"GRE with key", dlt_en10mb,
+         [](const Bytes& ip) { return outer4(47, gre(0x2000, 0x0800, ip)); }},
+        {"PPTP", dlt_en10mb,
+         [](const Bytes& ip) {
+             return outer4(47, pptp(true, false, cat({0xff, 0x03, 0x00, 0x21}, ip)));
+         }},
+        {"VXLAN", dlt_en10mb,
+         [](const Bytes& ip) { return outer4(17, udp(4789, vxlan(ether(0x0800, ip)))); }},
+        {"Geneve", dlt_en10mb,
+         [](const Bytes& ip) {
+             return outer4(17, udp(6081, geneve(0x6558, 1, ether(0x0800, ip))));
+         }},
+        {"IP in IP", dlt_en10mb, [](const Bytes& ip) { return outer4(4, ip); }},
+        {"PPP", dlt_ppp,
+         [](const Bytes& ip) {
+             return cat({0xff, 0x03, 0x00, 0x21}, ip);
+         }},
+        {"Cisco HDLC", dlt_c_hdlc,
+         [](const Bytes& ip) {
+             return cat({0x0f, 0x00, 0x08, 0x00}, ip);
+         }},
+    };
+    for (const auto& [name, link, wrap] : carriers) {
+        CAPTURE(name);
+        capgap::Analyzer a;
+        for (const Segment& s : segs) {
+            const Bytes pkt = wrap(ipv4_tcp(s));
+            a.feed_packet(pkt.data(), static_cast<std::uint32_t>(pkt.size()),
+                          static_cast<std::uint32_t>(pkt.size()), link, s.time);
+        }
+        const capgap::Report r = a.finish();
+        CHECK(r.ingest.decoded == segs.size());
+        CHECK(r.summary.total_sessions == 1);
+        CHECK(r.summary.bad_confirmed == 1);
+        CHECK(r.summary.bad_wireshark == 1);
+        REQUIRE(r.sessions.size() == 1);
+        CHECK(r.sessions[0].missing_bytes == 100);
+        CHECK(r.sessions[0].session.client == f.client);
     }
 }
