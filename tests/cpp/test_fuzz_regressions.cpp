@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "../../fuzz/fuzz_targets.hpp"
@@ -107,4 +108,27 @@ TEST_CASE("fuzz capture: a pcapng timestamp past the year 2262") {
     };
     // clang-format on
     capgap::fuzz::run_capture(bytes, sizeof bytes);
+}
+
+TEST_CASE("fuzz capture: segment times within seconds of the largest Timestamp") {
+    // fuzz_capture (with PcapSource's overflow above saturated locally), UBSan
+    // signed-integer-overflow in Tracker::Impl::housekeeping (src/tracker.cpp): the next sweep
+    // time is now + sweep interval, which overflows for times near INT64_MAX nanoseconds.
+    // Reachable through Tracker::feed and Analyzer::feed_segment with any such time.
+    capgap::Tracker tracker;
+    capgap::Segment s;
+    s.src = capgap::fuzz::endpoint_v4(1, 40000);
+    s.dst = capgap::fuzz::endpoint_v4(9, 80);
+    s.flags = capgap::tcp_flags::syn;
+    s.seq = 1000;
+    s.frame = 1;
+    s.time = capgap::Timestamp{std::numeric_limits<std::int64_t>::max() - 1'000'000'000};
+    tracker.feed(s);
+    s.flags = capgap::tcp_flags::ack;
+    s.seq = 1001;
+    s.frame = 2;
+    s.time = capgap::Timestamp{std::numeric_limits<std::int64_t>::max()};
+    tracker.feed(s);
+    tracker.finish();
+    CHECK(tracker.sessions().size() == 1);
 }
