@@ -35,7 +35,7 @@ struct Options {
 
 /// Decodes packets, tracks sessions and builds the report, one packet at a time.
 class Analyzer {
-public:
+  public:
     explicit Analyzer(Options options = {});
     ~Analyzer();
     Analyzer(Analyzer&&) noexcept;
@@ -57,7 +57,7 @@ public:
     /// every one of them had an unsupported link type
     Report finish();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

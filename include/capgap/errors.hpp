@@ -18,19 +18,19 @@ namespace capgap {
 
 /// Base of every exception capgap throws on purpose.
 class error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// A file could not be opened or read (missing, unreadable, I/O failure).
 class io_error : public error {
-public:
+  public:
     using error::error;
 };
 
 /// A file is not in a format capgap reads (not a capture, unknown header, nothing decodable).
 class format_error : public error {
-public:
+  public:
     using error::error;
 };
 
@@ -38,14 +38,14 @@ public:
 ///
 /// `source` names the file (or the option), `line` and `column` are 1-based; 0 means unknown.
 class parse_error : public error {
-public:
+  public:
     parse_error(std::string source, std::uint64_t line, std::uint64_t column,
                 const std::string& reason);
     const std::string& source() const noexcept { return source_; }
     std::uint64_t line() const noexcept { return line_; }
     std::uint64_t column() const noexcept { return column_; }
 
-private:
+  private:
     std::string source_;
     std::uint64_t line_;
     std::uint64_t column_;

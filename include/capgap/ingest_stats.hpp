@@ -27,42 +27,42 @@ struct InputProblem {
 /// its other fragments count under skipped_ip_fragment, or under skipped_fragment_incomplete /
 /// skipped_fragment_evicted when the datagram never completes.
 struct IngestStats {
-    std::uint64_t files = 0;          ///< input files opened
-    std::uint64_t packets_read = 0;   ///< records read from the captures
-    std::uint64_t bytes_read = 0;     ///< captured bytes of those records
-    std::uint64_t decoded = 0;        ///< TCP segments handed to the tracker
-    std::uint64_t filtered_out = 0;   ///< rejected by the BPF filter
-    std::uint64_t skipped_not_ip = 0;          ///< link payload is not IPv4/IPv6 (ARP, LLDP...)
-    std::uint64_t skipped_not_tcp = 0;         ///< IP payload is not TCP (UDP, ICMP...)
+    std::uint64_t files = 0;                ///< input files opened
+    std::uint64_t packets_read = 0;         ///< records read from the captures
+    std::uint64_t bytes_read = 0;           ///< captured bytes of those records
+    std::uint64_t decoded = 0;              ///< TCP segments handed to the tracker
+    std::uint64_t filtered_out = 0;         ///< rejected by the BPF filter
+    std::uint64_t skipped_not_ip = 0;       ///< link payload is not IPv4/IPv6 (ARP, LLDP...)
+    std::uint64_t skipped_not_tcp = 0;      ///< IP payload is not TCP (UDP, ICMP...)
     std::uint64_t skipped_ip_fragment = 0;  ///< IP fragments held for a completed datagram, or
                                             ///< of a protocol not reassembled (UDP, GRE...)
     std::uint64_t skipped_fragment_incomplete = 0;  ///< fragments of TCP datagrams that never
                                                     ///< completed (30 s timeout, end of input)
-    std::uint64_t skipped_fragment_evicted = 0;  ///< fragments dropped to bound memory (more
-                                                 ///< than 4096 datagrams pending)
-    std::uint64_t skipped_bad_ip_header = 0;   ///< IP header malformed
-    std::uint64_t skipped_bad_tcp_header = 0;  ///< TCP data offset < 5 or beyond the IP payload
+    std::uint64_t skipped_fragment_evicted = 0;     ///< fragments dropped to bound memory (more
+                                                    ///< than 4096 datagrams pending)
+    std::uint64_t skipped_bad_ip_header = 0;        ///< IP header malformed
+    std::uint64_t skipped_bad_tcp_header = 0;    ///< TCP data offset < 5 or beyond the IP payload
     std::uint64_t skipped_truncated_header = 0;  ///< snaplen cut before the end of the TCP header
     std::uint64_t skipped_unsupported_link = 0;  ///< link type not decoded (see by_link_type)
     std::uint64_t skipped_encapsulation_depth = 0;  ///< more than 8 tunnel/MPLS/PPPoE layers
     std::uint64_t skipped_encrypted = 0;            ///< 802.11 protected frames
     std::map<std::string, std::uint64_t> unsupported_link_types;  ///< name -> packets skipped
-    std::uint64_t truncated_packets = 0;  ///< decoded packets whose payload the snaplen cut
-    std::uint64_t truncated_bytes = 0;    ///< payload bytes cut by the snaplen (never loss)
-    std::uint64_t duplicate_packets = 0;  ///< exact duplicates (SPAN): counted, never loss
-    std::uint64_t duplicates_dropped = 0; ///< of which dropped (TrackerOptions::drop_duplicates)
+    std::uint64_t truncated_packets = 0;     ///< decoded packets whose payload the snaplen cut
+    std::uint64_t truncated_bytes = 0;       ///< payload bytes cut by the snaplen (never loss)
+    std::uint64_t duplicate_packets = 0;     ///< exact duplicates (SPAN): counted, never loss
+    std::uint64_t duplicates_dropped = 0;    ///< of which dropped (TrackerOptions::drop_duplicates)
     std::uint64_t flows_closed_expired = 0;  ///< closed instances finished after closed_timeout
     std::uint64_t flows_idle_expired = 0;    ///< open instances finished after idle_timeout
-    std::uint64_t flows_evicted = 0;      ///< instances finished early by max_open_flows
-    std::uint64_t holes_cap_hit = 0;      ///< directions that reached max_holes_per_direction
-    std::uint64_t open_flows_peak = 0;    ///< most instances open at once
-    std::uint64_t csv_rows = 0;           ///< CSV rows read (CSV input)
-    std::uint64_t csv_bad_rows = 0;       ///< CSV rows that could not be parsed
+    std::uint64_t flows_evicted = 0;         ///< instances finished early by max_open_flows
+    std::uint64_t holes_cap_hit = 0;         ///< directions that reached max_holes_per_direction
+    std::uint64_t open_flows_peak = 0;       ///< most instances open at once
+    std::uint64_t csv_rows = 0;              ///< CSV rows read (CSV input)
+    std::uint64_t csv_bad_rows = 0;          ///< CSV rows that could not be parsed
     std::vector<std::uint64_t> csv_bad_lines;  ///< their line numbers (first 100 kept)
-    std::vector<InputProblem> problems;   ///< reads that stopped early (truncated file, ...)
-    bool have_time = false;  ///< true once a packet or row with a time was read
-    Timestamp first_time;    ///< time of the first packet (window bounds are relative to it)
-    Timestamp last_time;     ///< time of the last packet
+    std::vector<InputProblem> problems;        ///< reads that stopped early (truncated file, ...)
+    bool have_time = false;                    ///< true once a packet or row with a time was read
+    Timestamp first_time;  ///< time of the first packet (window bounds are relative to it)
+    Timestamp last_time;   ///< time of the last packet
 
     /// Sum of all skipped_* counters.
     std::uint64_t skipped() const {

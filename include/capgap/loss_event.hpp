@@ -15,12 +15,12 @@ namespace capgap {
 
 /// What a run of sequence numbers (or a flagged packet) is.
 enum class EventKind : std::uint8_t {
-    acked_unseen,      ///< never seen (or seen too late), some ACK covered it: capture loss
-    gap_unacked,       ///< never seen, no ACK covered it: data and ACK missed, or capture ended
-    control_missing,   ///< only a SYN-ACK or FIN phantom number is missing: capture loss
-    acked_before_data, ///< filled_late: ACK captured before its data, within the reorder window
-    reordered,         ///< filled_late: seen before any ACK after a later number: not loss
-    ws_lost_segment,   ///< a packet Wireshark flags "previous segment not captured"
+    acked_unseen,         ///< never seen (or seen too late), some ACK covered it: capture loss
+    gap_unacked,          ///< never seen, no ACK covered it: data and ACK missed, or capture ended
+    control_missing,      ///< only a SYN-ACK or FIN phantom number is missing: capture loss
+    acked_before_data,    ///< filled_late: ACK captured before its data, within the reorder window
+    reordered,            ///< filled_late: seen before any ACK after a later number: not loss
+    ws_lost_segment,      ///< a packet Wireshark flags "previous segment not captured"
     ws_ack_lost_segment,  ///< a packet Wireshark flags "ACKed unseen segment"
 };
 
@@ -48,14 +48,14 @@ struct LossEvent {
     std::uint64_t session_id = no_session;  ///< the instance (no_session: join by key and time)
     Direction direction = Direction::c2s;   ///< c2s: the client sent the missing bytes
     EventKind kind = EventKind::acked_unseen;
-    bool late_filled = false;  ///< acked_unseen whose data came later than the reorder window
+    bool late_filled = false;        ///< acked_unseen whose data came later than the reorder window
     std::uint64_t frame = no_frame;  ///< the packet that revealed the event
     Timestamp time;                  ///< its time
     std::uint64_t seq_begin = 0;     ///< first number of the run (relative)
     std::uint64_t seq_end = 0;       ///< one past the last number of the run (relative)
-    std::uint64_t missing_bytes = 0; ///< payload bytes in the run (phantoms excluded)
-    Endpoint src;  ///< sender of the revealing packet (the CSV join uses it)
-    Endpoint dst;  ///< receiver of the revealing packet
+    std::uint64_t missing_bytes = 0;  ///< payload bytes in the run (phantoms excluded)
+    Endpoint src;                     ///< sender of the revealing packet (the CSV join uses it)
+    Endpoint dst;                     ///< receiver of the revealing packet
 
     friend bool operator==(const LossEvent& a, const LossEvent& b);
     friend bool operator!=(const LossEvent& a, const LossEvent& b) { return !(a == b); }

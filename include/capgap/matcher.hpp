@@ -20,8 +20,8 @@ namespace capgap {
 
 /// `--server CIDR[:PORT]`: a server address range and optional port.
 struct ServerFilter {
-    IpAddress network;             ///< network address (host bits ignored)
-    int prefix = 32;               ///< prefix length (32 or 128 for a single host)
+    IpAddress network;                  ///< network address (host bits ignored)
+    int prefix = 32;                    ///< prefix length (32 or 128 for a single host)
     std::optional<std::uint16_t> port;  ///< only this server port when set
 
     /// Parses "10.0.0.0/8", "10.1.1.1:443", "10.0.0.0/8:443", "2001:db8::/32",
@@ -32,14 +32,13 @@ struct ServerFilter {
     bool matches(const Endpoint& e) const;
 };
 
-
 /// Matcher settings.
 struct MatchOptions {
-    TimeWindow window;                  ///< sessions whose first SYN is inside are "new"
-    std::vector<ServerFilter> servers;  ///< keep sessions whose server matches any (none: all)
-    std::vector<std::uint16_t> ports;   ///< keep sessions whose server port is any (none: all)
-    bool events_in_window_only = false; ///< count only events revealed inside the window
-    Mode mode = Mode::confirmed;        ///< the headline verdict
+    TimeWindow window;                   ///< sessions whose first SYN is inside are "new"
+    std::vector<ServerFilter> servers;   ///< keep sessions whose server matches any (none: all)
+    std::vector<std::uint16_t> ports;    ///< keep sessions whose server port is any (none: all)
+    bool events_in_window_only = false;  ///< count only events revealed inside the window
+    Mode mode = Mode::confirmed;         ///< the headline verdict
 };
 
 /// Joins sessions and events into a Report.
@@ -48,7 +47,7 @@ struct MatchOptions {
 /// attributed by key and time: to the latest instance of their endpoint pair whose SYN is at
 /// or before the event's time; events with no such instance count as unmatched.
 class Matcher {
-public:
+  public:
     explicit Matcher(MatchOptions options = {}) : options_(std::move(options)) {}
 
     /// Builds the report. `stats` is copied into it (its first_time anchors relative windows).
@@ -57,7 +56,7 @@ public:
 
     const MatchOptions& options() const { return options_; }
 
-private:
+  private:
     MatchOptions options_;
 };
 

@@ -22,12 +22,12 @@ namespace capgap {
 /// One record as read from a capture. `data` stays valid until the next call to next().
 struct RawPacket {
     const std::uint8_t* data = nullptr;
-    std::uint32_t caplen = 0;     ///< bytes captured
-    std::uint32_t len = 0;        ///< bytes on the wire
-    int link_type = 0;            ///< DLT_/LINKTYPE_ value of the packet's interface
-    Timestamp time;               ///< nanosecond timestamp
-    std::uint64_t frame = 0;      ///< 1-based frame number in the merged capture
-    bool passed_filter = true;    ///< false when a BPF filter was given and rejected it
+    std::uint32_t caplen = 0;   ///< bytes captured
+    std::uint32_t len = 0;      ///< bytes on the wire
+    int link_type = 0;          ///< DLT_/LINKTYPE_ value of the packet's interface
+    Timestamp time;             ///< nanosecond timestamp
+    std::uint64_t frame = 0;    ///< 1-based frame number in the merged capture
+    bool passed_filter = true;  ///< false when a BPF filter was given and rejected it
 };
 
 /// Reads one or more capture files (pcap or pcapng, detected by content) as one capture.
@@ -36,7 +36,7 @@ struct RawPacket {
 /// (as mergecap does), and numbered in that merged order. A BPF filter is applied per packet
 /// with pcap_offline_filter, so frame numbers still count every packet as Wireshark does.
 class PcapSource {
-public:
+  public:
     /// Opens every file.
     /// @throws io_error when a file cannot be opened
     /// @throws format_error when a file is not a pcap/pcapng capture
@@ -56,7 +56,7 @@ public:
     /// Counters filled while reading (files, packets_read, bytes_read, problems, times).
     const IngestStats& stats() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -32,12 +32,12 @@ const char* to_string(Mode m);
 /// A session that started in the window, with its verdicts.
 struct SessionRow {
     Session session;
-    bool bad = false;            ///< default verdict (confirmed)
-    bool bad_wireshark = false;  ///< compatibility verdict
-    std::uint32_t events = 0;    ///< events that make it bad (acked_unseen, gap_unacked,
-                                 ///< control_missing)
+    bool bad = false;                 ///< default verdict (confirmed)
+    bool bad_wireshark = false;       ///< compatibility verdict
+    std::uint32_t events = 0;         ///< events that make it bad (acked_unseen, gap_unacked,
+                                      ///< control_missing)
     std::uint64_t missing_bytes = 0;  ///< payload bytes in those events
-    bool data_missing = false;   ///< bad with payload missing (not only control packets)
+    bool data_missing = false;        ///< bad with payload missing (not only control packets)
 };
 
 /// Events of one kind and direction over the reported sessions.
@@ -51,27 +51,27 @@ struct EventTally {
 
 /// The headline figures.
 struct Summary {
-    Mode mode = Mode::confirmed;       ///< which verdict `bad_sessions` reports
-    std::string join = "instance";     ///< how events were attributed ("instance", "socket")
-    std::uint64_t total_sessions = 0;  ///< instances started by a SYN inside the window
-    std::uint64_t bad_sessions = 0;    ///< bad under `mode`
-    std::uint64_t bad_confirmed = 0;   ///< bad under the default verdict
-    std::uint64_t bad_wireshark = 0;   ///< bad under the Wireshark verdict
+    Mode mode = Mode::confirmed;         ///< which verdict `bad_sessions` reports
+    std::string join = "instance";       ///< how events were attributed ("instance", "socket")
+    std::uint64_t total_sessions = 0;    ///< instances started by a SYN inside the window
+    std::uint64_t bad_sessions = 0;      ///< bad under `mode`
+    std::uint64_t bad_confirmed = 0;     ///< bad under the default verdict
+    std::uint64_t bad_wireshark = 0;     ///< bad under the Wireshark verdict
     std::uint64_t bad_data_missing = 0;  ///< confirmed-bad with payload missing
     std::uint64_t bad_control_only = 0;  ///< confirmed-bad with only control packets missing
-    std::uint64_t wireshark_only = 0;  ///< Wireshark-bad but good by default (reordering...)
-    std::uint64_t confirmed_only = 0;  ///< bad by default but not by Wireshark
-    std::uint64_t syn_only = 0;        ///< counted sessions with only SYNs
-    std::uint64_t one_sided = 0;       ///< counted sessions seen in one direction only
-    std::uint64_t partial = 0;         ///< instances without a SYN (not counted)
-    std::uint64_t synack_only = 0;     ///< SYN-ACK without its SYN (not counted)
-    std::uint64_t before_window = 0;   ///< SYN-started instances before the window
-    std::uint64_t after_window = 0;    ///< SYN-started instances at or after its end
-    std::uint64_t filtered_out = 0;    ///< instances the server/port filter excluded
-    std::uint64_t evicted = 0;         ///< counted sessions finished early by a resource cap
+    std::uint64_t wireshark_only = 0;    ///< Wireshark-bad but good by default (reordering...)
+    std::uint64_t confirmed_only = 0;    ///< bad by default but not by Wireshark
+    std::uint64_t syn_only = 0;          ///< counted sessions with only SYNs
+    std::uint64_t one_sided = 0;         ///< counted sessions seen in one direction only
+    std::uint64_t partial = 0;           ///< instances without a SYN (not counted)
+    std::uint64_t synack_only = 0;       ///< SYN-ACK without its SYN (not counted)
+    std::uint64_t before_window = 0;     ///< SYN-started instances before the window
+    std::uint64_t after_window = 0;      ///< SYN-started instances at or after its end
+    std::uint64_t filtered_out = 0;      ///< instances the server/port filter excluded
+    std::uint64_t evicted = 0;           ///< counted sessions finished early by a resource cap
     std::uint64_t unmatched_events = 0;  ///< events that matched no instance
-    double percentage = 0.0;          ///< 100 * bad_sessions / total_sessions (0 when none)
-    double ci95_low = 0.0;            ///< 95% Wilson interval, in percent
+    double percentage = 0.0;             ///< 100 * bad_sessions / total_sessions (0 when none)
+    double ci95_low = 0.0;               ///< 95% Wilson interval, in percent
     double ci95_high = 0.0;
 };
 

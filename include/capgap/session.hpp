@@ -43,8 +43,8 @@ struct Session {
     Endpoint client;       ///< sender of the starting SYN (a guess for partial instances)
     Endpoint server;       ///< the other end
     SessionCategory category = SessionCategory::partial;
-    std::uint64_t syn_frame = no_frame;  ///< frame of the first pure SYN (no_frame: none)
-    Timestamp syn_time;                  ///< time of the first pure SYN (when syn_frame set)
+    std::uint64_t syn_frame = no_frame;    ///< frame of the first pure SYN (no_frame: none)
+    Timestamp syn_time;                    ///< time of the first pure SYN (when syn_frame set)
     std::uint64_t first_frame = no_frame;  ///< first packet of the instance
     Timestamp first_time;                  ///< time of its first packet
     Timestamp last_time;                   ///< time of its last packet
