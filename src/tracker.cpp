@@ -11,6 +11,7 @@
 #include <capgap/tracker.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include <boost/container/small_vector.hpp>
@@ -148,6 +149,20 @@ struct Instance {
     bool closed() const { return rst_seen || (fin_from[0] && fin_from[1]); }
 };
 
+// Capture times come from files and can be anything: differences and sums saturate.
+std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
+    std::int64_t r;
+    if (!__builtin_sub_overflow(a, b, &r)) return r;
+    return b < 0 ? std::numeric_limits<std::int64_t>::max()
+                 : std::numeric_limits<std::int64_t>::min();
+}
+std::int64_t sat_add(std::int64_t a, std::int64_t b) {
+    std::int64_t r;
+    if (!__builtin_add_overflow(a, b, &r)) return r;
+    return b > 0 ? std::numeric_limits<std::int64_t>::max()
+                 : std::numeric_limits<std::int64_t>::min();
+}
+
 std::uint32_t phantoms(std::uint8_t flags) {
     return ((flags & tcp_flags::syn) ? 1u : 0u) + ((flags & tcp_flags::fin) ? 1u : 0u);
 }
@@ -228,7 +243,7 @@ struct Tracker::Impl {
     void sweep() {
         std::vector<FlowKey> done;
         open.for_each([&](Instance& in) {
-            const std::int64_t idle = now_ns - in.s.last_time.ns;
+            const std::int64_t idle = sat_sub(now_ns, in.s.last_time.ns);
             // A refused attempt stays: a retry with the same ISN must join it (rule 2.2).
             const bool closed_done = opt.closed_timeout_ns > 0 && in.closed() &&
                                      in.ended_after_answer && idle >= opt.closed_timeout_ns;
@@ -265,10 +280,10 @@ struct Tracker::Impl {
         if (!clock_started || seg.time.ns > now_ns) now_ns = seg.time.ns;
         if (!clock_started) {
             clock_started = true;
-            next_sweep_ns = now_ns + sweep_interval_ns();
+            next_sweep_ns = sat_add(now_ns, sweep_interval_ns());
         } else if (now_ns >= next_sweep_ns) {
             if (opt.closed_timeout_ns > 0 || opt.idle_timeout_ns > 0) sweep();
-            next_sweep_ns = now_ns + sweep_interval_ns();
+            next_sweep_ns = sat_add(now_ns, sweep_interval_ns());
         }
         if (opt.max_open_flows > 0 && open.size() >= opt.max_open_flows) evict();
     }
@@ -278,7 +293,7 @@ struct Tracker::Impl {
         DirState& x = in.dir[in.dir_of(seg.src)];
         for (std::uint8_t i = 0; i < x.recent_count; ++i) {
             const DirState::Signature& r = x.recent[i];
-            if (r.matches(seg) && seg.time.ns - r.time_ns <= opt.duplicate_window_ns &&
+            if (r.matches(seg) && sat_sub(seg.time.ns, r.time_ns) <= opt.duplicate_window_ns &&
                 seg.time.ns >= r.time_ns)
                 return true;
         }
@@ -609,7 +624,7 @@ struct Tracker::Impl {
             if (h.begin < fb) kept.push_back(Hole{h.begin, fb, h.acked, h.frame, h.time});
             Run r{fb, fe, EventKind::reordered, false, seg.frame, seg.time};
             if (h.acked) {
-                if (seg.time.ns - h.time.ns <= opt.reorder_window_ns) {
+                if (sat_sub(seg.time.ns, h.time.ns) <= opt.reorder_window_ns) {
                     r.kind = EventKind::acked_before_data;
                 } else {
                     r.kind = EventKind::acked_unseen;
