@@ -57,7 +57,8 @@ cmd_merge() {
         local fresh="$WORK/merge-$t"
         rm -rf "$fresh"
         mkdir -p "$fresh"
-        "$BUILD/fuzz/fuzz_$t" -merge=1 "${OPTS[@]}" "$fresh" "fuzz/corpus/$t" "$WORK/$t"
+        "$BUILD/fuzz/fuzz_$t" -merge=1 -use_counters=0 "${OPTS[@]}" "$fresh" "fuzz/corpus/$t" \
+            "$WORK/$t"
         rm -rf "fuzz/corpus/$t"
         mv "$fresh" "fuzz/corpus/$t"
         echo "fuzz/corpus/$t: $(find "fuzz/corpus/$t" -type f | wc -l) files, $(du -sh "fuzz/corpus/$t" | cut -f1)"
