@@ -26,6 +26,18 @@
 #include <pcap/pcap.h>
 
 namespace capgap {
+
+namespace {
+// seconds * 1e9 + ns, saturating: a file may carry any timestamp, and times past 2262 do not
+// fit in int64 nanoseconds (they are kept at the largest value rather than wrapping).
+std::int64_t seconds_to_ns(std::int64_t seconds, std::int64_t ns) {
+    std::int64_t r;
+    if (__builtin_mul_overflow(seconds, std::int64_t{1000000000}, &r) ||
+        __builtin_add_overflow(r, ns, &r))
+        return seconds < 0 ? INT64_MIN : INT64_MAX;
+    return r;
+}
+}  // namespace
 namespace {
 
 struct PcapCloser {
@@ -246,7 +258,8 @@ class PcapngReader {
         __extension__ using u128 = unsigned __int128;
         const std::uint64_t tps = ifc.ticks_per_second;
         const u128 ns = u128{ts / tps} * 1000000000u + u128{ts % tps} * 1000000000u / tps;
-        return static_cast<std::int64_t>(ns) + ifc.offset_seconds * 1000000000;
+        const std::int64_t base = ns > u128{INT64_MAX} ? INT64_MAX : static_cast<std::int64_t>(ns);
+        return seconds_to_ns(ifc.offset_seconds, base);
     }
 
     FilePtr file_;
@@ -394,8 +407,8 @@ struct PcapSource::Impl {
                 in.pending.len = hdr->len;
                 in.pending.link_type = in.link_type;
                 // With nanosecond precision requested, tv_usec holds nanoseconds.
-                in.pending.ns = static_cast<std::int64_t>(hdr->ts.tv_sec) * 1000000000 +
-                                static_cast<std::int64_t>(hdr->ts.tv_usec);
+                in.pending.ns = seconds_to_ns(static_cast<std::int64_t>(hdr->ts.tv_sec),
+                                              static_cast<std::int64_t>(hdr->ts.tv_usec));
                 in.has_pending = true;
                 ++in.records;
                 return;

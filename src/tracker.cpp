@@ -643,14 +643,20 @@ struct Tracker::Impl {
     void cover(DirState& x, std::int64_t a, std::uint64_t frame, Timestamp time) {
         if (a <= x.start) return;
         for (std::size_t i = 0; i < x.holes.size() && x.holes[i].begin < a; ++i) {
-            Hole& h = x.holes[i];
-            if (h.acked) continue;
-            if (h.end > a) {  // only the part below `a` is covered
-                const Hole rest{a, h.end, false, h.frame, h.time};
-                h.end = a;
+            if (x.holes[i].acked) continue;
+            if (x.holes[i].end > a) {  // only the part below `a` is covered: split it off
+                if (x.holes.size() >= opt.max_holes_per_direction) {
+                    x.hole_cap_hit = true;  // leave it whole (and unacked) rather than grow
+                    break;
+                }
+                const Hole rest{a, x.holes[i].end, false, x.holes[i].frame, x.holes[i].time};
+                x.holes[i].end = a;
+                // The insertion may reallocate: index again below, never hold a reference.
                 x.holes.insert(x.holes.begin() + static_cast<std::ptrdiff_t>(i) + 1, rest);
             }
-            h = Hole{h.begin, h.end, true, frame, time};
+            x.holes[i].acked = true;
+            x.holes[i].frame = frame;
+            x.holes[i].time = time;
         }
         if (a > x.frontier) {
             add_hole(x, Hole{x.frontier, a, true, frame, time});

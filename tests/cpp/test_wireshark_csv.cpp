@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace {
 
 std::string data(const std::string& name) {
@@ -22,10 +24,12 @@ std::string data(const std::string& name) {
 // A temporary file that is removed again.
 struct TempFile {
     std::string path;
+    // The process id keeps test processes that ctest runs in parallel apart.
     explicit TempFile(const std::string& name, const std::string& content) {
         static int counter = 0;
         path = (std::filesystem::temp_directory_path() /
-                ("capgap_csv_test_" + std::to_string(++counter) + "_" + name))
+                ("capgap_csv_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) +
+                 "_" + name))
                    .string();
         std::ofstream(path, std::ios::binary) << content;
     }
