@@ -71,60 +71,48 @@ struct DirState {
     PendingAck pending;
     bool hole_cap_hit = false;
 
-    // The last two packets of the sender, to tell SPAN duplicates.
-    struct Signature {
-        std::uint32_t seq, ack, len;
-        std::uint16_t window, checksum;
-        std::uint8_t flags;
-        std::int64_t time_ns;
-        bool matches(const Segment& g) const {
-            return seq == g.seq && ack == g.ack && len == g.payload_len && window == g.window &&
-                   checksum == g.checksum && flags == g.flags;
-        }
-    };
-    Signature recent[2] = {};
-    std::uint8_t recent_count = 0;
-
-    // Packets and flags of the sender.
-    std::uint64_t packets = 0;
-    std::uint64_t non_syn_packets = 0;
-    bool sent_ack_flag = false;
-    bool sent_non_rst_ack = false;
+    // The sender's packets: kept when a SYN-ACK starts the sequence state again.
+    struct Sender {
+        // The last two packets, to tell SPAN duplicates.
+        struct Signature {
+            std::uint32_t seq, ack, len;
+            std::uint16_t window, checksum;
+            std::uint8_t flags;
+            std::int64_t time_ns;
+            bool matches(const Segment& g) const {
+                return seq == g.seq && ack == g.ack && len == g.payload_len && window == g.window &&
+                       checksum == g.checksum && flags == g.flags;
+            }
+        };
+        Signature recent[2] = {};
+        std::uint8_t recent_count = 0;
+        std::uint64_t packets = 0;
+        std::uint64_t non_syn_packets = 0;
+        bool sent_ack_flag = false;
+        bool sent_non_rst_ack = false;
+    } sender;
 
     // Wireshark verdict: 32-bit state with explicit "unset".
-    bool ws_next_set = false;
-    std::uint32_t ws_next = 0;
-    bool ws_mstba_set = false;
-    std::uint32_t ws_mstba = 0;
-    bool ws_window_known = false;
-    std::uint16_t ws_window = 0;
-    bool ws_ack_lost_quiet = false;  // an ACKed-unseen flag on this side's data was raised
-    bool ws_last_ack_set = false;
-    std::uint32_t ws_last_ack = 0;
+    struct Wire {
+        bool next_set = false;
+        std::uint32_t next = 0;
+        bool mstba_set = false;
+        std::uint32_t mstba = 0;  // maxseqtobeacked
+        bool window_known = false;
+        std::uint16_t window = 0;
+        bool ack_lost_quiet = false;  // an ACKed-unseen flag on this side's data was raised
+        bool last_ack_set = false;
+        std::uint32_t last_ack = 0;
+    } ws;
 
     // Forgets the default verdict's sequence state (a SYN-ACK starts it again); with
     // `wireshark` the 32-bit Wireshark state too.
     void reset_sequence_state(bool wireshark) {
-        DirState fresh;
-        fresh.packets = packets;
-        fresh.non_syn_packets = non_syn_packets;
-        fresh.sent_ack_flag = sent_ack_flag;
-        fresh.sent_non_rst_ack = sent_non_rst_ack;
-        fresh.recent[0] = recent[0];
-        fresh.recent[1] = recent[1];
-        fresh.recent_count = recent_count;
-        if (!wireshark) {
-            fresh.ws_next_set = ws_next_set;
-            fresh.ws_next = ws_next;
-            fresh.ws_mstba_set = ws_mstba_set;
-            fresh.ws_mstba = ws_mstba;
-            fresh.ws_window_known = ws_window_known;
-            fresh.ws_window = ws_window;
-            fresh.ws_ack_lost_quiet = ws_ack_lost_quiet;
-            fresh.ws_last_ack_set = ws_last_ack_set;
-            fresh.ws_last_ack = ws_last_ack;
-        }
-        *this = std::move(fresh);
+        const Sender kept_sender = sender;
+        const Wire kept_ws = ws;
+        *this = DirState{};
+        sender = kept_sender;
+        if (!wireshark) ws = kept_ws;
     }
 };
 
@@ -291,16 +279,16 @@ struct Tracker::Impl {
     // True when the segment repeats one of the last two of its direction within the window.
     bool is_duplicate(Instance& in, const Segment& seg) const {
         DirState& x = in.dir[in.dir_of(seg.src)];
-        for (std::uint8_t i = 0; i < x.recent_count; ++i) {
-            const DirState::Signature& r = x.recent[i];
+        for (std::uint8_t i = 0; i < x.sender.recent_count; ++i) {
+            const DirState::Sender::Signature& r = x.sender.recent[i];
             if (r.matches(seg) && sat_sub(seg.time.ns, r.time_ns) <= opt.duplicate_window_ns &&
                 seg.time.ns >= r.time_ns)
                 return true;
         }
-        x.recent[1] = x.recent[0];
-        x.recent[0] = DirState::Signature{seg.seq,      seg.ack,   seg.payload_len, seg.window,
-                                          seg.checksum, seg.flags, seg.time.ns};
-        if (x.recent_count < 2) ++x.recent_count;
+        x.sender.recent[1] = x.sender.recent[0];
+        x.sender.recent[0] = DirState::Sender::Signature{
+            seg.seq, seg.ack, seg.payload_len, seg.window, seg.checksum, seg.flags, seg.time.ns};
+        if (x.sender.recent_count < 2) ++x.sender.recent_count;
         return false;
     }
 
@@ -347,7 +335,7 @@ struct Tracker::Impl {
                 if (seg.seq != in.server_isn) {
                     if (!answers || in.rst_or_fin) {
                         fresh = true;
-                    } else if (in.dir[0].sent_ack_flag) {
+                    } else if (in.dir[0].sender.sent_ack_flag) {
                         stale = true;  // the client already moved on
                     } else {
                         // A load balancer or SYN-cookie retry: the server starts again
@@ -409,7 +397,7 @@ struct Tracker::Impl {
         std::swap(in.dir[0], in.dir[1]);
         in.fin_from[0] = in.dir[0].fin_seen;
         in.fin_from[1] = in.dir[1].fin_seen;
-        in.s.packets_c2s = in.dir[0].packets;
+        in.s.packets_c2s = in.dir[0].sender.packets;
         std::swap(in.s.bytes_c2s, in.s.bytes_s2c);
     }
 
@@ -419,8 +407,8 @@ struct Tracker::Impl {
         ++s.packets;
         s.last_time = seg.time;
         DirState& ds = in.dir[d];
-        ++ds.packets;
-        if (!(seg.has(tcp_flags::syn) && !seg.has(tcp_flags::ack))) ++ds.non_syn_packets;
+        ++ds.sender.packets;
+        if (!(seg.has(tcp_flags::syn) && !seg.has(tcp_flags::ack))) ++ds.sender.non_syn_packets;
         if (d == 0) {
             ++s.packets_c2s;
             s.bytes_c2s += seg.payload_len;
@@ -441,8 +429,8 @@ struct Tracker::Impl {
         if (d == 1 && seg.payload_len > 0 && !rst) in.answered = true;
         DirState& ds = in.dir[d];
         if (seg.has(tcp_flags::ack)) {
-            ds.sent_ack_flag = true;
-            if (!rst) ds.sent_non_rst_ack = true;
+            ds.sender.sent_ack_flag = true;
+            if (!rst) ds.sender.sent_non_rst_ack = true;
         }
     }
 
@@ -453,42 +441,42 @@ struct Tracker::Impl {
         DirState& y = in.dir[1 - d];
         const bool rst = seg.has(tcp_flags::rst);
         const std::uint32_t end = seg.seq + seg.payload_len + phantoms(seg.flags);
-        if (!rst && x.ws_next_set && seq_gt(seg.seq, x.ws_next)) {
-            const bool zero_window_probe = seg.payload_len == 1 && seg.seq == x.ws_next &&
-                                           y.ws_window_known && y.ws_window == 0;
+        if (!rst && x.ws.next_set && seq_gt(seg.seq, x.ws.next)) {
+            const bool zero_window_probe = seg.payload_len == 1 && seg.seq == x.ws.next &&
+                                           y.ws.window_known && y.ws.window == 0;
             if (!zero_window_probe) add_ws_event(in, d, seg, EventKind::ws_lost_segment);
         }
-        if (seg.has(tcp_flags::ack) && y.ws_mstba_set && seq_gt(seg.ack, y.ws_mstba)) {
+        if (seg.has(tcp_flags::ack) && y.ws.mstba_set && seq_gt(seg.ack, y.ws.mstba)) {
             // Wireshark flags one unseen segment once: it moves maxseqtobeacked up to nextseq,
             // and when that changes nothing, stays quiet until the data's sender ACKs anew
             // (packet-tcp.c uses its dup-ACK counter for this). Verdicts are not affected.
-            if (y.ws_next_set && y.ws_mstba > y.ws_next) {  // plain compare, as packet-tcp.c
-                y.ws_mstba = y.ws_next;
+            if (y.ws.next_set && y.ws.mstba > y.ws.next) {  // plain compare, as packet-tcp.c
+                y.ws.mstba = y.ws.next;
                 add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
-            } else if (!y.ws_ack_lost_quiet) {
-                y.ws_ack_lost_quiet = true;
+            } else if (!y.ws.ack_lost_quiet) {
+                y.ws.ack_lost_quiet = true;
                 add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
             }
         }
         if (seg.has(tcp_flags::ack)) {
-            if (x.ws_last_ack_set && seg.ack != x.ws_last_ack) x.ws_ack_lost_quiet = false;
-            x.ws_last_ack = seg.ack;
-            x.ws_last_ack_set = true;
+            if (x.ws.last_ack_set && seg.ack != x.ws.last_ack) x.ws.ack_lost_quiet = false;
+            x.ws.last_ack = seg.ack;
+            x.ws.last_ack_set = true;
         }
         if (!rst) {
-            if (!x.ws_next_set || seq_gt(end, x.ws_next)) {
-                x.ws_next = end;
-                x.ws_next_set = true;
+            if (!x.ws.next_set || seq_gt(end, x.ws.next)) {
+                x.ws.next = end;
+                x.ws.next_set = true;
             }
-            if (!x.ws_mstba_set) {
-                x.ws_mstba = end;
-                x.ws_mstba_set = true;
-            } else if (seg.seq == x.ws_mstba) {
-                x.ws_mstba = x.ws_next;
+            if (!x.ws.mstba_set) {
+                x.ws.mstba = end;
+                x.ws.mstba_set = true;
+            } else if (seg.seq == x.ws.mstba) {
+                x.ws.mstba = x.ws.next;
             }
         }
-        x.ws_window = seg.window;
-        x.ws_window_known = true;
+        x.ws.window = seg.window;
+        x.ws.window_known = true;
     }
 
     static void add_ws_event(Instance& in, int d, const Segment& seg, EventKind kind) {
@@ -534,7 +522,7 @@ struct Tracker::Impl {
 
         if (!ack) return;
         // Server start without a SYN-ACK: the client's first ACK minus one (section 5).
-        if (d == 0 && in.has_syn && !x.sent_non_rst_ack && y.start_kind != Start::fixed) {
+        if (d == 0 && in.has_syn && !x.sender.sent_non_rst_ack && y.start_kind != Start::fixed) {
             const std::int64_t s =
                 y.lift.anchored() ? y.lift.peek(seg.ack - 1) : y.lift.commit(seg.ack - 1);
             if (y.start_kind == Start::none) {
@@ -548,7 +536,7 @@ struct Tracker::Impl {
             }
         }
         if (y.start_kind == Start::none) return;
-        if (d == 1 && in.has_syn && !y.sent_ack_flag) {
+        if (d == 1 && in.has_syn && !y.sender.sent_ack_flag) {
             // The client is still in SYN-SENT: hold the ACK until its next packet.
             if (y.pending.set) apply_pending(in, 1 - d);
             y.pending = PendingAck{true, seg.ack, seg.frame, seg.time};
@@ -670,11 +658,11 @@ struct Tracker::Impl {
         apply_pending(in, 0);
         apply_pending(in, 1);
         Session& s = in.s;
-        const bool both = in.dir[0].packets > 0 && in.dir[1].packets > 0;
+        const bool both = in.dir[0].sender.packets > 0 && in.dir[1].sender.packets > 0;
         if (in.has_syn) {
             if (both) {
                 s.category = SessionCategory::complete;
-            } else if (in.dir[0].non_syn_packets == 0) {
+            } else if (in.dir[0].sender.non_syn_packets == 0) {
                 s.category = SessionCategory::syn_only;
             } else {
                 s.category = SessionCategory::one_sided;
@@ -683,7 +671,7 @@ struct Tracker::Impl {
             s.category = in.has_synack ? SessionCategory::synack_only : SessionCategory::partial;
         }
         for (int d = 0; d < 2; ++d) {
-            if (in.dir[d].packets == 0) continue;  // a direction never seen has no events
+            if (in.dir[d].sender.packets == 0) continue;  // a direction never seen has no events
             if (in.dir[d].hole_cap_hit) {
                 s.evicted = true;
                 ++counters.holes_cap_hit;
