@@ -13,34 +13,20 @@
 #include <random>
 #include <vector>
 
+#include "bytes.hpp"
 #include "decode.hpp"
 
 using capgap::Segment;
 using capgap::detail::decode_packet;
 using capgap::detail::Decoded;
-using Bytes = std::vector<std::uint8_t>;
+using capgap::test::Bytes;
+using capgap::test::cat;
+using capgap::test::put16;
+using capgap::test::put16_le;
+using capgap::test::put32;
+using capgap::test::put32_le;
 
 namespace {
-
-void put16(Bytes& b, unsigned v) {
-    b.push_back(static_cast<std::uint8_t>(v >> 8));
-    b.push_back(static_cast<std::uint8_t>(v));
-}
-
-void put32(Bytes& b, std::uint32_t v) {
-    put16(b, v >> 16);
-    put16(b, v & 0xffff);
-}
-
-void put32_le(Bytes& b, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i)
-        b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-
-Bytes cat(Bytes a, const Bytes& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
 
 struct Tcp {
     unsigned sport = 40000;

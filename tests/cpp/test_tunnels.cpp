@@ -21,6 +21,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bytes.hpp"
 #include "decode.hpp"
 #include "flow_builder.hpp"
 #include "reassembly.hpp"
@@ -30,34 +31,14 @@ using capgap::detail::decode_packet;
 using capgap::detail::Decoded;
 using capgap::detail::IpFragment;
 using capgap::detail::Reassembler;
-using Bytes = std::vector<std::uint8_t>;
+using capgap::test::Bytes;
+using capgap::test::cat;
+using capgap::test::put16;
+using capgap::test::put16_le;
+using capgap::test::put32;
+using capgap::test::put32_le;
 
 namespace {
-
-void put16(Bytes& b, unsigned v) {
-    b.push_back(static_cast<std::uint8_t>(v >> 8));
-    b.push_back(static_cast<std::uint8_t>(v));
-}
-
-void put32(Bytes& b, std::uint32_t v) {
-    put16(b, v >> 16);
-    put16(b, v & 0xffff);
-}
-
-void put16_le(Bytes& b, unsigned v) {
-    b.push_back(static_cast<std::uint8_t>(v));
-    b.push_back(static_cast<std::uint8_t>(v >> 8));
-}
-
-void put32_le(Bytes& b, std::uint32_t v) {
-    put16_le(b, v & 0xffff);
-    put16_le(b, v >> 16);
-}
-
-Bytes cat(Bytes a, const Bytes& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
 
 Bytes tcp(std::uint8_t flags = 0x18, std::size_t payload = 10, unsigned sport = 40000) {
     Bytes b;
