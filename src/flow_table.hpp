@@ -7,12 +7,57 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include <capgap/flow_key.hpp>
 
 namespace capgap::detail {
+
+// Allocates large arrays on 2 MB boundaries and asks Linux for transparent huge pages there.
+// Flow lookups land anywhere in tens of megabytes; with 4 KB pages nearly every one also
+// missed the TLB (a page walk, doubled under virtualisation), which cost as much as the
+// cache miss itself. Elsewhere, or for small arrays, it is the plain allocator.
+template <class T>
+struct HugePageAllocator {
+    using value_type = T;
+    static constexpr std::size_t huge = std::size_t{2} << 20;
+
+    HugePageAllocator() = default;
+    template <class U>
+    HugePageAllocator(const HugePageAllocator<U>&) {}
+
+    T* allocate(std::size_t n) {
+        const std::size_t bytes = n * sizeof(T);
+        if (bytes < huge) return static_cast<T*>(::operator new(bytes));
+        const std::size_t rounded = (bytes + huge - 1) / huge * huge;
+        void* p = std::aligned_alloc(huge, rounded);
+        if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        (void)::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: failure changes nothing
+#endif
+        return static_cast<T*>(p);
+    }
+    void deallocate(T* p, std::size_t n) {
+        if (n * sizeof(T) < huge) {
+            ::operator delete(p);
+        } else {
+            std::free(p);
+        }
+    }
+    friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) {
+        return true;
+    }
+    friend bool operator!=(const HugePageAllocator&, const HugePageAllocator&) {
+        return false;
+    }
+};
 
 // V must have a member `FlowKey key` and be default constructible.
 template <class V>
@@ -25,7 +70,10 @@ class FlowTable {
     // The value for `key`, inserted default-constructed when absent; `inserted` tells which.
     // The reference stays valid until the next insertion.
     V& find_or_insert(const FlowKey& key, bool& inserted) {
-        const std::uint64_t h = hash_value(key);
+        return find_or_insert(key, hash_value(key), inserted);
+    }
+    // The same with `h` == hash_value(key) computed by the caller.
+    V& find_or_insert(const FlowKey& key, std::uint64_t h, bool& inserted) {
         std::size_t i = h & mask();
         for (; slots_[i].index != empty; i = (i + 1) & mask()) {
             if (slots_[i].hash == h && values_[slots_[i].index].key == key) {
@@ -46,6 +94,20 @@ class FlowTable {
         slots_[i] = Slot{h, index};
         if (++size_ * 2 > slots_.size()) grow();
         return values_[index];
+    }
+
+    // Prefetch hints for a batch of lookups (they change nothing): first the slot a hash
+    // lives in, then, once that slot is likely cached, the first `bytes` of the value the
+    // hash points at (the first value with an equal hash; a false guess costs nothing more).
+    void prefetch_slot(std::uint64_t h) const { __builtin_prefetch(&slots_[h & mask()]); }
+    void prefetch_value(std::uint64_t h, std::size_t bytes) const {
+        for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask()) {
+            if (slots_[i].hash != h) continue;
+            const char* p = reinterpret_cast<const char*>(&values_[slots_[i].index]);
+            for (std::size_t off = 0; off < bytes; off += 64)
+                __builtin_prefetch(p + off);
+            return;
+        }
     }
 
     // The value for `key`, or nullptr.
@@ -105,7 +167,7 @@ class FlowTable {
     std::size_t mask() const { return slots_.size() - 1; }
 
     void grow() {
-        std::vector<Slot> old(slots_.size() * 2);
+        SlotArray old(slots_.size() * 2);
         old.swap(slots_);
         for (const Slot& s : old) {
             if (s.index == empty) continue;
@@ -116,8 +178,9 @@ class FlowTable {
         }
     }
 
-    std::vector<Slot> slots_;
-    std::vector<V> values_;
+    using SlotArray = std::vector<Slot, HugePageAllocator<Slot>>;
+    SlotArray slots_;
+    std::vector<V, HugePageAllocator<V>> values_;
     std::vector<std::uint32_t> free_;
     std::size_t size_ = 0;
 };
