@@ -33,15 +33,30 @@ bool nothing_decodable(const IngestStats& st) {
 }  // namespace
 
 struct Analyzer::Impl {
-    explicit Impl(Options o) : options(std::move(o)), tracker(options.tracker) {}
+    explicit Impl(Options o) : options(std::move(o)), tracker(options.tracker) {
+        batch.reserve(batch_size);
+    }
 
     Options options;
     Tracker tracker;
+    // Decoded segments wait here in capture order and reach the tracker a batch at a time,
+    // which lets it fetch the flow state of the next ones while it works on the current one.
+    static constexpr std::size_t batch_size = 64;
+    std::vector<Segment> batch;
     IngestStats stats;
     detail::Reassembler reassembler;  // fragmented TCP datagrams (counts its own pieces)
     std::uint64_t frames = 0;
     // Link type -> libpcap name, filled on first sight so the hot path never formats names.
     std::vector<std::pair<int, std::string>> link_names;
+
+    void track(const Segment& seg) {
+        batch.push_back(seg);
+        if (batch.size() == batch_size) flush();
+    }
+    void flush() {
+        tracker.feed(batch.data(), batch.size());
+        batch.clear();
+    }
 
     void note_time(Timestamp t) {
         if (!stats.have_time) {
@@ -78,7 +93,7 @@ struct Analyzer::Impl {
                     ++stats.truncated_packets;
                     stats.truncated_bytes += seg.truncated_bytes;
                 }
-                tracker.feed(seg);
+                track(seg);
                 return;
             case detail::Decoded::not_ip:
                 ++stats.skipped_not_ip;
@@ -151,7 +166,7 @@ void Analyzer::feed_segment(const Segment& segment) {
         ++im.stats.truncated_packets;
         im.stats.truncated_bytes += segment.truncated_bytes;
     }
-    im.tracker.feed(segment);
+    im.track(segment);
 }
 
 const IngestStats& Analyzer::stats() const {
@@ -178,6 +193,7 @@ void Analyzer::merge_source_stats(const IngestStats& source) {
 Report Analyzer::finish() {
     Impl& im = *impl_;
     im.reassembler.flush(im.stats);
+    im.flush();
     im.tracker.finish();
     const TrackerCounters& c = im.tracker.counters();
     im.stats.duplicate_packets = c.duplicate_packets;

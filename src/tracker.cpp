@@ -14,7 +14,7 @@
 #include <limits>
 #include <utility>
 
-#include <boost/container/small_vector.hpp>
+#include <boost/container/static_vector.hpp>
 
 #include "flow_table.hpp"
 #include "seq_space.hpp"
@@ -66,8 +66,10 @@ struct DirState {
     std::int64_t highest = 0;   // highest seen end
     std::int64_t frontier = 0;  // max(highest, highest covering ACK)
     std::int64_t max_content_seq = 0;
-    boost::container::small_vector<Hole, 2> holes;  // sorted, disjoint, below frontier
-    std::vector<Run> runs;                          // resolved runs
+    // Sorted, disjoint, below frontier. Most directions never have one, so they live on the
+    // heap and the instance stays small (it is prefetched whole, see feed()).
+    std::vector<Hole> holes;
+    std::vector<Run> runs;  // resolved runs
     PendingAck pending;
     bool hole_cap_hit = false;
 
@@ -84,8 +86,7 @@ struct DirState {
                        checksum == g.checksum && flags == g.flags;
             }
         };
-        Signature recent[2] = {};
-        std::uint8_t recent_count = 0;
+        boost::container::static_vector<Signature, 2> recent;  // newest first
         std::uint64_t packets = 0;
         std::uint64_t non_syn_packets = 0;
         bool sent_ack_flag = false;
@@ -156,6 +157,10 @@ std::uint32_t phantoms(std::uint8_t flags) {
 }
 
 }  // namespace
+
+// How much of an instance feed() prefetches: all of it (768 bytes on x86-64). A packet
+// touches lines all over it, and fetching the whole was measured faster than guessing.
+constexpr std::size_t hot_instance_bytes = sizeof(Instance);
 
 struct Tracker::Impl {
     TrackerOptions opt;
@@ -279,24 +284,57 @@ struct Tracker::Impl {
     // True when the segment repeats one of the last two of its direction within the window.
     bool is_duplicate(Instance& in, const Segment& seg) const {
         DirState& x = in.dir[in.dir_of(seg.src)];
-        for (std::uint8_t i = 0; i < x.sender.recent_count; ++i) {
-            const DirState::Sender::Signature& r = x.sender.recent[i];
+        auto& recent = x.sender.recent;
+        for (const DirState::Sender::Signature& r : recent) {
             if (r.matches(seg) && sat_sub(seg.time.ns, r.time_ns) <= opt.duplicate_window_ns &&
                 seg.time.ns >= r.time_ns)
                 return true;
         }
-        x.sender.recent[1] = x.sender.recent[0];
-        x.sender.recent[0] = DirState::Sender::Signature{
-            seg.seq, seg.ack, seg.payload_len, seg.window, seg.checksum, seg.flags, seg.time.ns};
-        if (x.sender.recent_count < 2) ++x.sender.recent_count;
+        if (recent.size() == recent.capacity()) recent.pop_back();
+        recent.insert(recent.begin(),
+                      DirState::Sender::Signature{seg.seq, seg.ack, seg.payload_len, seg.window,
+                                                  seg.checksum, seg.flags, seg.time.ns});
         return false;
     }
 
     FeedResult feed(const Segment& seg) {
-        housekeeping(seg);
         const FlowKey key(seg.src, seg.dst);
+        return feed(seg, key, hash_value(key));
+    }
+
+    // Feeds a batch with software prefetching: while segment i is processed, the slot of
+    // segment i + 2 * lookahead and the instance of segment i + lookahead are on their way
+    // from memory. With tens of thousands of open flows those loads miss every cache, and
+    // waiting for them one at a time was most of the tracker's time.
+    void feed(const Segment* segs, std::size_t count) {
+        constexpr std::size_t lookahead = 8, chunk = 64;
+        FlowKey keys[chunk];
+        std::uint64_t hashes[chunk];
+        while (count > 0) {
+            const std::size_t n = std::min(count, chunk);
+            for (std::size_t i = 0; i < n; ++i) {
+                keys[i] = FlowKey(segs[i].src, segs[i].dst);
+                hashes[i] = hash_value(keys[i]);
+            }
+            for (std::size_t i = 0; i < std::min(n, 2 * lookahead); ++i)
+                open.prefetch_slot(hashes[i]);
+            for (std::size_t i = 0; i < std::min(n, lookahead); ++i)
+                open.prefetch_value(hashes[i], hot_instance_bytes);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (i + 2 * lookahead < n) open.prefetch_slot(hashes[i + 2 * lookahead]);
+                if (i + lookahead < n)
+                    open.prefetch_value(hashes[i + lookahead], hot_instance_bytes);
+                (void)feed(segs[i], keys[i], hashes[i]);
+            }
+            segs += n;
+            count -= n;
+        }
+    }
+
+    FeedResult feed(const Segment& seg, const FlowKey& key, std::uint64_t hash) {
+        housekeeping(seg);
         bool inserted = false;
-        Instance& in = open.find_or_insert(key, inserted);
+        Instance& in = open.find_or_insert(key, hash, inserted);
         const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
         FeedResult result = FeedResult::joined;
         bool stale = false;
@@ -758,6 +796,9 @@ Tracker& Tracker::operator=(Tracker&&) noexcept = default;
 
 FeedResult Tracker::feed(const Segment& segment) {
     return impl_->feed(segment);
+}
+void Tracker::feed(const Segment* segments, std::size_t count) {
+    impl_->feed(segments, count);
 }
 void Tracker::finish() {
     impl_->finish();

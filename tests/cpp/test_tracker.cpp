@@ -215,3 +215,89 @@ TEST_CASE("tracker: a refused attempt stays past closed_timeout, so a late retry
     REQUIRE(r.sessions.size() == 2);
     CHECK(r.sessions[0].syn_count == 2);
 }
+
+TEST_CASE("tracker: feeding a batch gives exactly what feeding one by one gives") {
+    // Interleaved flows with a drop, a reordering, a duplicate, closes and port reuse, on a
+    // table small enough that batches see evictions, sweeps and growth in the middle.
+    std::vector<Segment> v;
+    std::vector<Flow> flows;
+    for (std::uint16_t i = 0; i < 300; ++i) {
+        flows.emplace_back(v);
+        flows.back().client = test::endpoint(static_cast<std::uint8_t>(1 + i % 7),
+                                             static_cast<std::uint16_t>(30000 + i % 120));
+        flows.back().cisn = 1000u + 7919u * i;
+    }
+    std::int64_t t = 1'700'000'000'000'000'000;
+    for (int step = 0; step < 12; ++step) {
+        for (std::size_t i = 0; i < flows.size(); ++i) {
+            Flow& f = flows[i];
+            f.t_ns = (t += 2'000'000);
+            f.step_ns = 0;
+            switch (step) {
+                case 0:
+                    f.syn();
+                    break;
+                case 1:
+                    f.synack();
+                    break;
+                case 2:
+                    f.c(1, 0);
+                    break;
+                case 3:
+                    f.c(1, 100);
+                    break;
+                case 4:
+                    if (i % 5 != 0) f.c(101, 100);
+                    break;  // every fifth drops this one
+                case 5:
+                    f.c(201, 100);
+                    break;
+                case 6:
+                    f.s(1, 0, 301);
+                    if (i % 9 == 0) v.push_back(v.back());  // a SPAN duplicate
+                    break;
+                case 7:
+                    if (i % 4 == 0) f.c(301, 0);
+                    break;
+                case 8:
+                    f.s(1, 500, 301);
+                    break;
+                case 9:
+                    f.c(301, 0, 501, tcp_flags::fin);
+                    break;
+                case 10:
+                    f.s(501, 0, 302, tcp_flags::fin);
+                    break;
+                default:
+                    if (i % 3 == 0) f.c(302, 0, 502);
+                    break;
+            }
+        }
+    }
+    std::uint64_t frame = 0;
+    for (Segment& s : v)
+        s.frame = ++frame;
+    TrackerOptions expiring;  // closed instances leave the table between batches
+    expiring.closed_timeout_ns = 100'000'000;
+    TrackerOptions crowded;  // the cap evicts in the middle of batches
+    crowded.max_open_flows = 150;
+    for (const TrackerOptions& o : {expiring, crowded}) {
+        const test::Result one = test::track(v, o);
+        REQUIRE(one.sessions.size() >= 300);
+        for (std::size_t batch : {std::size_t{1}, std::size_t{7}, std::size_t{64}, v.size()}) {
+            CAPTURE(batch);
+            Tracker tr(o);
+            for (std::size_t i = 0; i < v.size(); i += batch)
+                tr.feed(v.data() + i, std::min(batch, v.size() - i));
+            tr.finish();
+            CHECK(tr.sessions() == one.sessions);
+            CHECK(tr.events() == one.events);
+            CHECK(tr.counters().duplicate_packets > 0);
+            if (o.max_open_flows == crowded.max_open_flows) {
+                CHECK(tr.counters().flows_evicted > 0);
+            } else {
+                CHECK(tr.counters().flows_closed_expired > 0);
+            }
+        }
+    }
+}
