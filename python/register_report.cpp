@@ -59,7 +59,11 @@ void register_report(py::module_& m) {
         .def_readwrite("skipped_encapsulation_depth",
                        &capgap::IngestStats::skipped_encapsulation_depth)
         .def_readwrite("skipped_encrypted", &capgap::IngestStats::skipped_encrypted)
+        .def_readwrite("skipped_unsupported_encapsulation",
+                       &capgap::IngestStats::skipped_unsupported_encapsulation)
         .def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
+        .def_readwrite("unsupported_encapsulations",
+                       &capgap::IngestStats::unsupported_encapsulations)
         .def_readwrite("truncated_packets", &capgap::IngestStats::truncated_packets)
         .def_readwrite("truncated_bytes", &capgap::IngestStats::truncated_bytes)
         .def_readwrite("duplicate_packets", &capgap::IngestStats::duplicate_packets)

@@ -78,11 +78,26 @@ struct Analyzer::Impl {
         ++stats.unsupported_link_types[link_names.back().second];
     }
 
+    // Encapsulation -> name, filled on first sight like link_names.
+    std::vector<std::pair<detail::EncapInfo, std::string>> encap_names;
+
+    void count_encapsulation(detail::EncapInfo e) {
+        for (const auto& en : encap_names) {
+            if (en.first == e) {
+                ++stats.unsupported_encapsulations[en.second];
+                return;
+            }
+        }
+        encap_names.emplace_back(e, detail::encapsulation_name(e));
+        ++stats.unsupported_encapsulations[encap_names.back().second];
+    }
+
     void decode(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len, int link_type,
                 std::uint64_t frame, Timestamp time) {
         Segment seg;
         detail::IpFragment frag;
-        detail::Decoded d = detail::decode_packet(data, caplen, len, link_type, seg, &frag);
+        detail::EncapInfo encap;
+        detail::Decoded d = detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap);
         if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
         switch (d) {
             case detail::Decoded::tcp:
@@ -123,6 +138,11 @@ struct Analyzer::Impl {
                 return;
             case detail::Decoded::encrypted:
                 ++stats.skipped_encrypted;
+                count_encapsulation(encap);
+                return;
+            case detail::Decoded::unsupported_encapsulation:
+                ++stats.skipped_unsupported_encapsulation;
+                count_encapsulation(encap);
                 return;
         }
     }

@@ -11,6 +11,10 @@
 
 #include "decode.hpp"
 
+#include <cstdio>
+#include <iterator>
+#include <string>
+
 namespace capgap::detail {
 namespace {
 
@@ -51,6 +55,7 @@ constexpr std::uint16_t ethertype_ppp = 0x880b;         // GRE protocol type of 
 constexpr std::uint16_t ethertype_teb = 0x6558;         // transparent Ethernet bridging
 constexpr std::uint16_t ethertype_erspan_1_2 = 0x88be;  // ERSPAN type I and II
 constexpr std::uint16_t ethertype_erspan_3 = 0x22eb;    // ERSPAN type III
+constexpr std::uint16_t ethertype_wccp = 0x883e;        // GRE protocol type of WCCP redirects
 
 constexpr std::uint8_t proto_ipip = 4;
 constexpr std::uint8_t proto_tcp = 6;
@@ -58,8 +63,32 @@ constexpr std::uint8_t proto_udp = 17;
 constexpr std::uint8_t proto_ipv6 = 41;
 constexpr std::uint8_t proto_gre = 47;
 
+constexpr std::uint8_t proto_esp = 50;
+
 constexpr std::uint16_t port_vxlan = 4789;
 constexpr std::uint16_t port_geneve = 6081;
+
+// Tunnels recognised by their UDP destination port but not decoded (named in the report).
+struct NamedNumber {
+    std::uint16_t number;
+    const char* name;
+};
+constexpr NamedNumber udp_tunnels[] = {
+    {1701, "L2TP"},      {2152, "GTP-U"}, {4341, "LISP"},        {4500, "IPsec NAT-T"},
+    {4790, "VXLAN-GPE"}, {6080, "GUE"},   {6635, "MPLS in UDP"},
+};
+// Tunnel and tag ethertypes not decoded (named in the report rather than lumped with ARP).
+constexpr NamedNumber tunnel_ethertypes[] = {
+    {0x88e7, "802.1ah PBB"}, {0x8926, "VN-Tag"},         {0x893f, "802.1BR E-Tag"},
+    {0x894f, "NSH"},         {0x8909, "Cisco MetaData"}, {0x883e, "WCCP"},
+};
+constexpr std::uint16_t ethertype_macsec = 0x88e5;
+
+const char* find_name(const NamedNumber* begin, const NamedNumber* end, std::uint16_t n) {
+    for (const NamedNumber* p = begin; p != end; ++p)
+        if (p->number == n) return p->name;
+    return nullptr;
+}
 
 inline std::uint16_t load16(const std::uint8_t* p) noexcept {
     return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
@@ -90,6 +119,16 @@ struct Ctx {
     // Where the current layer ends on the wire: the frame's length, narrowed by a header that
     // states its payload length (PPPoE). An IP length beyond it is clamped, as Wireshark does.
     std::uint32_t end;
+    EncapInfo encap = {};  // set with an unsupported_encapsulation or encrypted result
+
+    Decoded unsupported(Encap kind, std::uint16_t value = 0) noexcept {
+        encap = EncapInfo{kind, value};
+        return Decoded::unsupported_encapsulation;
+    }
+    Decoded encrypted(Encap kind) noexcept {
+        encap = EncapInfo{kind, 0};
+        return Decoded::encrypted;
+    }
 
     // Captured bytes from `off` on (0 when `off` is past the end).
     std::uint32_t avail(std::uint32_t off) const noexcept {
@@ -117,6 +156,8 @@ Net loopback_family(std::uint32_t af) noexcept {
 Decoded by_ethertype(Ctx& c, std::uint32_t off, std::uint16_t type) noexcept;
 Decoded other_ethertype(Ctx& c, std::uint32_t off, std::uint16_t type) noexcept;
 Decoded ip_payload(Ctx& c, std::uint8_t proto, std::uint32_t off, std::uint32_t size) noexcept;
+Decoded first_layer(Ctx& c, int link_type) noexcept;
+Decoded macsec(Ctx& c, std::uint32_t off) noexcept;
 
 // Steps over any stack of 802.1Q / 802.1ad tags starting at `off`, where `type` is the
 // ethertype just read. Leaves `off` at the network header.
@@ -338,7 +379,7 @@ Decoded mpls(Ctx& c, std::uint32_t off) noexcept {
         case 0:
             return ethernet(c, off + 4);
         default:
-            return Decoded::not_ip;
+            return c.unsupported(Encap::mpls_payload, c.data[off] >> 4);
     }
 }
 
@@ -361,7 +402,11 @@ Decoded ppp_protocol(Ctx& c, std::uint32_t off) noexcept {
         case 0x0281:  // MPLS unicast
         case 0x0283:  // MPLS multicast
             return mpls(c, off);
-        default:  // LCP, IPCP, CCP, compressed, ...
+        default:
+            // 0x0001-0x7fff carry network-layer data (Van Jacobson compressed TCP, bridged
+            // frames, ...): a payload capgap cannot read. 0x8000 and up are control
+            // protocols (IPCP, LCP, CHAP, ...): no data, like ARP on Ethernet.
+            if (proto < 0x8000) return c.unsupported(Encap::ppp_protocol, proto);
             return Decoded::not_ip;
     }
 }
@@ -404,8 +449,30 @@ Decoded other_ethertype(Ctx& c, std::uint32_t off, std::uint16_t type) noexcept 
         default:
             // An 802.3 length field: LLC follows (SNAP may still carry IP).
             if (type <= 1500) return llc_snap(c, off);
+            if (type == ethertype_macsec) return macsec(c, off);
+            if (find_name(std::begin(tunnel_ethertypes), std::end(tunnel_ethertypes), type))
+                return c.unsupported(Encap::ethertype_tunnel, type);
             return Decoded::not_ip;
     }
+}
+
+// MACsec (802.1AE): the SecTAG (8 bytes, 16 with an explicit SCI), then either ciphertext
+// or, when the E bit is clear (integrity only), the protected frame's ethertype and payload.
+Decoded macsec(Ctx& c, std::uint32_t off) noexcept {
+    if (c.avail(off) < 1) return Decoded::truncated_header;
+    const std::uint8_t tci = c.data[off];
+    if ((tci & 0x08) != 0) return c.encrypted(Encap::macsec);
+    const std::uint32_t body = off + ((tci & 0x20) != 0 ? 16 : 8);
+    if (c.avail(body) < 2) return Decoded::truncated_header;
+    return by_ethertype(c, body + 2, load16(c.data + body));
+}
+
+// The payload of a tunnel header that names it by ethertype (GRE, Geneve): one capgap does
+// not decode is the tunnel's fault, not "not IP".
+Decoded tunnel_payload(Ctx& c, std::uint32_t off, std::uint16_t type, Encap kind) noexcept {
+    const Decoded d = by_ethertype(c, off, type);
+    if (d == Decoded::not_ip && c.encap.kind == Encap::none) return c.unsupported(kind, type);
+    return d;
 }
 
 // GRE (RFC 2784, 2890) and PPTP's enhanced GRE (RFC 2637, version 1) at `off`.
@@ -418,9 +485,9 @@ Decoded gre(Ctx& c, std::uint32_t off) noexcept {
     std::uint32_t header = 4;
     switch (flags & 7) {
         case 0:
-            if ((flags & 0x4000) != 0) return Decoded::not_ip;  // source routing (obsolete)
-            if ((flags & 0x8000) != 0) header += 4;             // checksum + reserved
-            if ((flags & 0x2000) != 0) header += 4;             // key
+            if ((flags & 0x4000) != 0) return c.unsupported(Encap::gre_routing);
+            if ((flags & 0x8000) != 0) header += 4;  // checksum + reserved
+            if ((flags & 0x2000) != 0) header += 4;  // key
             if (seq) header += 4;
             break;
         case 1:
@@ -433,7 +500,7 @@ Decoded gre(Ctx& c, std::uint32_t off) noexcept {
             if (load16(g + 4) == 0) return Decoded::not_ip;  // acknowledgement only
             break;
         default:
-            return Decoded::not_ip;
+            return c.unsupported(Encap::gre_version, flags & 7);
     }
     if (c.avail(off) < header) return Decoded::truncated_header;
     off += header;
@@ -457,11 +524,15 @@ Decoded gre(Ctx& c, std::uint32_t off) noexcept {
                 case 2:
                     return ip_by_version(c, body);
                 default:
-                    return Decoded::not_ip;
+                    return c.unsupported(Encap::erspan3_frame_type, (word >> 10) & 0x1f);
             }
         }
+        case ethertype_wccp:
+            // WCCP v2 puts a 4-byte redirect header before the IP packet; v1 has none.
+            if (c.avail(off) < 1) return Decoded::truncated_header;
+            return ip_by_version(c, (c.data[off] >> 4) == 4 ? off : off + 4);
         default:
-            return by_ethertype(c, off, type);
+            return tunnel_payload(c, off, type, Encap::gre_protocol);
     }
 }
 
@@ -475,11 +546,11 @@ Decoded vxlan(Ctx& c, std::uint32_t off) noexcept {
 Decoded geneve(Ctx& c, std::uint32_t off) noexcept {
     if (c.avail(off) < 8) return Decoded::truncated_header;
     const std::uint8_t* g = c.data + off;
-    if ((g[0] >> 6) != 0) return Decoded::not_ip;  // unknown version
+    if ((g[0] >> 6) != 0) return c.unsupported(Encap::geneve_version, g[0] >> 6);
     const std::uint32_t body = off + 8 + (g[0] & 0x3fu) * 4;
     const std::uint16_t type = load16(g + 2);
     if (type == ethertype_teb) return ethernet(c, body);
-    return by_ethertype(c, body, type);
+    return tunnel_payload(c, body, type, Encap::geneve_protocol);
 }
 
 // Everything an IP header may carry besides TCP itself.
@@ -494,11 +565,17 @@ Decoded ip_payload(Ctx& c, std::uint8_t proto, std::uint32_t off, std::uint32_t 
         case proto_gre:
             if (!enter(c)) return Decoded::encapsulation_depth;
             return gre(c, off);
+        case proto_esp:
+            return c.encrypted(Encap::ipsec_esp);
         case proto_udp: {
             if (size < 8) return Decoded::not_tcp;
             if (c.avail(off) < 4) return Decoded::not_tcp;  // not even the ports: not ours
             const std::uint16_t dport = load16(c.data + off + 2);
-            if (dport != port_vxlan && dport != port_geneve) return Decoded::not_tcp;
+            if (dport != port_vxlan && dport != port_geneve) {
+                if (find_name(std::begin(udp_tunnels), std::end(udp_tunnels), dport))
+                    return c.unsupported(Encap::udp_tunnel, dport);
+                return Decoded::not_tcp;
+            }
             if (!enter(c)) return Decoded::encapsulation_depth;
             return dport == port_vxlan ? vxlan(c, off + 8) : geneve(c, off + 8);
         }
@@ -521,7 +598,7 @@ Decoded ieee802_11(Ctx& c, std::uint32_t off) noexcept {
         header += 2;
         if ((fc1 & 0x80) != 0) header += 4;  // +HTC field
     }
-    if ((fc1 & 0x40) != 0) return Decoded::encrypted;
+    if ((fc1 & 0x40) != 0) return c.encrypted(Encap::wlan_protected);
     if (c.avail(off) < header) return Decoded::truncated_header;
     return llc_snap(c, off + header);
 }
@@ -693,8 +770,60 @@ Decoded decode_tcp_header(const std::uint8_t* data, std::uint32_t caplen, std::u
 }
 
 Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
-                      int link_type, Segment& out, IpFragment* frag) noexcept {
+                      int link_type, Segment& out, IpFragment* frag, EncapInfo* encap) noexcept {
     Ctx c{data, caplen, len, out, frag, 0, len > caplen ? len : caplen};
+    const Decoded d = first_layer(c, link_type);
+    if (encap != nullptr) *encap = c.encap;
+    return d;
+}
+
+std::string encapsulation_name(EncapInfo e) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%04x", e.value);
+    const std::string n = std::to_string(e.value);
+    switch (e.kind) {
+        case Encap::none:
+            return "none";
+        case Encap::gre_version:
+            return "GRE version " + n;
+        case Encap::gre_routing:
+            return "GRE with source routing";
+        case Encap::gre_protocol:
+            return std::string("GRE protocol ") + hex;
+        case Encap::erspan3_frame_type:
+            return "ERSPAN III frame type " + n;
+        case Encap::mpls_payload:
+            return "MPLS payload with first nibble " + n;
+        case Encap::geneve_version:
+            return "Geneve version " + n;
+        case Encap::geneve_protocol:
+            return std::string("Geneve protocol ") + hex;
+        case Encap::ppp_protocol:
+            return std::string("PPP protocol ") + hex;
+        case Encap::udp_tunnel: {
+            const char* name = find_name(std::begin(udp_tunnels), std::end(udp_tunnels), e.value);
+            return "UDP port " + n + " (" + (name ? name : "tunnel") + ")";
+        }
+        case Encap::ethertype_tunnel: {
+            const char* name =
+                find_name(std::begin(tunnel_ethertypes), std::end(tunnel_ethertypes), e.value);
+            return std::string("ethertype ") + hex + " (" + (name ? name : "tunnel") + ")";
+        }
+        case Encap::ipsec_esp:
+            return "IPsec ESP (encrypted)";
+        case Encap::macsec:
+            return "MACsec (encrypted)";
+        case Encap::wlan_protected:
+            return "IEEE 802.11 protected frame (encrypted)";
+    }
+    return "unknown";
+}
+
+namespace {
+
+Decoded first_layer(Ctx& c, int link_type) noexcept {
+    const std::uint8_t* data = c.data;
+    const std::uint32_t caplen = c.caplen;
     switch (link_type) {
         case dlt_en10mb:
             return ethernet(c, 0);
@@ -740,5 +869,7 @@ Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint3
             return link(c, link_type);
     }
 }
+
+}  // namespace
 
 }  // namespace capgap::detail

@@ -4,6 +4,7 @@
 // IP), IPv4/IPv6 and TCP decoding to a Segment.
 
 #include <cstdint>
+#include <string>
 
 #include <capgap/flow_key.hpp>
 #include <capgap/segment.hpp>
@@ -23,8 +24,39 @@ enum class Decoded : std::uint8_t {
     unsupported_link,     // skipped_unsupported_link
     tcp_fragment,         // `frag` holds one piece of a fragmented TCP datagram: reassemble it
     encapsulation_depth,  // skipped_encapsulation_depth (more than max_encapsulation_depth)
-    encrypted,            // skipped_encrypted (802.11 protected frame)
+    encrypted,            // skipped_encrypted (802.11 protected frame, IPsec ESP, MACsec)
+    unsupported_encapsulation,  // skipped_unsupported_encapsulation
 };
+
+// Which encapsulation stopped decoding (unsupported_encapsulation and encrypted results): the
+// kind, and a value that tells its variant (a protocol number, a version, a UDP port).
+enum class Encap : std::uint8_t {
+    none,
+    gre_version,         // GRE version other than 0 (plain) and 1 (PPTP)
+    gre_routing,         // GRE with the (obsolete) source routing present bit
+    gre_protocol,        // GRE protocol type not decoded (value: the type)
+    erspan3_frame_type,  // ERSPAN type III frame type other than Ethernet or IP
+    mpls_payload,        // MPLS payload neither IP nor a pseudowire (value: first nibble)
+    geneve_version,      // Geneve version other than 0
+    geneve_protocol,     // Geneve protocol type not decoded
+    ppp_protocol,        // a PPP network-layer protocol other than IP/MPLS (VJ compression...)
+    udp_tunnel,          // a known tunnel's UDP port (value: the port): GTP-U, L2TP, ...
+    ethertype_tunnel,    // a known tunnel or tag ethertype (value: the ethertype): PBB, ...
+    ipsec_esp,           // IPsec ESP (encrypted)
+    macsec,              // MACsec (encrypted)
+    wlan_protected,      // IEEE 802.11 protected frame (encrypted)
+};
+
+struct EncapInfo {
+    Encap kind = Encap::none;
+    std::uint16_t value = 0;
+    friend bool operator==(EncapInfo a, EncapInfo b) {
+        return a.kind == b.kind && a.value == b.value;
+    }
+};
+
+// A name for the report, e.g. "GRE protocol 0x883e" or "UDP port 2152 (GTP-U)".
+std::string encapsulation_name(EncapInfo e);
 
 // Tunnel, MPLS and PPPoE layers peeled before a packet is given up (crafted loops such as
 // IP-in-IP-in-IP... end here). VLAN tags and the labels of one MPLS stack do not count.
@@ -45,13 +77,16 @@ struct IpFragment {
 
 // Decodes caplen bytes of a packet of link type `link_type` (DLT_ value as libpcap's
 // pcap_datalink() returns it) whose on-wire length is `len`. Never reads past caplen.
+// With `encap` set, it tells which encapsulation an unsupported_encapsulation or encrypted
+// result stopped at.
 //
 // Fragments: with `frag` set, every piece of a fragmented TCP datagram (first one included)
 // returns tcp_fragment and is described in *frag; fragments of other protocols return
 // ip_fragment. Without `frag`, a first fragment decodes as TCP with its own length and later
 // pieces return ip_fragment (stateless decoding).
 Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
-                      int link_type, Segment& out, IpFragment* frag = nullptr) noexcept;
+                      int link_type, Segment& out, IpFragment* frag = nullptr,
+                      EncapInfo* encap = nullptr) noexcept;
 
 // Decodes a TCP header at data[off] whose IP payload is `ip_payload` bytes on the wire (the
 // reassembler uses it on a rebuilt datagram head). Never reads past caplen.

@@ -23,6 +23,7 @@ std::vector<std::pair<std::string, std::uint64_t>> IngestStats::counters() const
         {"skipped_unsupported_link", skipped_unsupported_link},
         {"skipped_encapsulation_depth", skipped_encapsulation_depth},
         {"skipped_encrypted", skipped_encrypted},
+        {"skipped_unsupported_encapsulation", skipped_unsupported_encapsulation},
         {"truncated_packets", truncated_packets},
         {"truncated_bytes", truncated_bytes},
         {"duplicate_packets", duplicate_packets},

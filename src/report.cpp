@@ -253,6 +253,9 @@ std::string Report::to_text() const {
     for (const auto& l : ingest.unsupported_link_types) {
         o << "  unsupported link type " << l.first << ": " << l.second << '\n';
     }
+    for (const auto& e : ingest.unsupported_encapsulations) {
+        o << "  undecoded encapsulation " << e.first << ": " << e.second << '\n';
+    }
     if (ingest.have_time) {
         o << "  first_time: " << to_string(ingest.first_time) << '\n';
         o << "  last_time: " << to_string(ingest.last_time) << '\n';
@@ -332,6 +335,11 @@ std::string Report::to_json() const {
     w.begin_object();
     for (const auto& l : ingest.unsupported_link_types)
         w.field(l.first, l.second);
+    w.end_object();
+    w.key("unsupported_encapsulations");
+    w.begin_object();
+    for (const auto& e : ingest.unsupported_encapsulations)
+        w.field(e.first, e.second);
     w.end_object();
     w.key("problems");
     w.begin_array();

@@ -45,8 +45,13 @@ struct IngestStats {
     std::uint64_t skipped_truncated_header = 0;  ///< snaplen cut before the end of the TCP header
     std::uint64_t skipped_unsupported_link = 0;  ///< link type not decoded (see by_link_type)
     std::uint64_t skipped_encapsulation_depth = 0;  ///< more than 8 tunnel/MPLS/PPPoE layers
-    std::uint64_t skipped_encrypted = 0;            ///< 802.11 protected frames
+    std::uint64_t skipped_encrypted = 0;            ///< 802.11 protected frames, IPsec ESP, MACsec
+    std::uint64_t skipped_unsupported_encapsulation = 0;          ///< a tunnel or encapsulation not
+                                                                  ///< decoded (see below)
     std::map<std::string, std::uint64_t> unsupported_link_types;  ///< name -> packets skipped
+    /// Encapsulation name -> packets skipped, for skipped_unsupported_encapsulation and
+    /// skipped_encrypted (e.g. "GRE protocol 0x883e", "UDP port 2152 (GTP-U)").
+    std::map<std::string, std::uint64_t> unsupported_encapsulations;
     std::uint64_t truncated_packets = 0;     ///< decoded packets whose payload the snaplen cut
     std::uint64_t truncated_bytes = 0;       ///< payload bytes cut by the snaplen (never loss)
     std::uint64_t duplicate_packets = 0;     ///< exact duplicates (SPAN): counted, never loss
@@ -69,7 +74,7 @@ struct IngestStats {
         return skipped_not_ip + skipped_not_tcp + skipped_ip_fragment +
                skipped_fragment_incomplete + skipped_fragment_evicted + skipped_bad_ip_header +
                skipped_bad_tcp_header + skipped_truncated_header + skipped_unsupported_link +
-               skipped_encapsulation_depth + skipped_encrypted;
+               skipped_encapsulation_depth + skipped_encrypted + skipped_unsupported_encapsulation;
     }
 
     /// The counters as (name, value) pairs in a fixed order, for reports.

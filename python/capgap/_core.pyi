@@ -276,7 +276,9 @@ class IngestStats:
     skipped_unsupported_link: int
     skipped_encapsulation_depth: int
     skipped_encrypted: int
+    skipped_unsupported_encapsulation: int
     unsupported_link_types: dict[str, int]
+    unsupported_encapsulations: dict[str, int]
     truncated_packets: int
     truncated_bytes: int
     duplicate_packets: int

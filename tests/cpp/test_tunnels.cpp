@@ -29,6 +29,9 @@
 using capgap::Segment;
 using capgap::detail::decode_packet;
 using capgap::detail::Decoded;
+using capgap::detail::Encap;
+using capgap::detail::EncapInfo;
+using capgap::detail::encapsulation_name;
 using capgap::detail::IpFragment;
 using capgap::detail::Reassembler;
 using capgap::test::Bytes;
@@ -195,7 +198,8 @@ TEST_CASE("tunnels: MPLS label stacks") {
         check_inner(s);
     }
     SUBCASE("neither IP nor a control word") {
-        CHECK(decode(ether(0x8847, mpls({5}, Bytes(40, 0x99))), dlt_en10mb, s) == Decoded::not_ip);
+        CHECK(decode(ether(0x8847, mpls({5}, Bytes(40, 0x99))), dlt_en10mb, s) ==
+              Decoded::unsupported_encapsulation);
     }
     SUBCASE("stack without bottom cut by the snaplen") {
         const Bytes pkt = ether(0x8847, mpls({1, 2, 3}, ipv4(tcp())));
@@ -251,11 +255,18 @@ TEST_CASE("tunnels: GRE") {
                 Decoded::tcp);
         check_inner(s);
     }
+    SUBCASE("WCCP redirects, v2 with its 4-byte header and v1 without") {
+        REQUIRE(decode(outer4(47, gre(0, 0x883e, cat(Bytes{0, 0, 0, 0}, ipv4(tcp())))), dlt_en10mb,
+                       s) == Decoded::tcp);
+        check_inner(s);
+        REQUIRE(decode(outer4(47, gre(0, 0x883e, ipv4(tcp()))), dlt_en10mb, s) == Decoded::tcp);
+        check_inner(s);
+    }
     SUBCASE("source routing and unknown versions are not decoded") {
         CHECK(decode(outer4(47, gre(0x4000, 0x0800, ipv4(tcp()))), dlt_en10mb, s) ==
-              Decoded::not_ip);
+              Decoded::unsupported_encapsulation);
         CHECK(decode(outer4(47, gre(0x0002, 0x0800, ipv4(tcp()))), dlt_en10mb, s) ==
-              Decoded::not_ip);
+              Decoded::unsupported_encapsulation);
     }
     SUBCASE("header cut by the snaplen") {
         const Bytes pkt = outer4(47, gre(0xb000, 0x0800, ipv4(tcp())));
@@ -666,7 +677,7 @@ TEST_CASE("tunnels: random bytes and mutated tunnel packets never crash") {
         Segment s;
         IpFragment f;
         const Decoded d = decode(pkt, link, s, pkt.size(), (i & 2) ? &f : nullptr);
-        CHECK(static_cast<int>(d) <= static_cast<int>(Decoded::encrypted));
+        CHECK(static_cast<int>(d) <= static_cast<int>(Decoded::unsupported_encapsulation));
         if (d == Decoded::tcp_fragment) {
             CHECK(f.captured <= f.length);
         }
@@ -1059,4 +1070,82 @@ TEST_CASE("tunnels: a session with a known drop is judged the same inside every 
         CHECK(r.sessions[0].missing_bytes == 100);
         CHECK(r.sessions[0].session.client == f.client);
     }
+}
+
+namespace {
+
+// Decodes `pkt` and returns the name of the encapsulation that stopped it ("" when none).
+std::string stopped_at(const Bytes& pkt, Decoded expected, int link = dlt_en10mb) {
+    Segment s;
+    EncapInfo e;
+    const Decoded d = decode_packet(pkt.data(), static_cast<std::uint32_t>(pkt.size()),
+                                    static_cast<std::uint32_t>(pkt.size()), link, s, nullptr, &e);
+    CHECK(d == expected);
+    return e.kind == Encap::none ? "" : encapsulation_name(e);
+}
+
+}  // namespace
+
+TEST_CASE("tunnels: encapsulations that are not decoded are named, not called 'not IP'") {
+    const Decoded unsupported = Decoded::unsupported_encapsulation;
+    CHECK(stopped_at(outer4(47, gre(0, 0x1234, ipv4(tcp()))), unsupported) ==
+          "GRE protocol 0x1234");
+    CHECK(stopped_at(outer4(47, gre(0x4000, 0x0800, ipv4(tcp()))), unsupported) ==
+          "GRE with source routing");
+    CHECK(stopped_at(outer4(47, gre(0x0002, 0x0800, ipv4(tcp()))), unsupported) == "GRE version 2");
+    CHECK(stopped_at(outer4(17, udp(2152, Bytes(40, 0x30))), unsupported) ==
+          "UDP port 2152 (GTP-U)");
+    CHECK(stopped_at(outer4(17, udp(1701, Bytes(40, 0x02))), unsupported) ==
+          "UDP port 1701 (L2TP)");
+    CHECK(stopped_at(outer4(17, udp(6081, geneve(0x1234, 0, Bytes(40, 0)))), unsupported) ==
+          "Geneve protocol 0x1234");
+    CHECK(stopped_at(ether(0x8847, mpls({5}, Bytes(40, 0x99))), unsupported) ==
+          "MPLS payload with first nibble 9");
+    CHECK(stopped_at(ether(0x8864, pppoe(0x002d, Bytes(20, 1))), unsupported) ==
+          "PPP protocol 0x002d");  // Van Jacobson compressed TCP
+    CHECK(stopped_at(ether(0x88e7, Bytes(40, 0)), unsupported) == "ethertype 0x88e7 (802.1ah PBB)");
+    CHECK(stopped_at(outer4(50, Bytes(40, 0)), Decoded::encrypted) == "IPsec ESP (encrypted)");
+    Bytes sectag_encrypted{0x0c, 0, 0, 0, 0, 1, 0, 0};  // E and C bits
+    CHECK(stopped_at(ether(0x88e5, cat(sectag_encrypted, Bytes(40, 0))), Decoded::encrypted) ==
+          "MACsec (encrypted)");
+    // What is plainly not a tunnel stays under not_ip / not_tcp, unnamed.
+    CHECK(stopped_at(ether(0x0806, Bytes(28, 0)), Decoded::not_ip).empty());
+    CHECK(stopped_at(ether(0x8864, pppoe(0xc021, Bytes(20, 1))), Decoded::not_ip).empty());
+    CHECK(stopped_at(outer4(17, udp(53, Bytes(40, 0))), Decoded::not_tcp).empty());
+}
+
+TEST_CASE("tunnels: MACsec without encryption is decoded") {
+    Bytes sectag{0x00, 0, 0, 0, 0, 1, 0, 0};  // integrity only, no SCI
+    Bytes pkt = ether(0x88e5, cat(sectag, cat(Bytes{0x08, 0x00}, ipv4(tcp()))));
+    Segment s;
+    REQUIRE(decode(pkt, dlt_en10mb, s) == Decoded::tcp);
+    check_inner(s);
+}
+
+TEST_CASE("tunnels: the report counts and names what could not be decoded") {
+    capgap::Analyzer a;
+    const std::vector<Bytes> frames = {
+        outer4(17, udp(2152, Bytes(40, 0x30))),
+        outer4(17, udp(2152, Bytes(40, 0x30))),
+        outer4(47, gre(0, 0x1234, ipv4(tcp()))),
+        outer4(50, Bytes(40, 0)),
+        inner_frame(),  // one that decodes
+    };
+    std::int64_t t = 1'700'000'000 * second;
+    for (const Bytes& f : frames)
+        a.feed_packet(f.data(), static_cast<std::uint32_t>(f.size()),
+                      static_cast<std::uint32_t>(f.size()), dlt_en10mb,
+                      capgap::Timestamp{t += second});
+    const capgap::Report r = a.finish();
+    CHECK(r.ingest.decoded == 1);
+    CHECK(r.ingest.skipped_unsupported_encapsulation == 3);
+    CHECK(r.ingest.skipped_encrypted == 1);
+    CHECK(r.ingest.packets_read == r.ingest.decoded + r.ingest.skipped());
+    const std::map<std::string, std::uint64_t> expected = {
+        {"UDP port 2152 (GTP-U)", 2}, {"GRE protocol 0x1234", 1}, {"IPsec ESP (encrypted)", 1}};
+    CHECK(r.ingest.unsupported_encapsulations == expected);
+    const std::string text = r.to_text();
+    CHECK(text.find("undecoded encapsulation UDP port 2152 (GTP-U): 2") != std::string::npos);
+    CHECK(r.to_json().find("\"unsupported_encapsulations\":{\"GRE protocol 0x1234\":1,") !=
+          std::string::npos);
 }
