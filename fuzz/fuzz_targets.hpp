@@ -355,6 +355,16 @@ inline void run_tracker(const std::uint8_t* data, std::size_t size) {
 
     const std::vector<Session>& sessions = tracker.sessions();
     const std::vector<LossEvent>& events = tracker.events();
+
+    // Batch feeding (what the Analyzer does, with prefetching) must change nothing.
+    Tracker batched(topt);
+    const std::size_t batch = 1 + (o >> 4);  // 1 to 16
+    for (std::size_t i = 0; i < fed.size(); i += batch)
+        batched.feed(fed.data() + i, std::min(batch, fed.size() - i));
+    batched.finish();
+    CAPGAP_FUZZ_CHECK(batched.sessions() == sessions);
+    CAPGAP_FUZZ_CHECK(batched.events() == events);
+
     std::set<std::uint64_t> ids;
     std::uint64_t packets = 0;
     for (std::size_t i = 0; i < sessions.size(); ++i) {
