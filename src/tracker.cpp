@@ -69,7 +69,8 @@ struct DirState {
     // Sorted, disjoint, below frontier. Most directions never have one, so they live on the
     // heap and the instance stays small (it is prefetched whole, see feed()).
     std::vector<Hole> holes;
-    std::vector<Run> runs;  // resolved runs
+    std::size_t acked_below = 0;  // holes[0, acked_below) are all acked: cover() starts there
+    std::vector<Run> runs;        // resolved runs
     PendingAck pending;
     bool hole_cap_hit = false;
 
@@ -598,6 +599,12 @@ struct Tracker::Impl {
         }
         auto pos = std::lower_bound(x.holes.begin(), x.holes.end(), h.begin,
                                     [](const Hole& a, std::int64_t b) { return a.begin < b; });
+        const std::size_t at = static_cast<std::size_t>(pos - x.holes.begin());
+        if (!h.acked && at <= x.acked_below) {
+            x.acked_below = at;
+        } else if (at < x.acked_below) {
+            ++x.acked_below;
+        }
         x.holes.insert(pos, h);
     }
 
@@ -637,17 +644,25 @@ struct Tracker::Impl {
         if (seg.has(tcp_flags::fin)) x.fin_seen = true;
     }
 
-    // Data seen in [b, e): resolve the parts of holes it fills.
+    // Data seen in [b, e): resolve the parts of holes it fills. Only the holes overlapping
+    // [b, e) are touched (found by binary search): with thousands of holes, rebuilding the
+    // list per packet made a capture with jumping sequence numbers quadratic.
     void fill(DirState& x, std::int64_t b, std::int64_t e, const Segment& seg) {
         if (b >= e || x.holes.empty()) return;
-        decltype(x.holes) kept;
-        for (const Hole& h : x.holes) {
-            if (h.end <= b || h.begin >= e) {
-                kept.push_back(h);
-                continue;
-            }
+        std::vector<Hole>& holes = x.holes;
+        // Holes are sorted and disjoint, so their ends are sorted too.
+        const auto first = std::partition_point(holes.begin(), holes.end(),
+                                                [b](const Hole& h) { return h.end <= b; });
+        auto last = first;
+        while (last != holes.end() && last->begin < e)
+            ++last;
+        if (first == last) return;
+        Hole pieces[2];  // what stays unseen: left of b in the first, right of e in the last
+        std::size_t kept = 0;
+        for (auto it = first; it != last; ++it) {
+            const Hole& h = *it;
             const std::int64_t fb = std::max(h.begin, b), fe = std::min(h.end, e);
-            if (h.begin < fb) kept.push_back(Hole{h.begin, fb, h.acked, h.frame, h.time});
+            if (h.begin < fb) pieces[kept++] = Hole{h.begin, fb, h.acked, h.frame, h.time};
             Run r{fb, fe, EventKind::reordered, false, seg.frame, seg.time};
             if (h.acked) {
                 if (sat_sub(seg.time.ns, h.time.ns) <= opt.reorder_window_ns) {
@@ -660,15 +675,28 @@ struct Tracker::Impl {
                 }
             }
             x.runs.push_back(r);
-            if (fe < h.end) kept.push_back(Hole{fe, h.end, h.acked, h.frame, h.time});
+            if (fe < h.end) pieces[kept++] = Hole{fe, h.end, h.acked, h.frame, h.time};
         }
-        x.holes.swap(kept);
+        // Replace [first, last) by the kept pieces (one hole split in two grows the list).
+        const std::size_t at = static_cast<std::size_t>(first - holes.begin());
+        const std::size_t overlapped = static_cast<std::size_t>(last - first);
+        x.acked_below = std::min(x.acked_below, at);
+        if (kept > overlapped) {
+            holes[at] = pieces[0];
+            holes.insert(holes.begin() + static_cast<std::ptrdiff_t>(at) + 1, pieces[1]);
+        } else {
+            for (std::size_t i = 0; i < kept; ++i)
+                holes[at + i] = pieces[i];
+            holes.erase(holes.begin() + static_cast<std::ptrdiff_t>(at + kept),
+                        holes.begin() + static_cast<std::ptrdiff_t>(at + overlapped));
+        }
     }
 
     // An ACK from the peer covers [start, a): unacked holes below `a` become acked now.
     void cover(DirState& x, std::int64_t a, std::uint64_t frame, Timestamp time) {
         if (a <= x.start) return;
-        for (std::size_t i = 0; i < x.holes.size() && x.holes[i].begin < a; ++i) {
+        std::size_t i = x.acked_below;
+        for (; i < x.holes.size() && x.holes[i].begin < a; ++i) {
             if (x.holes[i].acked) continue;
             if (x.holes[i].end > a) {  // only the part below `a` is covered: split it off
                 if (x.holes.size() >= opt.max_holes_per_direction) {
@@ -684,6 +712,7 @@ struct Tracker::Impl {
             x.holes[i].frame = frame;
             x.holes[i].time = time;
         }
+        x.acked_below = i;  // everything below `a` is acked now (or i is the capped hole)
         if (a > x.frontier) {
             add_hole(x, Hole{x.frontier, a, true, frame, time});
             x.frontier = a;
@@ -729,6 +758,7 @@ struct Tracker::Impl {
                                  h.frame, h.time});
         }
         x.holes.clear();
+        x.acked_below = 0;
         std::sort(x.runs.begin(), x.runs.end(),
                   [](const Run& a, const Run& b) { return a.begin < b.begin; });
         // One event per maximal run of adjacent numbers of one class.

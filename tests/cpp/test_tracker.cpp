@@ -301,3 +301,32 @@ TEST_CASE("tracker: feeding a batch gives exactly what feeding one by one gives"
         }
     }
 }
+
+TEST_CASE("tracker: ACKs and fills in any order leave no hole wrongly unacked") {
+    // Server holes 0..100 (from the start the client's ACK places, phantom SYN-ACK byte
+    // included), 101..200, 301..400, 501..600. An ACK of 350 covers the first two and half
+    // the third; data then fills all of 101..200 within the reorder window, which removes a
+    // hole below the unacked rest of the third; a final ACK of 701 must cover that rest and
+    // the fourth.
+    std::vector<Segment> v;
+    Flow f(v);
+    f.syn();
+    f.c(1, 0);  // no SYN-ACK seen: the server's start is placed by the client's ACK
+    f.s(101, 0, 1);
+    f.s(201, 100);
+    f.s(401, 100);
+    f.s(601, 100);
+    f.c(1, 0, 350);
+    f.s(101, 100);  // 1 ms after the ACK: acked_before_data, not loss
+    f.c(1, 0, 701);
+    const auto r = track(v);
+    std::uint64_t unseen = 0, unacked = 0;
+    for (const auto& e : r.events) {
+        if (e.direction != Direction::s2c) continue;
+        if (e.kind == EventKind::acked_unseen) unseen += e.missing_bytes;
+        if (e.kind == EventKind::gap_unacked) unacked += e.missing_bytes;
+    }
+    CHECK(unacked == 0);
+    CHECK(unseen == 100 + 100 + 100);  // 1..100, 301..400, 501..600
+    CHECK(r.count(0, EventKind::acked_before_data, Direction::s2c) == 1);
+}
