@@ -76,9 +76,9 @@ class FlowTable {
     V& find_or_insert(const FlowKey& key, std::uint64_t h, bool& inserted) {
         std::size_t i = h & mask();
         for (; slots_[i].index != empty; i = (i + 1) & mask()) {
-            if (slots_[i].hash == h && values_[slots_[i].index].key == key) {
+            if (slots_[i].hash == h && value(slots_[i].index).key == key) {
                 inserted = false;
-                return values_[slots_[i].index];
+                return value(slots_[i].index);
             }
         }
         inserted = true;
@@ -87,13 +87,14 @@ class FlowTable {
             index = free_.back();
             free_.pop_back();
         } else {
-            index = static_cast<std::uint32_t>(values_.size());
-            values_.emplace_back();
+            index = static_cast<std::uint32_t>(count_);
+            if (count_ % per_chunk == 0) chunks_.emplace_back();
+            ++count_;
         }
-        values_[index].key = key;
+        value(index).key = key;
         slots_[i] = Slot{h, index};
         if (++size_ * 2 > slots_.size()) grow();
-        return values_[index];
+        return value(index);
     }
 
     // Prefetch hints for a batch of lookups (they change nothing): first the slot a hash
@@ -103,7 +104,7 @@ class FlowTable {
     void prefetch_value(std::uint64_t h, std::size_t bytes) const {
         for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask()) {
             if (slots_[i].hash != h) continue;
-            const char* p = reinterpret_cast<const char*>(&values_[slots_[i].index]);
+            const char* p = reinterpret_cast<const char*>(&value(slots_[i].index));
             for (std::size_t off = 0; off < bytes; off += 64)
                 __builtin_prefetch(p + off);
             return;
@@ -114,8 +115,8 @@ class FlowTable {
     V* find(const FlowKey& key) {
         const std::uint64_t h = hash_value(key);
         for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask())
-            if (slots_[i].hash == h && values_[slots_[i].index].key == key)
-                return &values_[slots_[i].index];
+            if (slots_[i].hash == h && value(slots_[i].index).key == key)
+                return &value(slots_[i].index);
         return nullptr;
     }
 
@@ -123,9 +124,9 @@ class FlowTable {
     void erase(const FlowKey& key) {
         const std::uint64_t h = hash_value(key);
         std::size_t i = h & mask();
-        while (!(slots_[i].hash == h && values_[slots_[i].index].key == key))
+        while (!(slots_[i].hash == h && value(slots_[i].index).key == key))
             i = (i + 1) & mask();
-        values_[slots_[i].index] = V{};
+        value(slots_[i].index) = V{};
         free_.push_back(slots_[i].index);
         --size_;
         // Backward-shift deletion keeps every probe chain unbroken without tombstones.
@@ -146,12 +147,13 @@ class FlowTable {
     template <class F>
     void for_each(F&& f) {
         for (const Slot& s : slots_)
-            if (s.index != empty) f(values_[s.index]);
+            if (s.index != empty) f(value(s.index));
     }
 
     void clear() {
         slots_.assign(initial_capacity, Slot{});
-        values_.clear();
+        chunks_.clear();
+        count_ = 0;
         free_.clear();
         size_ = 0;
     }
@@ -180,7 +182,33 @@ class FlowTable {
 
     using SlotArray = std::vector<Slot, HugePageAllocator<Slot>>;
     SlotArray slots_;
-    std::vector<V, HugePageAllocator<V>> values_;
+    // Values live in fixed chunks of one huge page each (never moved, so growing the table
+    // copies nothing and needs no second copy in memory while it grows).
+    static constexpr std::size_t per_chunk =
+        sizeof(V) < HugePageAllocator<V>::huge ? HugePageAllocator<V>::huge / sizeof(V) : 1;
+    struct Chunk {
+        Chunk() : values(HugePageAllocator<V>().allocate(per_chunk)) {
+            for (std::size_t i = 0; i < per_chunk; ++i)
+                new (values + i) V();
+        }
+        ~Chunk() {
+            if (values == nullptr) return;
+            for (std::size_t i = 0; i < per_chunk; ++i)
+                values[i].~V();
+            HugePageAllocator<V>().deallocate(values, per_chunk);
+        }
+        Chunk(Chunk&& o) noexcept : values(o.values) { o.values = nullptr; }
+        Chunk(const Chunk&) = delete;
+        Chunk& operator=(const Chunk&) = delete;
+        Chunk& operator=(Chunk&&) = delete;
+        V* values;
+    };
+    V& value(std::size_t index) { return chunks_[index / per_chunk].values[index % per_chunk]; }
+    const V& value(std::size_t index) const {
+        return chunks_[index / per_chunk].values[index % per_chunk];
+    }
+    std::vector<Chunk> chunks_;
+    std::size_t count_ = 0;  // values handed out (free_ holds the ones given back)
     std::vector<std::uint32_t> free_;
     std::size_t size_ = 0;
 };
