@@ -64,6 +64,7 @@ void register_report(py::module_& m) {
         .def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
         .def_readwrite("unsupported_encapsulations",
                        &capgap::IngestStats::unsupported_encapsulations)
+        .def_readwrite("tunnels", &capgap::IngestStats::tunnels)
         .def_readwrite("truncated_packets", &capgap::IngestStats::truncated_packets)
         .def_readwrite("truncated_bytes", &capgap::IngestStats::truncated_bytes)
         .def_readwrite("duplicate_packets", &capgap::IngestStats::duplicate_packets)

@@ -98,6 +98,7 @@ py::dict session_columns(const std::vector<capgap::SessionRow>& rows) {
     d["syn_count"] =
         number_column<std::uint32_t>(rows, [](const R& r) { return r.session.syn_count; });
     d["evicted"] = number_column<bool>(rows, [](const R& r) { return r.session.evicted; });
+    d["tunnel"] = number_column<std::uint32_t>(rows, [](const R& r) { return r.session.tunnel; });
     d["bad"] = number_column<bool>(rows, [](const R& r) { return r.bad; });
     d["bad_wireshark"] = number_column<bool>(rows, [](const R& r) { return r.bad_wireshark; });
     d["events"] = number_column<std::uint32_t>(rows, [](const R& r) { return r.events; });
@@ -322,12 +323,12 @@ T at(const std::optional<A>& col, std::size_t i, T fallback) {
 }
 
 std::vector<capgap::Session> sessions_from_columns(const py::dict& cols) {
-    ColumnReader in(
-        "sessions", cols,
-        {"session_id", "client_ip", "client_port", "server_ip", "server_port", "category",
-         "syn_frame", "syn_time_ns", "first_frame", "first_time_ns", "last_time_ns", "packets",
-         "packets_c2s", "bytes_c2s", "bytes_s2c", "truncated_bytes", "syn_count", "evicted"},
-        {"bad", "bad_wireshark", "events", "missing_bytes", "data_missing"});
+    ColumnReader in("sessions", cols,
+                    {"session_id", "client_ip", "client_port", "server_ip", "server_port",
+                     "category", "syn_frame", "syn_time_ns", "first_frame", "first_time_ns",
+                     "last_time_ns", "packets", "packets_c2s", "bytes_c2s", "bytes_s2c",
+                     "truncated_bytes", "syn_count", "evicted", "tunnel"},
+                    {"bad", "bad_wireshark", "events", "missing_bytes", "data_missing"});
     for (const char* name : {"client_ip", "client_port", "server_ip", "server_port", "syn_time_ns"})
         in.require(name);
     const auto client_ip = in.addresses("client_ip");
@@ -348,6 +349,7 @@ std::vector<capgap::Session> sessions_from_columns(const py::dict& cols) {
     const auto truncated = in.numbers<std::uint64_t>("truncated_bytes");
     const auto syn_count = in.numbers<std::uint32_t>("syn_count");
     const auto evicted = in.numbers<bool>("evicted");
+    const auto tunnel = in.numbers<std::uint32_t>("tunnel");
 
     std::vector<capgap::Session> out(in.rows());
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -369,6 +371,7 @@ std::vector<capgap::Session> sessions_from_columns(const py::dict& cols) {
         s.truncated_bytes = at<std::uint64_t>(truncated, i, 0);
         s.syn_count = at<std::uint32_t>(syn_count, i, s.syn_frame != capgap::no_frame ? 1u : 0u);
         s.evicted = at<bool>(evicted, i, false);
+        s.tunnel = at<std::uint32_t>(tunnel, i, 0);
     }
     return out;
 }

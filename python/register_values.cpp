@@ -187,6 +187,7 @@ void register_values(py::module_& m) {
         .def_readwrite("truncated_bytes", &capgap::Session::truncated_bytes)
         .def_readwrite("syn_count", &capgap::Session::syn_count)
         .def_readwrite("evicted", &capgap::Session::evicted)
+        .def_readwrite("tunnel", &capgap::Session::tunnel)
         .def("start_time", &capgap::Session::start_time)
         .def("__repr__", &repr_session)
         .def(py::self == py::self)
@@ -221,7 +222,8 @@ void register_values(py::module_& m) {
         .def_readwrite("flags", &capgap::Segment::flags)
         .def_readwrite("payload_len", &capgap::Segment::payload_len)
         .def_readwrite("truncated_bytes", &capgap::Segment::truncated_bytes)
-        .def_readwrite("checksum", &capgap::Segment::checksum);
+        .def_readwrite("checksum", &capgap::Segment::checksum)
+        .def_readwrite("tunnel", &capgap::Segment::tunnel);
     py::module_ flags = m.def_submodule("tcp_flags", "TCP flag bits.");
     flags.attr("FIN") = capgap::tcp_flags::fin;
     flags.attr("SYN") = capgap::tcp_flags::syn;
@@ -265,7 +267,8 @@ void register_values(py::module_& m) {
         .def(py::init<>())
         .def_readwrite("tracker", &capgap::Options::tracker)
         .def_readwrite("match", &capgap::Options::match)
-        .def_readwrite("bpf", &capgap::Options::bpf);
+        .def_readwrite("bpf", &capgap::Options::bpf)
+        .def_readwrite("tunnel_key", &capgap::Options::tunnel_key);
 }
 
 }  // namespace capgap_py

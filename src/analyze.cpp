@@ -6,6 +6,7 @@
 #include <capgap/errors.hpp>
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -78,6 +79,22 @@ struct Analyzer::Impl {
         ++stats.unsupported_link_types[link_names.back().second];
     }
 
+    // Tunnel paths seen (tunnel_key): hash -> (path, id), ids from 1.
+    std::unordered_multimap<std::uint64_t, std::pair<detail::TunnelPath, std::uint32_t>> tunnel_ids;
+    detail::TunnelPath path;
+
+    std::uint32_t tunnel_id(const detail::TunnelPath& p) {
+        if (p.depth == 0) return 0;
+        const std::uint64_t h = p.hash();
+        const auto range = tunnel_ids.equal_range(h);
+        for (auto it = range.first; it != range.second; ++it)
+            if (it->second.first == p) return it->second.second;
+        stats.tunnels.push_back(p.describe());
+        const auto id = static_cast<std::uint32_t>(stats.tunnels.size());
+        tunnel_ids.emplace(h, std::make_pair(p, id));
+        return id;
+    }
+
     // Encapsulation -> name, filled on first sight like link_names.
     std::vector<std::pair<detail::EncapInfo, std::string>> encap_names;
 
@@ -97,12 +114,15 @@ struct Analyzer::Impl {
         Segment seg;
         detail::IpFragment frag;
         detail::EncapInfo encap;
-        detail::Decoded d = detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap);
+        detail::TunnelPath* tunnels = options.tunnel_key ? &path : nullptr;
+        detail::Decoded d =
+            detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
         if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
         switch (d) {
             case detail::Decoded::tcp:
                 seg.frame = frame;
                 seg.time = time;
+                if (tunnels != nullptr) seg.tunnel = tunnel_id(path);
                 ++stats.decoded;
                 if (seg.truncated_bytes > 0) {
                     ++stats.truncated_packets;

@@ -12,6 +12,7 @@
 #include "decode.hpp"
 
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <string>
 
@@ -119,7 +120,29 @@ struct Ctx {
     // Where the current layer ends on the wire: the frame's length, narrowed by a header that
     // states its payload length (PPPoE). An IP length beyond it is clamped, as Wireshark does.
     std::uint32_t end;
-    EncapInfo encap = {};  // set with an unsupported_encapsulation or encrypted result
+    EncapInfo encap = {};           // set with an unsupported_encapsulation or encrypted result
+    TunnelPath* tunnels = nullptr;  // where IP tunnels are noted (Options::tunnel_key)
+    const std::uint8_t* outer = nullptr;  // source and destination of the enclosing IP header
+    bool outer_v6 = false;
+
+    // Notes an IP tunnel entered from the enclosing IP header.
+    void tunnel(TunnelLayer::Kind kind) noexcept {
+        if (tunnels == nullptr || outer == nullptr || tunnels->depth >= max_encapsulation_depth)
+            return;
+        TunnelLayer& l = tunnels->layers[tunnels->depth++];
+        l.kind = kind;
+        const IpAddress src = outer_v6 ? IpAddress::v6_from(outer) : IpAddress::v4(outer);
+        const IpAddress dst = outer_v6 ? IpAddress::v6_from(outer + 16) : IpAddress::v4(outer + 4);
+        const bool src_first = src < dst;
+        l.a = src_first ? src : dst;
+        l.b = src_first ? dst : src;
+    }
+    // The VNI or key of the tunnel just noted.
+    void tunnel_id(std::uint32_t id) noexcept {
+        if (tunnels == nullptr || tunnels->depth == 0) return;
+        tunnels->layers[tunnels->depth - 1].has_id = true;
+        tunnels->layers[tunnels->depth - 1].id = id;
+    }
 
     Decoded unsupported(Encap kind, std::uint16_t value = 0) noexcept {
         encap = EncapInfo{kind, value};
@@ -259,6 +282,8 @@ CAPGAP_HOT_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
         c.out.dst.addr = IpAddress::v4(ip + 16);
         return tcp_header(c.data, c.caplen, off + ihl, total - ihl, c.out);
     }
+    c.outer = ip + 12;
+    c.outer_v6 = false;
     return ip_payload(c, ip[9], off + ihl, total - ihl);
 }
 
@@ -312,6 +337,8 @@ Decoded ipv6(Ctx& c, std::uint32_t off) noexcept {
                 break;
             }
             default:  // UDP, ICMPv6, ESP, tunnels, no next header, ...
+                c.outer = ip + 8;
+                c.outer_v6 = true;
                 return ip_payload(c, next, p, remaining);
         }
         if (ext > remaining) return Decoded::bad_ip_header;
@@ -487,7 +514,11 @@ Decoded gre(Ctx& c, std::uint32_t off) noexcept {
         case 0:
             if ((flags & 0x4000) != 0) return c.unsupported(Encap::gre_routing);
             if ((flags & 0x8000) != 0) header += 4;  // checksum + reserved
-            if ((flags & 0x2000) != 0) header += 4;  // key
+            if ((flags & 0x2000) != 0) {             // key
+                if (c.avail(off) < header + 4) return Decoded::truncated_header;
+                c.tunnel_id(load32(g + header));
+                header += 4;
+            }
             if (seq) header += 4;
             break;
         case 1:
@@ -496,8 +527,9 @@ Decoded gre(Ctx& c, std::uint32_t off) noexcept {
             header += 4;
             if (seq) header += 4;
             if ((flags & 0x0080) != 0) header += 4;
-            if (c.avail(off) < 6) return Decoded::truncated_header;
+            if (c.avail(off) < 8) return Decoded::truncated_header;
             if (load16(g + 4) == 0) return Decoded::not_ip;  // acknowledgement only
+            c.tunnel_id(load16(g + 6));                      // the call id
             break;
         default:
             return c.unsupported(Encap::gre_version, flags & 7);
@@ -539,6 +571,7 @@ Decoded gre(Ctx& c, std::uint32_t off) noexcept {
 // VXLAN (RFC 7348): 8-byte header, then Ethernet.
 Decoded vxlan(Ctx& c, std::uint32_t off) noexcept {
     if (c.avail(off) < 8) return Decoded::truncated_header;
+    c.tunnel_id(load32(c.data + off + 4) >> 8);
     return ethernet(c, off + 8);
 }
 
@@ -549,6 +582,7 @@ Decoded geneve(Ctx& c, std::uint32_t off) noexcept {
     if ((g[0] >> 6) != 0) return c.unsupported(Encap::geneve_version, g[0] >> 6);
     const std::uint32_t body = off + 8 + (g[0] & 0x3fu) * 4;
     const std::uint16_t type = load16(g + 2);
+    c.tunnel_id(load32(g + 4) >> 8);
     if (type == ethertype_teb) return ethernet(c, body);
     return tunnel_payload(c, body, type, Encap::geneve_protocol);
 }
@@ -558,12 +592,15 @@ Decoded ip_payload(Ctx& c, std::uint8_t proto, std::uint32_t off, std::uint32_t 
     switch (proto) {
         case proto_ipip:
             if (!enter(c)) return Decoded::encapsulation_depth;
+            c.tunnel(TunnelLayer::Kind::ip_in_ip);
             return ipv4(c, off);
         case proto_ipv6:
             if (!enter(c)) return Decoded::encapsulation_depth;
+            c.tunnel(TunnelLayer::Kind::ip_in_ip);
             return ipv6(c, off);
         case proto_gre:
             if (!enter(c)) return Decoded::encapsulation_depth;
+            c.tunnel(TunnelLayer::Kind::gre);
             return gre(c, off);
         case proto_esp:
             return c.encrypted(Encap::ipsec_esp);
@@ -577,6 +614,7 @@ Decoded ip_payload(Ctx& c, std::uint8_t proto, std::uint32_t off, std::uint32_t 
                 return Decoded::not_tcp;
             }
             if (!enter(c)) return Decoded::encapsulation_depth;
+            c.tunnel(dport == port_vxlan ? TunnelLayer::Kind::vxlan : TunnelLayer::Kind::geneve);
             return dport == port_vxlan ? vxlan(c, off + 8) : geneve(c, off + 8);
         }
         default:
@@ -770,11 +808,70 @@ Decoded decode_tcp_header(const std::uint8_t* data, std::uint32_t caplen, std::u
 }
 
 Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
-                      int link_type, Segment& out, IpFragment* frag, EncapInfo* encap) noexcept {
+                      int link_type, Segment& out, IpFragment* frag, EncapInfo* encap,
+                      TunnelPath* tunnels) noexcept {
     Ctx c{data, caplen, len, out, frag, 0, len > caplen ? len : caplen};
+    if (tunnels != nullptr) tunnels->depth = 0;
+    c.tunnels = tunnels;
     const Decoded d = first_layer(c, link_type);
     if (encap != nullptr) *encap = c.encap;
     return d;
+}
+
+bool operator==(const TunnelPath& x, const TunnelPath& y) {
+    if (x.depth != y.depth) return false;
+    for (unsigned i = 0; i < x.depth; ++i)
+        if (!(x.layers[i] == y.layers[i])) return false;
+    return true;
+}
+
+std::uint64_t TunnelPath::hash() const noexcept {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ depth;
+    auto mix = [&h](std::uint64_t v) {
+        h ^= v;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+    };
+    for (unsigned i = 0; i < depth; ++i) {
+        const TunnelLayer& l = layers[i];
+        mix(static_cast<std::uint64_t>(l.kind) << 40 | std::uint64_t{l.has_id} << 32 | l.id);
+        for (const IpAddress* a : {&l.a, &l.b}) {
+            std::uint64_t w[2];
+            std::memcpy(w, a->bytes.data(), sizeof w);
+            mix(w[0]);
+            mix(w[1] ^ a->v6);
+        }
+    }
+    return h;
+}
+
+std::string TunnelPath::describe() const {
+    std::string out;
+    for (unsigned i = 0; i < depth; ++i) {
+        const TunnelLayer& l = layers[i];
+        if (!out.empty()) out += " / ";
+        switch (l.kind) {
+            case TunnelLayer::Kind::ip_in_ip:
+                out += "IP-in-IP ";
+                break;
+            case TunnelLayer::Kind::gre:
+                out += "GRE ";
+                break;
+            case TunnelLayer::Kind::vxlan:
+                out += "VXLAN ";
+                break;
+            case TunnelLayer::Kind::geneve:
+                out += "Geneve ";
+                break;
+        }
+        out += to_string(l.a) + " <-> " + to_string(l.b);
+        if (l.has_id) {
+            const bool vni =
+                l.kind == TunnelLayer::Kind::vxlan || l.kind == TunnelLayer::Kind::geneve;
+            out += (vni ? " VNI " : " key ") + std::to_string(l.id);
+        }
+    }
+    return out;
 }
 
 std::string encapsulation_name(EncapInfo e) {

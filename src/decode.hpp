@@ -11,6 +11,10 @@
 
 namespace capgap::detail {
 
+// Tunnel, MPLS and PPPoE layers peeled before a packet is given up (crafted loops such as
+// IP-in-IP-in-IP... end here). VLAN tags and the labels of one MPLS stack do not count.
+constexpr unsigned max_encapsulation_depth = 8;
+
 // The outcome of decoding one packet; every value but `tcp` and `tcp_fragment` names an
 // IngestStats counter.
 enum class Decoded : std::uint8_t {
@@ -58,9 +62,30 @@ struct EncapInfo {
 // A name for the report, e.g. "GRE protocol 0x883e" or "UDP port 2152 (GTP-U)".
 std::string encapsulation_name(EncapInfo e);
 
-// Tunnel, MPLS and PPPoE layers peeled before a packet is given up (crafted loops such as
-// IP-in-IP-in-IP... end here). VLAN tags and the labels of one MPLS stack do not count.
-constexpr unsigned max_encapsulation_depth = 8;
+// The IP tunnels a packet came through, outermost first, for Options::tunnel_key: each
+// layer's outer endpoints (unordered: both directions give the same path) and its VNI or key.
+struct TunnelLayer {
+    enum class Kind : std::uint8_t { ip_in_ip, gre, vxlan, geneve };
+    Kind kind = Kind::ip_in_ip;
+    bool has_id = false;
+    std::uint32_t id = 0;  // VXLAN/Geneve VNI, GRE key (PPTP: call id)
+    IpAddress a;           // the smaller outer address
+    IpAddress b;           // the larger one
+
+    friend bool operator==(const TunnelLayer& x, const TunnelLayer& y) {
+        return x.kind == y.kind && x.has_id == y.has_id && x.id == y.id && x.a == y.a && x.b == y.b;
+    }
+};
+
+struct TunnelPath {
+    TunnelLayer layers[max_encapsulation_depth];
+    unsigned depth = 0;
+
+    friend bool operator==(const TunnelPath& x, const TunnelPath& y);
+    std::uint64_t hash() const noexcept;
+    // e.g. "VXLAN 10.0.0.1 <-> 10.0.0.2 VNI 42", layers joined by " / ".
+    std::string describe() const;
+};
 
 // One piece of a fragmented IPv4 or IPv6 datagram whose upper protocol is TCP. `data` points
 // into the packet buffer: copy what you keep before the buffer goes away.
@@ -78,7 +103,7 @@ struct IpFragment {
 // Decodes caplen bytes of a packet of link type `link_type` (DLT_ value as libpcap's
 // pcap_datalink() returns it) whose on-wire length is `len`. Never reads past caplen.
 // With `encap` set, it tells which encapsulation an unsupported_encapsulation or encrypted
-// result stopped at.
+// result stopped at; with `tunnels` set, which IP tunnels a packet came through.
 //
 // Fragments: with `frag` set, every piece of a fragmented TCP datagram (first one included)
 // returns tcp_fragment and is described in *frag; fragments of other protocols return
@@ -86,7 +111,7 @@ struct IpFragment {
 // pieces return ip_fragment (stateless decoding).
 Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
                       int link_type, Segment& out, IpFragment* frag = nullptr,
-                      EncapInfo* encap = nullptr) noexcept;
+                      EncapInfo* encap = nullptr, TunnelPath* tunnels = nullptr) noexcept;
 
 // Decodes a TCP header at data[off] whose IP payload is `ip_payload` bytes on the wire (the
 // reassembler uses it on a rebuilt datagram head). Never reads past caplen.

@@ -219,7 +219,8 @@ std::size_t hash_value(const FlowKey& k) noexcept {
     h = mix(h, static_cast<std::uint64_t>(k.lo.port) << 32 |
                    static_cast<std::uint64_t>(k.hi.port) << 16 |
                    static_cast<std::uint64_t>(k.lo.addr.v6) << 1 |
-                   static_cast<std::uint64_t>(k.hi.addr.v6));
+                   static_cast<std::uint64_t>(k.hi.addr.v6) |
+                   static_cast<std::uint64_t>(k.tunnel) << 2);
     h ^= h >> 32;
     return static_cast<std::size_t>(h);
 }
@@ -281,7 +282,7 @@ bool operator==(const Session& a, const Session& b) {
            a.last_time == b.last_time && a.packets == b.packets && a.packets_c2s == b.packets_c2s &&
            a.bytes_c2s == b.bytes_c2s && a.bytes_s2c == b.bytes_s2c &&
            a.truncated_bytes == b.truncated_bytes && a.syn_count == b.syn_count &&
-           a.evicted == b.evicted;
+           a.evicted == b.evicted && a.tunnel == b.tunnel;
 }
 
 bool operator==(const LossEvent& a, const LossEvent& b) {

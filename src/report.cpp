@@ -256,6 +256,9 @@ std::string Report::to_text() const {
     for (const auto& e : ingest.unsupported_encapsulations) {
         o << "  undecoded encapsulation " << e.first << ": " << e.second << '\n';
     }
+    for (std::size_t i = 0; i < ingest.tunnels.size(); ++i) {
+        o << "  tunnel " << i + 1 << ": " << ingest.tunnels[i] << '\n';
+    }
     if (ingest.have_time) {
         o << "  first_time: " << to_string(ingest.first_time) << '\n';
         o << "  last_time: " << to_string(ingest.last_time) << '\n';
@@ -341,6 +344,11 @@ std::string Report::to_json() const {
     for (const auto& e : ingest.unsupported_encapsulations)
         w.field(e.first, e.second);
     w.end_object();
+    w.key("tunnels");
+    w.begin_array();
+    for (const std::string& t : ingest.tunnels)
+        w.value(std::string_view(t));
+    w.end_array();
     w.key("problems");
     w.begin_array();
     for (const InputProblem& p : ingest.problems) {
@@ -378,7 +386,7 @@ std::string Report::to_json() const {
 void Report::write_sessions_csv(std::ostream& out) const {
     out << "session_id,client,server,syn_frame,syn_time,packets,bad,bad_wireshark,events,"
            "missing_bytes,category,first_frame,packets_c2s,bytes_c2s,bytes_s2c,truncated_bytes,"
-           "syn_count,evicted\n";
+           "syn_count,evicted,tunnel\n";
     std::string line;
     for (const SessionRow& r : sessions) {
         const Session& s = r.session;
@@ -413,7 +421,9 @@ void Report::write_sessions_csv(std::ostream& out) const {
         line += std::to_string(s.truncated_bytes);
         line += ',';
         line += std::to_string(s.syn_count);
-        line += s.evicted ? ",1\n" : ",0\n";
+        line += s.evicted ? ",1," : ",0,";
+        line += std::to_string(s.tunnel);
+        line += '\n';
         out << line;
     }
 }

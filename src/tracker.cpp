@@ -188,6 +188,7 @@ struct Tracker::Impl {
         s.id = next_id++;
         s.first_frame = seg.frame;
         s.first_time = seg.time;
+        s.tunnel = key.tunnel;
         const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
         if (syn && ack) {
             s.client = seg.dst;  // a SYN-ACK is sent by the server
@@ -299,7 +300,7 @@ struct Tracker::Impl {
     }
 
     FeedResult feed(const Segment& seg) {
-        const FlowKey key(seg.src, seg.dst);
+        const FlowKey key(seg.src, seg.dst, seg.tunnel);
         return feed(seg, key, hash_value(key));
     }
 
@@ -314,7 +315,7 @@ struct Tracker::Impl {
         while (count > 0) {
             const std::size_t n = std::min(count, chunk);
             for (std::size_t i = 0; i < n; ++i) {
-                keys[i] = FlowKey(segs[i].src, segs[i].dst);
+                keys[i] = FlowKey(segs[i].src, segs[i].dst, segs[i].tunnel);
                 hashes[i] = hash_value(keys[i]);
             }
             for (std::size_t i = 0; i < std::min(n, 2 * lookahead); ++i)

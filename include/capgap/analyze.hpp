@@ -31,6 +31,11 @@ struct Options {
     TrackerOptions tracker;  ///< detector settings
     MatchOptions match;      ///< window, server filter, mode
     std::string bpf;         ///< optional BPF filter (libpcap syntax); empty: none
+    /// Make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve: outer endpoints and VNI or key)
+    /// part of the flow key, so the same inner connection in two tunnels is two sessions.
+    /// Off by default: the inner endpoints alone are the key, and a packet mirrored through
+    /// two tunnels is one session (with its copy counted as a duplicate).
+    bool tunnel_key = false;
 };
 
 /// Decodes packets, tracks sessions and builds the report, one packet at a time.

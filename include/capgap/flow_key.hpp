@@ -88,22 +88,25 @@ std::string to_string(const Endpoint& e);
 /// assert(k == capgap::FlowKey(server, client));
 /// @endcode
 struct FlowKey {
-    Endpoint lo;  ///< the smaller endpoint
-    Endpoint hi;  ///< the larger endpoint
+    Endpoint lo;               ///< the smaller endpoint
+    Endpoint hi;               ///< the larger endpoint
+    std::uint32_t tunnel = 0;  ///< outer tunnel context (Options::tunnel_key); 0: none
 
     FlowKey() = default;
-    FlowKey(const Endpoint& a, const Endpoint& b) {
+    FlowKey(const Endpoint& a, const Endpoint& b, std::uint32_t tunnel_id = 0) : tunnel(tunnel_id) {
         const bool a_first = a < b;
         lo = a_first ? a : b;
         hi = a_first ? b : a;
     }
 
     friend bool operator==(const FlowKey& a, const FlowKey& b) {
-        return a.lo == b.lo && a.hi == b.hi;
+        return a.lo == b.lo && a.hi == b.hi && a.tunnel == b.tunnel;
     }
     friend bool operator!=(const FlowKey& a, const FlowKey& b) { return !(a == b); }
     friend bool operator<(const FlowKey& a, const FlowKey& b) {
-        return a.lo != b.lo ? a.lo < b.lo : a.hi < b.hi;
+        if (a.lo != b.lo) return a.lo < b.lo;
+        if (a.hi != b.hi) return a.hi < b.hi;
+        return a.tunnel < b.tunnel;
     }
 };
 

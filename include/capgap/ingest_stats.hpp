@@ -52,6 +52,9 @@ struct IngestStats {
     /// Encapsulation name -> packets skipped, for skipped_unsupported_encapsulation and
     /// skipped_encrypted (e.g. "GRE protocol 0x883e", "UDP port 2152 (GTP-U)").
     std::map<std::string, std::uint64_t> unsupported_encapsulations;
+    /// With Options::tunnel_key: the tunnel paths seen, Session::tunnel i + 1 naming tunnels[i]
+    /// (e.g. "VXLAN 10.0.0.1 <-> 10.0.0.2 VNI 42").
+    std::vector<std::string> tunnels;
     std::uint64_t truncated_packets = 0;     ///< decoded packets whose payload the snaplen cut
     std::uint64_t truncated_bytes = 0;       ///< payload bytes cut by the snaplen (never loss)
     std::uint64_t duplicate_packets = 0;     ///< exact duplicates (SPAN): counted, never loss

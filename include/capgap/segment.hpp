@@ -33,6 +33,8 @@ struct Segment {
     std::uint32_t payload_len = 0;      ///< ON-WIRE payload bytes (IP length minus headers)
     std::uint32_t truncated_bytes = 0;  ///< payload bytes the snaplen cut off (not loss)
     std::uint16_t checksum = 0;         ///< TCP checksum field (tells SPAN duplicates from resends)
+    std::uint32_t tunnel = 0;  ///< outer tunnel context, part of the flow key (0: none); set by
+                               ///< the Analyzer with Options::tunnel_key, see IngestStats::tunnels
 
     bool has(std::uint8_t f) const { return (flags & f) != 0; }
 };

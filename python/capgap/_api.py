@@ -40,6 +40,8 @@ def analyze(
     bpf: str | None = None,
     events_in_window: bool = False,
     reorder_window_ms: float = 3.0,
+    drop_duplicates: bool = False,
+    tunnel_key: bool = False,
 ) -> Report:
     """Analyses one capture (several files are merged by time, as mergecap does).
 
@@ -55,6 +57,11 @@ def analyze(
         events_in_window: count only loss events revealed inside the window.
         reorder_window_ms: an ACK seen before its data is reordering, not loss, when the data
             follows within this time.
+        drop_duplicates: drop exact duplicate packets (two SPAN sources) before tracking;
+            they are counted either way and never make a session bad.
+        tunnel_key: make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve endpoints and VNI or
+            key) part of the flow key; sessions then carry a tunnel id naming
+            report.ingest.tunnels[id - 1].
 
     Raises:
         CaptureError (an OSError): a file cannot be opened or read.
@@ -73,6 +80,8 @@ def analyze(
         bpf=bpf,
         events_in_window=events_in_window,
         reorder_window_ms=reorder_window_ms,
+        drop_duplicates=drop_duplicates,
+        tunnel_key=tunnel_key,
     )
     return Report(_core.analyze(files, opt))
 
@@ -298,6 +307,8 @@ class Analyzer:
         mode: str = "confirmed",
         events_in_window: bool = False,
         reorder_window_ms: float = 3.0,
+        drop_duplicates: bool = False,
+        tunnel_key: bool = False,
     ) -> None:
         opt = _options.options(
             server=server,
@@ -306,6 +317,8 @@ class Analyzer:
             mode=mode,
             events_in_window=events_in_window,
             reorder_window_ms=reorder_window_ms,
+            drop_duplicates=drop_duplicates,
+            tunnel_key=tunnel_key,
         )
         self._native: _core.Analyzer | None = _core.Analyzer(opt)
 

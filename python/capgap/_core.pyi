@@ -169,6 +169,7 @@ class Session:
     truncated_bytes: int
     syn_count: int
     evicted: bool
+    tunnel: int
     def __init__(self) -> None: ...
     def start_time(self) -> Timestamp: ...
     def __eq__(self, other: object) -> bool: ...
@@ -202,6 +203,7 @@ class Segment:
     payload_len: int
     truncated_bytes: int
     checksum: int
+    tunnel: int
     def __init__(self) -> None: ...
 
 class _TcpFlagsModule:
@@ -279,6 +281,7 @@ class IngestStats:
     skipped_unsupported_encapsulation: int
     unsupported_link_types: dict[str, int]
     unsupported_encapsulations: dict[str, int]
+    tunnels: list[str]
     truncated_packets: int
     truncated_bytes: int
     duplicate_packets: int
@@ -333,6 +336,7 @@ class Options:
     tracker: TrackerOptions
     match: MatchOptions
     bpf: str
+    tunnel_key: bool
     def __init__(self) -> None: ...
 
 # ---- report ----

@@ -189,6 +189,8 @@ def options(
     bpf: Any = None,
     events_in_window: Any = False,
     reorder_window_ms: Any = 3.0,
+    drop_duplicates: Any = False,
+    tunnel_key: Any = False,
 ) -> _core.Options:
     opt = _core.Options()
     opt.match = match_options(
@@ -199,5 +201,7 @@ def options(
     opt.bpf = bpf or ""
     tracker = _core.TrackerOptions()
     tracker.reorder_window_ns = reorder_ns_arg(reorder_window_ms)
+    tracker.drop_duplicates = bool_arg("drop_duplicates", drop_duplicates)
     opt.tracker = tracker
+    opt.tunnel_key = bool_arg("tunnel_key", tunnel_key)
     return opt

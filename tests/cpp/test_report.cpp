@@ -164,10 +164,10 @@ TEST_CASE("CSV headers and rows") {
     CHECK(line(s.str(), 0) ==
           "session_id,client,server,syn_frame,syn_time,packets,bad,bad_wireshark,events,"
           "missing_bytes,category,first_frame,packets_c2s,bytes_c2s,bytes_s2c,truncated_bytes,"
-          "syn_count,evicted");
+          "syn_count,evicted,tunnel");
     CHECK(line(s.str(), 1) ==
           "4,10.0.0.1:40000,[2001:db8::1]:443,1,1700000000.000000001,0,1,0,1,1460,complete,0,0,0,"
-          "0,0,0,0");
+          "0,0,0,0,0");
     std::ostringstream ev;
     r.write_events_csv(ev);
     CHECK(line(ev.str(), 0) ==

@@ -1149,3 +1149,102 @@ TEST_CASE("tunnels: the report counts and names what could not be decoded") {
     CHECK(r.to_json().find("\"unsupported_encapsulations\":{\"GRE protocol 0x1234\":1,") !=
           std::string::npos);
 }
+
+namespace {
+
+// Ethernet / IPv4 10.0.2.1 <-> 10.0.2.2 (swapped for the server's packets) / UDP / VXLAN
+// with `vni`, around an inner IPv4 packet.
+Bytes in_vxlan(const Bytes& inner_ip, unsigned vni, bool from_server) {
+    Bytes v{0x08, 0, 0, 0};
+    put32(v, vni << 8);
+    Bytes pkt = outer4(17, udp(4789, cat(v, ether(0x0800, inner_ip))));
+    if (from_server) {
+        for (std::size_t i = 0; i < 4; ++i)
+            std::swap(pkt[14 + 12 + i], pkt[14 + 16 + i]);
+    }
+    return pkt;
+}
+
+}  // namespace
+
+TEST_CASE("tunnels: with tunnel_key, the same inner sockets in two tunnels are two sessions") {
+    // Two tenants (VNI 1 and VNI 2) whose connections use the same inner addresses and ports,
+    // with their own ISNs, packets interleaved. The first misses client bytes 101..200.
+    std::vector<Segment> one, two;
+    capgap::test::Flow f1(one), f2(two);
+    f2.cisn = 777777;
+    f2.sisn = 888888;
+    f2.t_ns = f1.t_ns + 500'000;  // half a millisecond later, the same pace: interleaved
+    for (capgap::test::Flow* f : {&f1, &f2}) {
+        f->handshake();
+        f->c(1, 100);
+        f->s(1, 0, 101);
+        if (f == &f2) f->c(101, 100);  // the first tenant's copy of this is missed
+        f->c(201, 100);
+        f->s(1, 0, 301);
+    }
+    std::vector<std::pair<Segment, unsigned>> all;
+    for (const Segment& s : one)
+        all.emplace_back(s, 1);
+    for (const Segment& s : two)
+        all.emplace_back(s, 2);
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return a.first.time < b.first.time; });
+
+    for (const bool keyed : {true, false}) {
+        CAPTURE(keyed);
+        capgap::Options o;
+        o.tunnel_key = keyed;
+        capgap::Analyzer a(o);
+        for (const auto& [s, vni] : all) {
+            const Bytes pkt = in_vxlan(ipv4_tcp(s), vni, s.src == f1.server);
+            a.feed_packet(pkt.data(), static_cast<std::uint32_t>(pkt.size()),
+                          static_cast<std::uint32_t>(pkt.size()), dlt_en10mb, s.time);
+        }
+        const capgap::Report r = a.finish();
+        CHECK(r.ingest.decoded == all.size());
+        if (!keyed) {
+            CHECK(r.ingest.tunnels.empty());
+            for (const auto& row : r.sessions)
+                CHECK(row.session.tunnel == 0);
+            continue;
+        }
+        // Both directions of a tunnel are one tunnel.
+        REQUIRE(r.ingest.tunnels.size() == 2);
+        CHECK(r.ingest.tunnels[0] == "VXLAN 10.0.2.1 <-> 10.0.2.2 VNI 1");
+        CHECK(r.ingest.tunnels[1] == "VXLAN 10.0.2.1 <-> 10.0.2.2 VNI 2");
+        CHECK(r.summary.total_sessions == 2);
+        CHECK(r.summary.bad_sessions == 1);
+        CHECK(r.summary.bad_wireshark == 1);
+        REQUIRE(r.sessions.size() == 2);
+        for (const auto& row : r.sessions) {
+            CHECK(row.bad == (row.session.tunnel == 1));
+            CHECK(row.session.packets == (row.session.tunnel == 1 ? one.size() : two.size()));
+        }
+        CHECK(r.to_text().find("tunnel 2: VXLAN 10.0.2.1 <-> 10.0.2.2 VNI 2") != std::string::npos);
+    }
+}
+
+TEST_CASE("tunnels: tunnel paths name every layer with its VNI or key") {
+    using capgap::detail::TunnelPath;
+    const Bytes inner = ipv4(tcp());
+    const auto path_of = [](const Bytes& pkt) {
+        Segment s;
+        TunnelPath p;
+        REQUIRE(decode_packet(pkt.data(), static_cast<std::uint32_t>(pkt.size()),
+                              static_cast<std::uint32_t>(pkt.size()), dlt_en10mb, s, nullptr,
+                              nullptr, &p) == Decoded::tcp);
+        return p.describe();
+    };
+    CHECK(path_of(outer4(47, gre(0x2000, 0x0800, inner))) ==
+          "GRE 10.0.2.1 <-> 10.0.2.2 key 305419896");
+    CHECK(path_of(outer4(47, gre(0, 0x0800, inner))) == "GRE 10.0.2.1 <-> 10.0.2.2");
+    CHECK(path_of(outer4(4, inner)) == "IP-in-IP 10.0.2.1 <-> 10.0.2.2");
+    CHECK(path_of(outer4(17, udp(6081, geneve(0x0800, 0, inner)))) ==
+          "Geneve 10.0.2.1 <-> 10.0.2.2 VNI 1");
+    // VXLAN inside GRE: both layers, outermost first.
+    CHECK(path_of(outer4(
+              47, gre(0, 0x0800, ipv4(udp(4789, vxlan(ether(0x0800, inner))), 17, 0, 172)))) ==
+          "GRE 10.0.2.1 <-> 10.0.2.2 / VXLAN 172.0.2.1 <-> 172.0.2.2 VNI 1");
+    CHECK(path_of(ether(0x0800, inner)).empty());  // not tunnelled
+}

@@ -31,6 +31,7 @@ SESSION_DTYPES = {
     "truncated_bytes": "uint64",
     "syn_count": "uint32",
     "evicted": "bool",
+    "tunnel": "uint32",
     "bad": "bool",
     "bad_wireshark": "bool",
     "events": "uint32",
