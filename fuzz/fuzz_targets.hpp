@@ -187,8 +187,26 @@ inline void run_decode(const std::uint8_t* data, std::size_t size) {
         CAPGAP_FUZZ_CHECK(df == d);
     }
 
+    // Asking which encapsulation stopped it and which tunnels it came through changes nothing,
+    // and the answers are consistent.
+    Segment tseg;
+    detail::IpFragment tfrag;
+    detail::EncapInfo encap;
+    detail::TunnelPath path;
+    const detail::Decoded dt =
+        detail::decode_packet(packet.data(), caplen, len, link_type, tseg, &tfrag, &encap, &path);
+    CAPGAP_FUZZ_CHECK(dt == df);
+    const bool named =
+        dt == detail::Decoded::unsupported_encapsulation || dt == detail::Decoded::encrypted;
+    CAPGAP_FUZZ_CHECK(named == (encap.kind != detail::Encap::none));
+    if (named) CAPGAP_FUZZ_CHECK(!detail::encapsulation_name(encap).empty());
+    CAPGAP_FUZZ_CHECK(path.depth <= detail::max_encapsulation_depth);
+    CAPGAP_FUZZ_CHECK((path.depth == 0) == path.describe().empty());
+
     // The same packet through the Analyzer, twice (a retransmission), then the report.
-    Analyzer a;
+    Options options;
+    options.tunnel_key = (sel & 0x4000) != 0;
+    Analyzer a(options);
     a.feed_packet(packet.data(), caplen, len, link_type, Timestamp{1'700'000'000'000'000'000});
     a.feed_packet(packet.data(), caplen, len, link_type, Timestamp{1'700'000'000'000'000'001});
     check_ingest(a.stats());
