@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include <boost/container/static_vector.hpp>
@@ -66,11 +67,18 @@ struct DirState {
     std::int64_t highest = 0;   // highest seen end
     std::int64_t frontier = 0;  // max(highest, highest covering ACK)
     std::int64_t max_content_seq = 0;
-    // Sorted, disjoint, below frontier. Most directions never have one, so they live on the
-    // heap and the instance stays small (it is prefetched whole, see feed()).
-    std::vector<Hole> holes;
-    std::size_t acked_below = 0;  // holes[0, acked_below) are all acked: cover() starts there
-    std::vector<Run> runs;        // resolved runs
+    // Holes and resolved runs. Most directions never have either, so they live on the heap,
+    // allocated with the first one, and the instance stays small (it is prefetched whole).
+    struct Gaps {
+        std::vector<Hole> holes;      // sorted, disjoint, below frontier
+        std::size_t acked_below = 0;  // holes[0, acked_below) are all acked: cover() starts there
+        std::vector<Run> runs;        // resolved runs
+    };
+    std::unique_ptr<Gaps> gaps;
+    Gaps& gaps_for_write() {
+        if (!gaps) gaps = std::make_unique<Gaps>();
+        return *gaps;
+    }
     PendingAck pending;
     bool hole_cap_hit = false;
 
@@ -594,19 +602,20 @@ struct Tracker::Impl {
     }
 
     void add_hole(DirState& x, const Hole& h) {
-        if (x.holes.size() >= opt.max_holes_per_direction) {
+        DirState::Gaps& g = x.gaps_for_write();
+        if (g.holes.size() >= opt.max_holes_per_direction) {
             x.hole_cap_hit = true;
             return;
         }
-        auto pos = std::lower_bound(x.holes.begin(), x.holes.end(), h.begin,
+        auto pos = std::lower_bound(g.holes.begin(), g.holes.end(), h.begin,
                                     [](const Hole& a, std::int64_t b) { return a.begin < b; });
-        const std::size_t at = static_cast<std::size_t>(pos - x.holes.begin());
-        if (!h.acked && at <= x.acked_below) {
-            x.acked_below = at;
-        } else if (at < x.acked_below) {
-            ++x.acked_below;
+        const std::size_t at = static_cast<std::size_t>(pos - g.holes.begin());
+        if (!h.acked && at <= g.acked_below) {
+            g.acked_below = at;
+        } else if (at < g.acked_below) {
+            ++g.acked_below;
         }
-        x.holes.insert(pos, h);
+        g.holes.insert(pos, h);
     }
 
     // Makes [s, old start) part of the space, as a hole revealed by this packet.
@@ -649,8 +658,9 @@ struct Tracker::Impl {
     // [b, e) are touched (found by binary search): with thousands of holes, rebuilding the
     // list per packet made a capture with jumping sequence numbers quadratic.
     void fill(DirState& x, std::int64_t b, std::int64_t e, const Segment& seg) {
-        if (b >= e || x.holes.empty()) return;
-        std::vector<Hole>& holes = x.holes;
+        if (b >= e || !x.gaps || x.gaps->holes.empty()) return;
+        DirState::Gaps& g = *x.gaps;
+        std::vector<Hole>& holes = g.holes;
         // Holes are sorted and disjoint, so their ends are sorted too.
         const auto first = std::partition_point(holes.begin(), holes.end(),
                                                 [b](const Hole& h) { return h.end <= b; });
@@ -675,13 +685,13 @@ struct Tracker::Impl {
                     r.time = h.time;
                 }
             }
-            x.runs.push_back(r);
+            g.runs.push_back(r);
             if (fe < h.end) pieces[kept++] = Hole{fe, h.end, h.acked, h.frame, h.time};
         }
         // Replace [first, last) by the kept pieces (one hole split in two grows the list).
         const std::size_t at = static_cast<std::size_t>(first - holes.begin());
         const std::size_t overlapped = static_cast<std::size_t>(last - first);
-        x.acked_below = std::min(x.acked_below, at);
+        g.acked_below = std::min(g.acked_below, at);
         if (kept > overlapped) {
             holes[at] = pieces[0];
             holes.insert(holes.begin() + static_cast<std::ptrdiff_t>(at) + 1, pieces[1]);
@@ -696,28 +706,33 @@ struct Tracker::Impl {
     // An ACK from the peer covers [start, a): unacked holes below `a` become acked now.
     void cover(DirState& x, std::int64_t a, std::uint64_t frame, Timestamp time) {
         if (a <= x.start) return;
-        std::size_t i = x.acked_below;
-        for (; i < x.holes.size() && x.holes[i].begin < a; ++i) {
-            if (x.holes[i].acked) continue;
-            if (x.holes[i].end > a) {  // only the part below `a` is covered: split it off
-                if (x.holes.size() >= opt.max_holes_per_direction) {
-                    x.hole_cap_hit = true;  // leave it whole (and unacked) rather than grow
-                    break;
-                }
-                const Hole rest{a, x.holes[i].end, false, x.holes[i].frame, x.holes[i].time};
-                x.holes[i].end = a;
-                // The insertion may reallocate: index again below, never hold a reference.
-                x.holes.insert(x.holes.begin() + static_cast<std::ptrdiff_t>(i) + 1, rest);
-            }
-            x.holes[i].acked = true;
-            x.holes[i].frame = frame;
-            x.holes[i].time = time;
-        }
-        x.acked_below = i;  // everything below `a` is acked now (or i is the capped hole)
+        if (x.gaps) cover_holes(x, *x.gaps, a, frame, time);
         if (a > x.frontier) {
             add_hole(x, Hole{x.frontier, a, true, frame, time});
             x.frontier = a;
         }
+    }
+
+    void cover_holes(DirState& x, DirState::Gaps& g, std::int64_t a, std::uint64_t frame,
+                     Timestamp time) {
+        std::size_t i = g.acked_below;
+        for (; i < g.holes.size() && g.holes[i].begin < a; ++i) {
+            if (g.holes[i].acked) continue;
+            if (g.holes[i].end > a) {  // only the part below `a` is covered: split it off
+                if (g.holes.size() >= opt.max_holes_per_direction) {
+                    x.hole_cap_hit = true;  // leave it whole (and unacked) rather than grow
+                    break;
+                }
+                const Hole rest{a, g.holes[i].end, false, g.holes[i].frame, g.holes[i].time};
+                g.holes[i].end = a;
+                // The insertion may reallocate: index again below, never hold a reference.
+                g.holes.insert(g.holes.begin() + static_cast<std::ptrdiff_t>(i) + 1, rest);
+            }
+            g.holes[i].acked = true;
+            g.holes[i].frame = frame;
+            g.holes[i].time = time;
+        }
+        g.acked_below = i;  // everything below `a` is acked now (or i is the capped hole)
     }
 
     // ---- end of an instance --------------------------------------------------------------
@@ -753,18 +768,18 @@ struct Tracker::Impl {
 
     void classify(Instance& in, int d) {
         DirState& x = in.dir[d];
-        for (const Hole& h : x.holes) {
-            x.runs.push_back(Run{h.begin, h.end,
+        if (!x.gaps) return;  // no hole, no run: no event
+        DirState::Gaps& g = *x.gaps;
+        for (const Hole& h : g.holes) {
+            g.runs.push_back(Run{h.begin, h.end,
                                  h.acked ? EventKind::acked_unseen : EventKind::gap_unacked, false,
                                  h.frame, h.time});
         }
-        x.holes.clear();
-        x.acked_below = 0;
-        std::sort(x.runs.begin(), x.runs.end(),
+        std::sort(g.runs.begin(), g.runs.end(),
                   [](const Run& a, const Run& b) { return a.begin < b.begin; });
         // One event per maximal run of adjacent numbers of one class.
         std::vector<Run> merged;
-        for (const Run& r : x.runs) {
+        for (const Run& r : g.runs) {
             if (!merged.empty() && merged.back().end == r.begin && merged.back().kind == r.kind &&
                 merged.back().late_filled == r.late_filled) {
                 Run& m = merged.back();
@@ -804,7 +819,7 @@ struct Tracker::Impl {
             e.missing_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(payload, 0));
             events.push_back(e);
         }
-        x.runs.clear();
+        x.gaps.reset();
     }
 
     void finish() {
