@@ -73,6 +73,7 @@ struct DirState {
         std::vector<Hole> holes;      // sorted, disjoint, below frontier
         std::size_t acked_below = 0;  // holes[0, acked_below) are all acked: cover() starts there
         std::vector<Run> runs;        // resolved runs
+        bool loss_run = false;        // one of them is a (late-filled) acked_unseen
     };
     std::unique_ptr<Gaps> gaps;
     Gaps& gaps_for_write() {
@@ -110,7 +111,8 @@ struct DirState {
         std::uint32_t mstba = 0;  // maxseqtobeacked
         bool window_known = false;
         std::uint16_t window = 0;
-        bool ack_lost_quiet = false;  // an ACKed-unseen flag on this side's data was raised
+        bool ack_lost_quiet = false;   // an ACKed-unseen flag on this side's data was raised
+        std::uint32_t flags_kept = 0;  // Wireshark flags stored for this side's data
         bool last_ack_set = false;
         std::uint32_t last_ack = 0;
     } ws;
@@ -484,7 +486,7 @@ struct Tracker::Impl {
 
     // ---- Wireshark verdict (section 6) --------------------------------------------------
 
-    static void wireshark_flags(Instance& in, int d, const Segment& seg) {
+    void wireshark_flags(Instance& in, int d, const Segment& seg) {
         DirState& x = in.dir[d];
         DirState& y = in.dir[1 - d];
         const bool rst = seg.has(tcp_flags::rst);
@@ -527,7 +529,15 @@ struct Tracker::Impl {
         x.ws.window_known = true;
     }
 
-    static void add_ws_event(Instance& in, int d, const Segment& seg, EventKind kind) {
+    void add_ws_event(Instance& in, int d, const Segment& seg, EventKind kind) {
+        // Flags are per packet: past the cap the verdict is settled (it has flags) and only
+        // the detail would grow with the packets, so the direction is marked instead.
+        DirState& x = in.dir[d];
+        if (x.ws.flags_kept >= opt.max_holes_per_direction) {
+            x.hole_cap_hit = true;
+            return;
+        }
+        ++x.ws.flags_kept;
         LossEvent e;
         e.session_id = in.s.id;
         e.direction = d == 0 ? Direction::c2s : Direction::s2c;
@@ -685,7 +695,7 @@ struct Tracker::Impl {
                     r.time = h.time;
                 }
             }
-            g.runs.push_back(r);
+            add_run(x, g, r);
             if (fe < h.end) pieces[kept++] = Hole{fe, h.end, h.acked, h.frame, h.time};
         }
         // Replace [first, last) by the kept pieces (one hole split in two grows the list).
@@ -701,6 +711,32 @@ struct Tracker::Impl {
             holes.erase(holes.begin() + static_cast<std::ptrdiff_t>(at + kept),
                         holes.begin() + static_cast<std::ptrdiff_t>(at + overlapped));
         }
+    }
+
+    // Keeps a resolved run: merged with the previous one when adjacent and alike (as classify
+    // would merge them), and within max_holes_per_direction, so that a connection whose data
+    // arrives in a million pieces does not keep a million runs. Past the cap the direction is
+    // marked (the session is reported evicted) and only a first loss run is still kept, so
+    // the verdict never changes.
+    void add_run(DirState& x, DirState::Gaps& g, const Run& r) {
+        if (!g.runs.empty()) {
+            Run& last = g.runs.back();
+            if (last.end == r.begin && last.kind == r.kind && last.late_filled == r.late_filled) {
+                last.end = r.end;
+                if (r.frame < last.frame) {
+                    last.frame = r.frame;
+                    last.time = r.time;
+                }
+                return;
+            }
+        }
+        const bool loss = is_loss(r.kind);
+        if (g.runs.size() >= opt.max_holes_per_direction) {
+            x.hole_cap_hit = true;
+            if (!loss || g.loss_run) return;
+        }
+        g.loss_run = g.loss_run || loss;
+        g.runs.push_back(r);
     }
 
     // An ACK from the peer covers [start, a): unacked holes below `a` become acked now.

@@ -161,6 +161,45 @@ TEST_CASE("tracker: the hole cap marks the session evicted instead of growing") 
     REQUIRE(r.sessions.size() == 1);
     CHECK(r.sessions[0].evicted);
     CHECK(r.bad(0));
+    // Wireshark flags one packet per gap: past the cap they are not kept either, and the
+    // Wireshark verdict stands.
+    CHECK(r.bad_ws(0));
+    CHECK(r.count(0, EventKind::ws_lost_segment, Direction::c2s) == 8);
+}
+
+TEST_CASE("tracker: resolved runs stay within the cap, the verdict does not change") {
+    TrackerOptions o;
+    o.max_holes_per_direction = 4;
+    std::vector<Segment> v;
+    Flow f(v);
+    f.step_ns = 10'000;  // 10 us: all of it well within the reorder window
+    f.handshake();
+    for (std::uint32_t i = 20; i-- > 0;)
+        f.c(1 + 100 * i, 100);  // 20 segments in reverse order: each one fills a piece
+    f.s(1, 0, 2001);
+    Tracker t(o);
+    for (const auto& s : v)
+        t.feed(s);
+    t.finish();
+    REQUIRE(t.sessions().size() == 1);
+    CHECK(t.sessions()[0].evicted);  // the detail was capped: said so
+    CHECK(t.counters().holes_cap_hit == 1);
+    for (const auto& e : t.events())
+        CHECK_FALSE(is_loss(e.kind));  // reordering only: good, as without the cap
+
+    // A late-filled loss past the cap is still kept: the session is bad, as without the cap.
+    std::vector<Segment> w = v;
+    Flow g(w);
+    g.t_ns = w.back().time.ns + 50'000'000;  // 50 ms later
+    g.frame = w.back().frame;
+    const std::uint32_t late = 2001;
+    g.c(late + 100, 100);  // 2001..2100 missing
+    g.s(1, 0, 2201);       // ACKed: a hole acked
+    g.t_ns += 50'000'000;
+    g.c(late, 100);  // filled long after its ACK: late-filled acked_unseen
+    const auto r = track(w, o);
+    CHECK(r.bad(0));
+    CHECK(r.sessions[0].evicted);
 }
 
 TEST_CASE("tracker: events carry the session id and the sender of the missing bytes") {
