@@ -704,7 +704,13 @@ struct Tracker::Impl {
         g.acked_below = std::min(g.acked_below, at);
         if (kept > overlapped) {
             holes[at] = pieces[0];
-            holes.insert(holes.begin() + static_cast<std::ptrdiff_t>(at) + 1, pieces[1]);
+            if (holes.size() >= opt.max_holes_per_direction) {
+                // Data inside a hole splits it; at the cap the right piece is forgotten (never
+                // reported as loss) and the session marked, rather than the list growing.
+                x.hole_cap_hit = true;
+            } else {
+                holes.insert(holes.begin() + static_cast<std::ptrdiff_t>(at) + 1, pieces[1]);
+            }
         } else {
             for (std::size_t i = 0; i < kept; ++i)
                 holes[at + i] = pieces[i];

@@ -167,6 +167,26 @@ TEST_CASE("tracker: the hole cap marks the session evicted instead of growing") 
     CHECK(r.count(0, EventKind::ws_lost_segment, Direction::c2s) == 8);
 }
 
+TEST_CASE("tracker: data splitting holes stays within the hole cap") {
+    // Client bytes 1..10000 are missed, then ten-byte pieces inside them arrive: each splits
+    // the hole in two. Uncapped that is 10 holes; at a cap of 4 the list stops growing.
+    std::vector<Segment> v;
+    Flow f(v);
+    f.handshake();
+    f.c(10001, 100);
+    for (std::uint32_t k = 1; k <= 9; ++k)
+        f.c(1 + 1000 * k, 10);
+    const auto full = track(v);
+    CHECK(full.count(0, EventKind::gap_unacked, Direction::c2s) == 10);
+    CHECK_FALSE(full.sessions[0].evicted);
+    TrackerOptions o;
+    o.max_holes_per_direction = 4;
+    const auto capped = track(v, o);
+    CHECK(capped.count(0, EventKind::gap_unacked, Direction::c2s) == 4);
+    CHECK(capped.sessions[0].evicted);
+    CHECK(capped.bad(0));
+}
+
 TEST_CASE("tracker: resolved runs stay within the cap, the verdict does not change") {
     TrackerOptions o;
     o.max_holes_per_direction = 4;
