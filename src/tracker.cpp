@@ -169,8 +169,8 @@ std::uint32_t phantoms(std::uint8_t flags) {
 
 }  // namespace
 
-// How much of an instance feed() prefetches: all of it (768 bytes on x86-64). A packet
-// touches lines all over it, and fetching the whole was measured faster than guessing.
+// How much of an instance feed() prefetches: all of it (704 bytes on x86-64); a packet
+// touches lines all over it.
 constexpr std::size_t hot_instance_bytes = sizeof(Instance);
 
 struct Tracker::Impl {
@@ -316,8 +316,10 @@ struct Tracker::Impl {
 
     // Feeds a batch with software prefetching: while segment i is processed, the slot of
     // segment i + 2 * lookahead and the instance of segment i + lookahead are on their way
-    // from memory. With tens of thousands of open flows those loads miss every cache, and
-    // waiting for them one at a time was most of the tracker's time.
+    // from memory. With tens of thousands of open flows the first touch of a flow's state is
+    // the tracker's largest single cost (perf). On the 2-core VM the benchmark ran on, the
+    // prefetch measured within noise of no prefetch (huge pages and a smaller instance were
+    // what helped); it stays because it costs nothing there and the batch is the place for it.
     void feed(const Segment* segs, std::size_t count) {
         constexpr std::size_t lookahead = 8, chunk = 64;
         FlowKey keys[chunk];
