@@ -8,7 +8,9 @@ import io
 import json
 import os
 import shutil
+import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +114,25 @@ def analyze(cli: Path, captures: list[Path], tmp_path: Path, *extra: str) -> Cli
         json.loads(proc.stdout),
         read_sessions_csv(out),
     )
+
+
+def rewrite_records(
+    src: Path, dst: Path, rewrite: Callable[[bytes, int], list[tuple[bytes, int]]]
+) -> int:
+    """Copies the classic pcap `src` to `dst` record by record, writing in place of each
+    (frame, on-wire length) the records rewrite() returns, with the same timestamp. Returns
+    how many records src holds."""
+    data = src.read_bytes()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    out, off, n = [data[:24]], 24, 0
+    while off + 16 <= len(data):
+        sec, frac, caplen, wirelen = struct.unpack(endian + "IIII", data[off : off + 16])
+        for frame, length in rewrite(data[off + 16 : off + 16 + caplen], wirelen):
+            out.append(struct.pack(endian + "IIII", sec, frac, len(frame), length) + frame)
+        off += 16 + caplen
+        n += 1
+    dst.write_bytes(b"".join(out))
+    return n
 
 
 def as_bool(value: str) -> bool:

@@ -6,26 +6,15 @@ construction."""
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
-from conftest import REPO_ROOT, analyze
+from conftest import REPO_ROOT, analyze, rewrite_records
 
 SAMPLE = REPO_ROOT / "examples" / "data" / "sample.pcap"
 
 
 def duplicate_every_record(src: Path, dst: Path) -> int:
-    data = src.read_bytes()
-    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    out, off, n = [data[:24]], 24, 0
-    while off + 16 <= len(data):
-        caplen = struct.unpack(endian + "I", data[off + 8 : off + 12])[0]
-        record = data[off : off + 16 + caplen]
-        out += [record, record]
-        off += 16 + caplen
-        n += 1
-    dst.write_bytes(b"".join(out))
-    return n
+    return rewrite_records(src, dst, lambda frame, wirelen: [(frame, wirelen)] * 2)
 
 
 def test_duplicates_are_counted_and_never_loss(cli: Path, tmp_path: Path) -> None:

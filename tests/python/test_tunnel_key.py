@@ -15,7 +15,7 @@ import struct
 from collections import Counter
 from pathlib import Path
 
-from conftest import REPO_ROOT, analyze
+from conftest import REPO_ROOT, analyze, rewrite_records
 
 import capgap
 
@@ -32,21 +32,13 @@ def vxlan(frame: bytes, vni: int) -> bytes:
 
 def two_tunnels(src: Path, dst: Path) -> int:
     """Writes every Ethernet record of src twice, in VNI 1 then VNI 2; returns the count."""
-    data = src.read_bytes()
-    assert data[:4] == b"\xd4\xc3\xb2\xa1", "the sample is a little-endian microsecond pcap"
-    assert struct.unpack("<I", data[20:24])[0] == 1, "the sample is Ethernet"
-    out, off, n = [data[:24]], 24, 0
-    while off + 16 <= len(data):
-        sec, usec, caplen, wirelen = struct.unpack("<IIII", data[off : off + 16])
-        frame = data[off + 16 : off + 16 + caplen]
-        for vni in (1, 2):
-            wrapped = vxlan(frame, vni)
-            extra = len(wrapped) - len(frame)
-            out.append(struct.pack("<IIII", sec, usec, len(wrapped), wirelen + extra) + wrapped)
-        off += 16 + caplen
-        n += 1
-    dst.write_bytes(b"".join(out))
-    return n
+    assert struct.unpack("<I", src.read_bytes()[20:24])[0] == 1, "the sample is Ethernet"
+
+    def wrap(frame: bytes, wirelen: int) -> list[tuple[bytes, int]]:
+        copies = [vxlan(frame, vni) for vni in (1, 2)]
+        return [(c, wirelen + len(c) - len(frame)) for c in copies]
+
+    return rewrite_records(src, dst, wrap)
 
 
 def test_tunnel_key_splits_the_tunnels_and_names_them(cli: Path, tmp_path: Path) -> None:
