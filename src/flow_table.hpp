@@ -20,14 +20,27 @@
 
 namespace capgap::detail {
 
-// Allocates large arrays on 2 MB boundaries and asks Linux for transparent huge pages there.
-// Flow lookups land anywhere in tens of megabytes; with 4 KB pages nearly every one also
-// missed the TLB (a page walk, doubled under virtualisation), which cost as much as the
-// cache miss itself. Elsewhere, or for small arrays, it is the plain allocator.
+constexpr std::size_t huge_page = std::size_t{2} << 20;
+
+// Memory on 2 MB boundaries, in whole 2 MB pages, with Linux asked for transparent huge pages
+// there. Flow lookups land anywhere in tens of megabytes; with 4 KB pages nearly every one
+// also missed the TLB (a page walk, doubled under virtualisation), which cost as much as the
+// cache miss itself. Release with std::free.
+inline void* allocate_huge(std::size_t bytes) {
+    const std::size_t rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+    void* p = std::aligned_alloc(huge_page, rounded);
+    if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: failure changes nothing
+#endif
+    return p;
+}
+
+// A std::allocator for the slot array: huge pages (allocate_huge) from one page's size up,
+// the plain allocator below.
 template <class T>
 struct HugePageAllocator {
     using value_type = T;
-    static constexpr std::size_t huge = std::size_t{2} << 20;
 
     HugePageAllocator() = default;
     template <class U>
@@ -35,28 +48,18 @@ struct HugePageAllocator {
 
     T* allocate(std::size_t n) {
         const std::size_t bytes = n * sizeof(T);
-        if (bytes < huge) return static_cast<T*>(::operator new(bytes));
-        const std::size_t rounded = (bytes + huge - 1) / huge * huge;
-        void* p = std::aligned_alloc(huge, rounded);
-        if (p == nullptr) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        (void)::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: failure changes nothing
-#endif
-        return static_cast<T*>(p);
+        if (bytes < huge_page) return static_cast<T*>(::operator new(bytes));
+        return static_cast<T*>(allocate_huge(bytes));
     }
     void deallocate(T* p, std::size_t n) {
-        if (n * sizeof(T) < huge) {
+        if (n * sizeof(T) < huge_page) {
             ::operator delete(p);
         } else {
             std::free(p);
         }
     }
-    friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) {
-        return true;
-    }
-    friend bool operator!=(const HugePageAllocator&, const HugePageAllocator&) {
-        return false;
-    }
+    friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
+    friend bool operator!=(const HugePageAllocator&, const HugePageAllocator&) { return false; }
 };
 
 // V must have a member `FlowKey key` and be default constructible.
@@ -184,10 +187,11 @@ class FlowTable {
     SlotArray slots_;
     // Values live in fixed chunks of one huge page each (never moved, so growing the table
     // copies nothing and needs no second copy in memory while it grows).
-    static constexpr std::size_t per_chunk =
-        sizeof(V) < HugePageAllocator<V>::huge ? HugePageAllocator<V>::huge / sizeof(V) : 1;
+    static constexpr std::size_t per_chunk = sizeof(V) < huge_page ? huge_page / sizeof(V) : 1;
     struct Chunk {
-        Chunk() : values(HugePageAllocator<V>().allocate(per_chunk)) {
+        // Always a huge page of its own: per_chunk values fill most of one but not all, and
+        // the allocator would hand that size to malloc, off any 2 MB boundary.
+        Chunk() : values(static_cast<V*>(allocate_huge(per_chunk * sizeof(V)))) {
             for (std::size_t i = 0; i < per_chunk; ++i)
                 new (values + i) V();
         }
@@ -195,7 +199,7 @@ class FlowTable {
             if (values == nullptr) return;
             for (std::size_t i = 0; i < per_chunk; ++i)
                 values[i].~V();
-            HugePageAllocator<V>().deallocate(values, per_chunk);
+            std::free(values);
         }
         Chunk(Chunk&& o) noexcept : values(o.values) { o.values = nullptr; }
         Chunk(const Chunk&) = delete;
