@@ -7,6 +7,7 @@
 #include <capgap/analyze.hpp>
 #include <capgap/errors.hpp>
 #include <capgap/matcher.hpp>
+#include <capgap/pcap_source.hpp>
 #include <capgap/report.hpp>
 #include <capgap/tracker.hpp>
 #include <capgap/wireshark_csv.hpp>
@@ -23,6 +24,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <pcap/pcap.h>
 
 #include "decode.hpp"
 
@@ -230,8 +233,56 @@ inline void run_decode(const std::uint8_t* data, std::size_t size) {
 // ---------------------------------------------------------------------------------------------
 // fuzz_capture: the input is a capture file (pcap or pcapng), analysed from a temporary file.
 
+// A classic pcap file (PcapSource maps it and parses the records itself) must read exactly as
+// libpcap reads it: the same packets, bytes and times, and a problem exactly when libpcap
+// reports an error.
+inline void compare_with_libpcap(const std::string& path, const std::uint8_t* data,
+                                 std::size_t size) {
+    if (size < 4) return;
+    std::uint32_t magic;
+    std::memcpy(&magic, data, 4);
+    if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d && magic != 0xd4c3b2a1 && magic != 0x4d3cb2a1)
+        return;
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t* p =
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    std::vector<capgap::RawPacket> ours;
+    std::vector<std::vector<std::uint8_t>> bytes;
+    bool our_problem = false;
+    try {
+        PcapSource src({path});
+        RawPacket r;
+        while (src.next(r)) {
+            ours.push_back(r);
+            bytes.emplace_back(r.data, r.data + r.caplen);
+        }
+        our_problem = !src.stats().problems.empty();
+    } catch (const capgap::error&) {
+        CAPGAP_FUZZ_CHECK(p == nullptr);  // refused at open by both
+        return;
+    }
+    CAPGAP_FUZZ_CHECK(p != nullptr);
+    pcap_pkthdr* h = nullptr;
+    const u_char* d = nullptr;
+    std::size_t i = 0;
+    int r;
+    while ((r = pcap_next_ex(p, &h, &d)) == 1) {
+        CAPGAP_FUZZ_CHECK(i < ours.size());
+        CAPGAP_FUZZ_CHECK(ours[i].caplen == h->caplen && ours[i].len == h->len);
+        CAPGAP_FUZZ_CHECK(std::equal(bytes[i].begin(), bytes[i].end(), d));
+        const std::int64_t ns = static_cast<std::int64_t>(h->ts.tv_sec) * 1000000000 +
+                                static_cast<std::int64_t>(h->ts.tv_usec);
+        CAPGAP_FUZZ_CHECK(ours[i].time.ns == ns);
+        ++i;
+    }
+    CAPGAP_FUZZ_CHECK(i == ours.size());
+    CAPGAP_FUZZ_CHECK(our_problem == (r == PCAP_ERROR));
+    pcap_close(p);
+}
+
 inline void run_capture(const std::uint8_t* data, std::size_t size) {
     const TempFile file("capture", data, size);
+    compare_with_libpcap(file.path(), data, size);
     try {
         const Report r = analyze({file.path()});
         check_ingest(r.ingest);

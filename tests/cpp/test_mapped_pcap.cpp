@@ -1,0 +1,258 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// Classic pcap files are read from a memory map rather than through pcap_next_ex (see
+// src/pcap_source.cpp). These tests read crafted files both ways, PcapSource and libpcap
+// itself, and require the same packets (lengths, times, bytes) and an error exactly where
+// libpcap reports one: across map windows, with records cut to the snapshot length, with
+// impossible lengths, cut headers and cut data, in both byte orders and both resolutions.
+
+#include <doctest/doctest.h>
+
+#include <capgap/pcap_source.hpp>
+
+#include <stdlib.h>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <pcap/pcap.h>
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+struct Packet {
+    std::uint32_t caplen, len;
+    std::int64_t ns;
+    Bytes data;
+    friend bool operator==(const Packet& a, const Packet& b) {
+        return a.caplen == b.caplen && a.len == b.len && a.ns == b.ns && a.data == b.data;
+    }
+};
+
+struct Outcome {
+    std::vector<Packet> packets;
+    bool error = false;
+    std::string reason;
+};
+
+// What libpcap itself returns for the file (nanosecond precision, as PcapSource asks).
+Outcome read_with_libpcap(const std::string& path) {
+    Outcome o;
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t* p =
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    REQUIRE_MESSAGE(p != nullptr, errbuf);
+    pcap_pkthdr* h = nullptr;
+    const u_char* d = nullptr;
+    int r;
+    while ((r = pcap_next_ex(p, &h, &d)) == 1) {
+        o.packets.push_back({h->caplen, h->len,
+                             static_cast<std::int64_t>(h->ts.tv_sec) * 1000000000 + h->ts.tv_usec,
+                             Bytes(d, d + h->caplen)});
+    }
+    if (r == PCAP_ERROR) {
+        o.error = true;
+        o.reason = pcap_geterr(p);
+    }
+    pcap_close(p);
+    return o;
+}
+
+Outcome read_with_capgap(const std::string& path) {
+    Outcome o;
+    capgap::PcapSource src({path});
+    capgap::RawPacket p;
+    while (src.next(p))
+        o.packets.push_back({p.caplen, p.len, p.time.ns, Bytes(p.data, p.data + p.caplen)});
+    if (!src.stats().problems.empty()) {
+        o.error = true;
+        o.reason = src.stats().problems[0].reason;
+    }
+    return o;
+}
+
+class PcapFile {
+  public:
+    PcapFile(bool big, bool nano, std::uint32_t snaplen) : big_(big) {
+        u32(nano ? 0xa1b23c4d : 0xa1b2c3d4);
+        u16(2);
+        u16(4);
+        u32(0);
+        u32(0);
+        u32(snaplen);
+        u32(1);  // Ethernet
+    }
+    // A record whose header claims `caplen` and carries `stored` bytes (a cut file).
+    void record(std::uint32_t sec, std::uint32_t frac, std::uint32_t caplen, std::uint32_t len,
+                std::uint32_t stored, std::uint8_t fill) {
+        u32(sec);
+        u32(frac);
+        u32(caplen);
+        u32(len);
+        for (std::uint32_t i = 0; i < stored; ++i)
+            out_.push_back(static_cast<std::uint8_t>(fill + i * 7));
+    }
+    void record(std::uint32_t sec, std::uint32_t frac, std::uint32_t caplen, std::uint8_t fill) {
+        record(sec, frac, caplen, caplen + 10, caplen, fill);
+    }
+    void raw(const Bytes& b) { out_.insert(out_.end(), b.begin(), b.end()); }
+    std::size_t size() const { return out_.size(); }
+    std::string save(const fs::path& dir, const std::string& name) const {
+        const std::string path = (dir / name).string();
+        std::ofstream f(path, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(out_.data()),
+                static_cast<std::streamsize>(out_.size()));
+        return path;
+    }
+
+  private:
+    void u16(unsigned v) {
+        const std::uint8_t a = static_cast<std::uint8_t>(v), b = static_cast<std::uint8_t>(v >> 8);
+        out_.push_back(big_ ? b : a);
+        out_.push_back(big_ ? a : b);
+    }
+    void u32(std::uint32_t v) {
+        u16(big_ ? v >> 16 : v & 0xffff);
+        u16(big_ ? v & 0xffff : v >> 16);
+    }
+    bool big_;
+    Bytes out_;
+};
+
+class TempDir {
+  public:
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "capgap-mapped-XXXXXX").string();
+        if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const fs::path& path() const { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+// Both readers agree packet for packet, and on whether (and with which words) it ended badly.
+void check_same(const std::string& path, std::size_t expect_packets, bool expect_error) {
+    const Outcome lib = read_with_libpcap(path);
+    const Outcome ours = read_with_capgap(path);
+    CHECK(lib.packets.size() == expect_packets);
+    CHECK(lib.error == expect_error);
+    REQUIRE(ours.packets.size() == lib.packets.size());
+    for (std::size_t i = 0; i < lib.packets.size(); ++i) {
+        CAPTURE(i);
+        CHECK(ours.packets[i] == lib.packets[i]);
+    }
+    CHECK(ours.error == lib.error);
+    if (lib.error) CHECK(ours.reason.rfind(lib.reason, 0) == 0);  // PcapSource may add more
+}
+
+}  // namespace
+
+TEST_CASE("mapped pcap: records across several map windows read as libpcap reads them") {
+    // Over 70 MB, so the reader maps at least three windows and records straddle their
+    // edges; sizes vary so every offset within a record meets a boundary somewhere.
+    TempDir dir;
+    PcapFile f(false, true, 65535);
+    std::uint32_t n = 0;
+    while (f.size() < (std::size_t{72} << 20)) {
+        const std::uint32_t caplen = 60 + (n * 7919) % 9000;
+        f.record(1700000000 + n / 1000, (n % 1000) * 1000000 + n, caplen,
+                 static_cast<std::uint8_t>(n));
+        ++n;
+    }
+    check_same(f.save(dir.path(), "big.pcap"), n, false);
+}
+
+TEST_CASE("mapped pcap: byte orders and resolutions") {
+    TempDir dir;
+    for (const bool big : {false, true}) {
+        for (const bool nano : {false, true}) {
+            CAPTURE(big);
+            CAPTURE(nano);
+            PcapFile f(big, nano, 262144);
+            f.record(1, nano ? 999999999 : 999999, 100, 1);
+            f.record(0x7fffffff, 0, 0, 2);     // the last second a signed 32-bit field holds
+            f.record(0x80000000, 5, 60, 3);    // read as negative, as libpcap reads it
+            f.record(2, 0xffffffff, 1514, 4);  // a fraction out of range passes through
+            f.record(3, 1, 262144, 262144, 262144, 5);  // the largest record
+            check_same(
+                f.save(dir.path(), std::string("o") + (big ? "b" : "l") + (nano ? "n" : "u")), 5,
+                false);
+        }
+    }
+}
+
+TEST_CASE("mapped pcap: a record longer than the snapshot length is cut to it") {
+    TempDir dir;
+    PcapFile f(false, true, 128);
+    f.record(1, 0, 100, 1);
+    f.record(2, 0, 5000, 2);  // libpcap keeps the first 128 bytes and skips the rest
+    f.record(3, 0, 128, 3);
+    check_same(f.save(dir.path(), "snap.pcap"), 3, false);
+}
+
+TEST_CASE("mapped pcap: damaged files stop where libpcap stops, with its words") {
+    TempDir dir;
+    SUBCASE("a capture length past the largest libpcap accepts") {
+        PcapFile f(false, true, 65535);
+        f.record(1, 0, 60, 1);
+        f.record(2, 0, 262145, 60, 0, 2);
+        f.record(3, 0, 60, 3);
+        check_same(f.save(dir.path(), "huge.pcap"), 1, true);
+    }
+    SUBCASE("the same past a snapshot length above the largest") {
+        PcapFile f(false, true, 0x7fffffff);
+        f.record(1, 0, 60, 1);
+        f.record(2, 0, 300000, 60, 0, 2);
+        check_same(f.save(dir.path(), "huge2.pcap"), 1, true);
+    }
+    SUBCASE("a cut record header") {
+        PcapFile f(true, false, 65535);
+        f.record(1, 0, 60, 1);
+        f.raw({0, 0, 0, 1, 0, 0, 0});
+        check_same(f.save(dir.path(), "cuthead.pcap"), 1, true);
+    }
+    SUBCASE("cut packet data") {
+        PcapFile f(false, false, 65535);
+        f.record(1, 0, 60, 1);
+        f.record(2, 0, 60, 60, 59, 2);
+        const std::string path = f.save(dir.path(), "cutdata.pcap");
+        check_same(path, 1, true);
+        // The problem names the record and the byte offset where it starts (24 + 16 + 60).
+        capgap::PcapSource src({path});
+        capgap::RawPacket p;
+        while (src.next(p)) {
+        }
+        REQUIRE(src.stats().problems.size() == 1);
+        CHECK(src.stats().problems[0].position == "record 2");
+        CHECK(src.stats().problems[0].reason.find("(offset 100)") != std::string::npos);
+    }
+    SUBCASE("cut data of a record longer than the snapshot length") {
+        PcapFile f(false, true, 100);
+        f.record(1, 0, 60, 1);
+        f.record(2, 0, 500, 500, 300, 2);  // the first 100 bytes are there, not the rest
+        check_same(f.save(dir.path(), "cutsnap.pcap"), 1, true);
+    }
+    SUBCASE("cut before the snapshot length of a longer record") {
+        PcapFile f(false, true, 100);
+        f.record(1, 0, 60, 1);
+        f.record(2, 0, 500, 500, 40, 2);
+        check_same(f.save(dir.path(), "cutsnap2.pcap"), 1, true);
+    }
+    SUBCASE("no record at all") {
+        PcapFile f(false, true, 65535);
+        check_same(f.save(dir.path(), "empty.pcap"), 0, false);
+    }
+}
