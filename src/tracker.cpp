@@ -295,17 +295,17 @@ struct Tracker::Impl {
 
     // True when the segment repeats one of the last two of its direction within the window.
     bool is_duplicate(Instance& in, const Segment& seg) const {
-        DirState& x = in.dir[in.dir_of(seg.src)];
-        auto& recent = x.sender.recent;
-        for (const DirState::Sender::Signature& r : recent) {
+        DirState::Sender& x = in.dir[in.dir_of(seg.src)].sender;
+        for (const DirState::Sender::Signature& r : x.recent) {
             if (r.matches(seg) && sat_sub(seg.time.ns, r.time_ns) <= opt.duplicate_window_ns &&
                 seg.time.ns >= r.time_ns)
                 return true;
         }
-        if (recent.size() == recent.capacity()) recent.pop_back();
-        recent.insert(recent.begin(),
-                      DirState::Sender::Signature{seg.seq, seg.ack, seg.payload_len, seg.window,
-                                                  seg.checksum, seg.flags, seg.time.ns});
+        // Newest first: shift by plain copies (an insert at the front moved them one by one).
+        if (x.recent.size() < x.recent.capacity()) x.recent.emplace_back();
+        if (x.recent.size() == 2) x.recent[1] = x.recent[0];
+        x.recent[0] = DirState::Sender::Signature{
+            seg.seq, seg.ack, seg.payload_len, seg.window, seg.checksum, seg.flags, seg.time.ns};
         return false;
     }
 
