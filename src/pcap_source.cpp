@@ -340,14 +340,14 @@ class MappedPcapReader {
 
     Result next(Packet& out) {
         const std::uint64_t left = size_ - pos_;
-        if (left == 0) return end;
-        if (left < header_bytes) {
-            return fail("truncated dump file; tried to read 16 header bytes, only got " +
-                        std::to_string(left));
-        }
-        if (!reach(header_bytes)) return failed;
+        if (left < header_bytes || !reach(header_bytes)) return left == 0 ? end : bad_record();
         const std::uint8_t* h = base_ + (pos_ - window_);
-        const std::uint32_t sec = u32(h), frac = u32(h + 4), caplen = u32(h + 8);
+        const std::uint32_t caplen = u32(h + 8);
+        if (caplen > static_cast<std::uint32_t>(snaplen_max) || left - header_bytes < caplen ||
+            !reach(header_bytes + caplen))
+            return bad_record();
+        h = base_ + (pos_ - window_);
+        const std::uint32_t sec = u32(h), frac = u32(h + 4);
         // As libpcap 1.10 reads them: signed 32-bit fields in the host's byte order, unsigned
         // ones in the other (its byte swap yields an unsigned value).
         const auto s = swapped_ ? std::int64_t{sec}
@@ -355,20 +355,6 @@ class MappedPcapReader {
         auto sub = swapped_ ? std::int64_t{frac}
                             : static_cast<std::int64_t>(static_cast<std::int32_t>(frac));
         if (micro_) sub *= 1000;
-        if (caplen > static_cast<std::uint32_t>(snaplen_max)) {
-            return fail("invalid packet capture length " + std::to_string(caplen) +
-                        (caplen > snapshot_
-                             ? ", bigger than snaplen of " + std::to_string(snapshot_)
-                             : ", bigger than maximum of " + std::to_string(snaplen_max)));
-        }
-        const std::uint64_t have = left - header_bytes;
-        if (have < caplen) {
-            const std::uint32_t tried = caplen > snapshot_ && have < snapshot_ ? snapshot_ : caplen;
-            return fail("truncated dump file; tried to read " + std::to_string(tried) +
-                        " captured bytes, only got " + std::to_string(have));
-        }
-        if (!reach(header_bytes + caplen)) return failed;
-        h = base_ + (pos_ - window_);
         out.data = h + header_bytes;
         out.caplen = std::min(caplen, snapshot_);  // libpcap cuts a longer record to the snaplen
         out.len = u32(h + 12);
@@ -401,11 +387,32 @@ class MappedPcapReader {
     }
 
     // Makes [pos_, pos_ + bytes) part of the window (the caller checked it is in the file).
-    bool reach(std::uint64_t bytes) {
-        if (pos_ + bytes <= window_ + length_) return true;
+    bool reach(std::uint64_t bytes) { return pos_ + bytes <= window_ + length_ || remap(); }
+    __attribute__((noinline)) bool remap() {
         if (map(pos_)) return true;
         fail(std::string("cannot map the file: ") + std::strerror(errno));
         return false;
+    }
+
+    // The record at pos_ is damaged: says how, in libpcap's words (or why it cannot be mapped).
+    __attribute__((noinline)) Result bad_record() {
+        if (!error_.empty()) return failed;  // set by remap()
+        const std::uint64_t left = size_ - pos_;
+        if (left < header_bytes) {
+            return fail("truncated dump file; tried to read 16 header bytes, only got " +
+                        std::to_string(left));
+        }
+        const std::uint32_t caplen = u32(base_ + (pos_ - window_) + 8);
+        if (caplen > static_cast<std::uint32_t>(snaplen_max)) {
+            return fail("invalid packet capture length " + std::to_string(caplen) +
+                        (caplen > snapshot_
+                             ? ", bigger than snaplen of " + std::to_string(snapshot_)
+                             : ", bigger than maximum of " + std::to_string(snaplen_max)));
+        }
+        const std::uint64_t have = left - header_bytes;
+        const std::uint32_t tried = caplen > snapshot_ && have < snapshot_ ? snapshot_ : caplen;
+        return fail("truncated dump file; tried to read " + std::to_string(tried) +
+                    " captured bytes, only got " + std::to_string(have));
     }
 
     bool map(std::uint64_t from) {
@@ -529,8 +536,10 @@ struct PcapSource::Impl {
         }
     }
 
-    bool passes(Input& in, const pcap_pkthdr& hdr, const Packet& pk) {
-        if (bpf.empty()) return true;
+    bool passes(Input& in, const Packet& pk) {
+        pcap_pkthdr hdr{};
+        hdr.caplen = pk.caplen;
+        hdr.len = pk.len;
         const bpf_program* prog = nullptr;
         if (!in.ng) {
             prog = in.filter.get();
@@ -636,26 +645,32 @@ struct PcapSource::Impl {
     }
 
     bool next(RawPacket& out) {
-        if (!started) {
-            started = true;
-            for (Input& in : inputs)
-                advance(in);
-        } else if (have_last) {
-            advance(inputs[last]);
-        }
-        have_last = false;
-        std::size_t best = inputs.size();
-        for (std::size_t i = 0; i < inputs.size(); ++i) {
-            if (inputs[i].has_pending &&
-                (best == inputs.size() || inputs[i].pending.ns < inputs[best].pending.ns)) {
-                best = i;
+        std::size_t best = 0;
+        if (inputs.size() == 1) {  // one file: nothing to merge
+            advance(inputs[0]);
+            if (!inputs[0].has_pending) return false;
+        } else {
+            if (!started) {
+                started = true;
+                for (Input& in : inputs)
+                    advance(in);
+            } else if (have_last) {
+                advance(inputs[last]);
             }
+            have_last = false;
+            best = inputs.size();
+            for (std::size_t i = 0; i < inputs.size(); ++i) {
+                if (inputs[i].has_pending &&
+                    (best == inputs.size() || inputs[i].pending.ns < inputs[best].pending.ns)) {
+                    best = i;
+                }
+            }
+            if (best == inputs.size()) return false;
+            last = best;
+            have_last = true;
         }
-        if (best == inputs.size()) return false;
         Input& in = inputs[best];
         const Packet& pk = in.pending;
-        last = best;
-        have_last = true;
 
         out.data = pk.data;
         out.caplen = pk.caplen;
@@ -663,11 +678,7 @@ struct PcapSource::Impl {
         out.link_type = pk.link_type;
         out.time = Timestamp{pk.ns};
         out.frame = ++frames;
-
-        pcap_pkthdr hdr{};
-        hdr.caplen = pk.caplen;
-        hdr.len = pk.len;
-        out.passed_filter = passes(in, hdr, pk);
+        out.passed_filter = bpf.empty() || passes(in, pk);
 
         ++stats.packets_read;
         stats.bytes_read += pk.caplen;
