@@ -35,28 +35,36 @@ bool nothing_decodable(const IngestStats& st) {
 
 struct Analyzer::Impl {
     explicit Impl(Options o) : options(std::move(o)), tracker(options.tracker) {
-        batch.reserve(batch_size);
+        batch.resize(batch_size);
     }
 
     Options options;
     Tracker tracker;
     // Decoded segments wait here in capture order and reach the tracker a batch at a time,
     // which lets it fetch the flow state of the next ones while it works on the current one.
+    // Packets are decoded in place into the next free entry, so a segment is never copied.
     static constexpr std::size_t batch_size = 256;
-    std::vector<Segment> batch;
+    std::vector<Segment> batch;  // batch_size entries, the first `batched` of them in use
+    std::size_t batched = 0;
     IngestStats stats;
     detail::Reassembler reassembler;  // fragmented TCP datagrams (counts its own pieces)
     std::uint64_t frames = 0;
     // Link type -> libpcap name, filled on first sight so the hot path never formats names.
     std::vector<std::pair<int, std::string>> link_names;
 
+    // The entry the next segment is decoded into.
+    Segment& next_entry() { return batch[batched]; }
+    // Takes the entry next_entry() returned (already filled) into the batch.
+    void commit_entry() {
+        if (++batched == batch_size) flush();
+    }
     void track(const Segment& seg) {
-        batch.push_back(seg);
-        if (batch.size() == batch_size) flush();
+        next_entry() = seg;
+        commit_entry();
     }
     void flush() {
-        tracker.feed(batch.data(), batch.size());
-        batch.clear();
+        tracker.feed(batch.data(), batched);
+        batched = 0;
     }
 
     void note_time(Timestamp t) {
@@ -111,7 +119,8 @@ struct Analyzer::Impl {
 
     void decode(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len, int link_type,
                 std::uint64_t frame, Timestamp time) {
-        Segment seg;
+        Segment& seg = next_entry();
+        seg = Segment{};
         detail::IpFragment frag;
         detail::EncapInfo encap;
         detail::TunnelPath* tunnels = options.tunnel_key ? &path : nullptr;
@@ -128,7 +137,7 @@ struct Analyzer::Impl {
                     ++stats.truncated_packets;
                     stats.truncated_bytes += seg.truncated_bytes;
                 }
-                track(seg);
+                commit_entry();
                 return;
             case detail::Decoded::not_ip:
                 ++stats.skipped_not_ip;

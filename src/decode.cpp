@@ -198,8 +198,16 @@ inline bool enter(Ctx& c) noexcept {
     return ++c.depth <= max_encapsulation_depth;
 }
 
-Decoded tcp_header(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t off,
-                   std::uint32_t ip_payload_len, Segment& out) noexcept {
+// Inlined into its callers: the hot path (Ethernet, IPv4, TCP) then makes no extra call.
+#if defined(__GNUC__)
+#define CAPGAP_HOT_INLINE [[gnu::always_inline]] inline
+#else
+#define CAPGAP_HOT_INLINE inline
+#endif
+
+CAPGAP_HOT_INLINE Decoded tcp_header(const std::uint8_t* data, std::uint32_t caplen,
+                                     std::uint32_t off, std::uint32_t ip_payload_len,
+                                     Segment& out) noexcept {
     if (ip_payload_len < 20) return Decoded::bad_tcp_header;
     if (caplen < off || caplen - off < 13) return Decoded::truncated_header;
     const std::uint8_t* t = data + off;
@@ -247,13 +255,6 @@ Decoded tcp_fragment(Ctx& c, const IpAddress& src, const IpAddress& dst, std::ui
     return Decoded::tcp_fragment;
 }
 
-// Inlined into its callers: the hot path (Ethernet, IPv4, TCP) then makes no extra call.
-#if defined(__GNUC__)
-#define CAPGAP_HOT_INLINE [[gnu::always_inline]] inline
-#else
-#define CAPGAP_HOT_INLINE inline
-#endif
-
 CAPGAP_HOT_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
     if (c.avail(off) < 20) return Decoded::truncated_header;
     const std::uint8_t* ip = c.data + off;
@@ -278,8 +279,11 @@ CAPGAP_HOT_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
     }
     if (ip[9] == proto_tcp) {
         if (c.avail(off) < ihl) return Decoded::truncated_header;
-        c.out.src.addr = IpAddress::v4(ip + 12);
-        c.out.dst.addr = IpAddress::v4(ip + 16);
+        // IpAddress::v4, written in place.
+        c.out.src.addr = IpAddress{};
+        c.out.dst.addr = IpAddress{};
+        std::memcpy(c.out.src.addr.bytes.data(), ip + 12, 4);
+        std::memcpy(c.out.dst.addr.bytes.data(), ip + 16, 4);
         return tcp_header(c.data, c.caplen, off + ihl, total - ihl, c.out);
     }
     c.outer = ip + 12;
