@@ -233,7 +233,7 @@ inline void run_decode(const std::uint8_t* data, std::size_t size) {
 // ---------------------------------------------------------------------------------------------
 // fuzz_capture: the input is a capture file (pcap or pcapng), analysed from a temporary file.
 
-// A classic pcap file (PcapSource maps it and parses the records itself) must read exactly as
+// A classic pcap file (PcapSource parses its records itself) must read exactly as
 // libpcap reads it: the same packets, bytes and times, and a problem exactly when libpcap
 // reports an error.
 inline void compare_with_libpcap(const std::string& path, const std::uint8_t* data,

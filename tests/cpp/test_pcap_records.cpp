@@ -1,9 +1,10 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// Classic pcap files are read from a memory map rather than through pcap_next_ex (see
-// src/pcap_source.cpp). These tests read crafted files both ways, PcapSource and libpcap
-// itself, and require the same packets (lengths, times, bytes) and an error exactly where
-// libpcap reports one: across map windows, with records cut to the snapshot length, with
-// impossible lengths, cut headers and cut data, in both byte orders and both resolutions.
+// Classic pcap records are parsed from large blocks of the file rather than read through
+// pcap_next_ex (see src/pcap_source.cpp). These tests read crafted files both ways, PcapSource
+// and libpcap itself, and require the same packets (lengths, times, bytes) and an error exactly
+// where libpcap reports one: across many block refills, with records cut to the snapshot
+// length, with impossible lengths, cut headers and cut data, in both byte orders and both
+// resolutions.
 
 #include <doctest/doctest.h>
 
@@ -127,7 +128,7 @@ class PcapFile {
 class TempDir {
   public:
     TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "capgap-mapped-XXXXXX").string();
+        std::string tmpl = (fs::temp_directory_path() / "capgap-records-XXXXXX").string();
         if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
         path_ = tmpl;
     }
@@ -160,9 +161,9 @@ void check_same(const std::string& path, std::size_t expect_packets, bool expect
 
 }  // namespace
 
-TEST_CASE("mapped pcap: records across several map windows read as libpcap reads them") {
-    // Over 70 MB, so the reader maps at least three windows and records straddle their
-    // edges; sizes vary so every offset within a record meets a boundary somewhere.
+TEST_CASE("pcap records: across many block refills, read as libpcap reads them") {
+    // Over 70 MB, so the reader refills its 1 MB block dozens of times and records straddle
+    // its end; sizes vary so that different offsets within a record meet the boundary.
     TempDir dir;
     PcapFile f(false, true, 65535);
     std::uint32_t n = 0;
@@ -175,7 +176,7 @@ TEST_CASE("mapped pcap: records across several map windows read as libpcap reads
     check_same(f.save(dir.path(), "big.pcap"), n, false);
 }
 
-TEST_CASE("mapped pcap: byte orders and resolutions") {
+TEST_CASE("pcap records: byte orders and resolutions") {
     TempDir dir;
     for (const bool big : {false, true}) {
         for (const bool nano : {false, true}) {
@@ -194,7 +195,7 @@ TEST_CASE("mapped pcap: byte orders and resolutions") {
     }
 }
 
-TEST_CASE("mapped pcap: a record longer than the snapshot length is cut to it") {
+TEST_CASE("pcap records: a record longer than the snapshot length is cut to it") {
     TempDir dir;
     PcapFile f(false, true, 128);
     f.record(1, 0, 100, 1);
@@ -203,7 +204,7 @@ TEST_CASE("mapped pcap: a record longer than the snapshot length is cut to it") 
     check_same(f.save(dir.path(), "snap.pcap"), 3, false);
 }
 
-TEST_CASE("mapped pcap: damaged files stop where libpcap stops, with its words") {
+TEST_CASE("pcap records: damaged files stop where libpcap stops, with its words") {
     TempDir dir;
     SUBCASE("a capture length past the largest libpcap accepts") {
         PcapFile f(false, true, 65535);
