@@ -133,8 +133,9 @@ def timed(
 # ------------------------------------------------------------------ build, capture, prefix
 
 
-def cmake_build(build_dir: Path, python: str | None) -> None:
-    """Configures and builds, with the Python module when `python` has pybind11 and numpy."""
+def cmake_build(build_dir: Path, python: str | None) -> bool:
+    """Configures and builds, with the Python module when `python` has pybind11 and numpy;
+    True when the module is part of the build."""
     args = [
         "cmake",
         "-S",
@@ -169,6 +170,14 @@ def cmake_build(build_dir: Path, python: str | None) -> None:
     subprocess.run(
         ["cmake", "--build", str(build_dir), "--parallel", str(os.cpu_count() or 2)], check=True
     )
+    return python_module_built(build_dir)
+
+
+def python_module_built(build_dir: Path) -> bool:
+    """True when build_dir is configured to build the Python module (a module left there by an
+    earlier configuration may be stale and is not used)."""
+    cache = build_dir / "CMakeCache.txt"
+    return cache.exists() and "CAPGAP_BUILD_PYTHON:BOOL=ON" in cache.read_text()
 
 
 def gen_settings(args: argparse.Namespace) -> dict:
@@ -233,14 +242,15 @@ def warm(path: Path) -> None:
 
 
 def python_env(
-    python: str | None, build_dir: Path, scratch: Path
-) -> tuple[list[str], dict[str, str]] | str:
-    """The interpreter and environment that import capgap, preferring the module built with
-    this benchmark (the same library build as the CLI); a message when there is none."""
+    python: str | None, build_dir: Path, scratch: Path, module_built: bool
+) -> tuple[list[str], dict[str, str], str] | str:
+    """The interpreter, environment and a note for importing capgap, preferring the module
+    built with this benchmark (the same library build as the CLI); a message when there is
+    none."""
     if not python:
         return "no Python interpreter given"
     env = dict(os.environ)
-    cores = sorted((build_dir / "python").glob("_core*.so"))
+    cores = sorted((build_dir / "python").glob("_core*.so")) if module_built else []
     if cores:
         pkg = scratch / "pypkg" / "capgap"
         if pkg.exists():
@@ -250,11 +260,13 @@ def python_env(
         env["PYTHONPATH"] = str(scratch / "pypkg")
         ok = subprocess.run([python, "-c", "import capgap"], env=env, capture_output=True)
         if ok.returncode == 0:
-            return [python], env
+            return [python], env, ""
     env.pop("PYTHONPATH", None)
     ok = subprocess.run([python, "-c", "import capgap"], env=env, capture_output=True, text=True)
     if ok.returncode == 0:
-        return [python], env
+        # Not this build: its library may be older or built otherwise, so the Python/CLI
+        # ratio compares two different builds. Say so.
+        return [python], env, "installed capgap, not this build"
     return f"`import capgap` fails with {python}: {ok.stderr.strip().splitlines()[-1]}"
 
 
@@ -335,8 +347,9 @@ def main() -> int:
     args.scratch.mkdir(parents=True, exist_ok=True)
     load_start = os.getloadavg()[0]
     build = args.build_dir
+    module_built = python_module_built(build)
     if not args.no_build:
-        cmake_build(build, args.python or None)
+        module_built = cmake_build(build, args.python or None)
     capgap = build / "capgap"
     bare = build / "tests" / "bench" / "bare_loop"
     gen = build / "tests" / "bench" / "gen_capture"
@@ -409,12 +422,14 @@ def main() -> int:
 
     py_run: Run | None = None
     py_import: Run | None = None
-    py = python_env(args.python or None, build, args.scratch)
+    py = python_env(args.python or None, build, args.scratch, module_built)
     if isinstance(py, str):
         log(f"(d) Python skipped: {py}")
     else:
-        interp, env = py
+        interp, env, py_note = py
         log(f"(d) Python capgap.analyze ({interp[0]}), best of {args.repeat}")
+        if py_note:
+            log(f"(d) warning: {py_note}; the Python/CLI ratio compares two builds")
         py_run = timed(
             "python capgap.analyze",
             interp + ["-c", PY_SNIPPET, str(capture)],
@@ -422,6 +437,7 @@ def main() -> int:
             size,
             args.repeat,
             env=env,
+            note=py_note,
         )
         runs.append(py_run)
         py_import = timed(
