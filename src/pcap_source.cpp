@@ -561,21 +561,29 @@ struct PcapSource::Impl {
         in.has_pending = false;
         if (in.done) return;
         if (in.block) {
-            switch (in.block->next(in.pending)) {
-                case BlockPcapReader::packet:
-                    in.has_pending = true;
-                    ++in.records;
-                    return;
-                case BlockPcapReader::end:
-                    in.done = true;
-                    return;
-                case BlockPcapReader::failed:
-                    problem(in, in.block->error() + " (offset " +
-                                    std::to_string(in.block->offset()) + ")");
-                    return;
+            const BlockPcapReader::Result r = in.block->next(in.pending);
+            if (r == BlockPcapReader::packet) {
+                in.has_pending = true;
+                ++in.records;
+            } else {
+                block_ended(in, r);
             }
             return;
         }
+        advance_other(in);
+    }
+
+    // Out of line, so that the per-packet path above stays small.
+    __attribute__((noinline)) void block_ended(Input& in, BlockPcapReader::Result r) {
+        if (r == BlockPcapReader::end) {
+            in.done = true;
+        } else {
+            problem(in, in.block->error() + " (offset " + std::to_string(in.block->offset()) + ")");
+        }
+    }
+
+    // libpcap's pcap_next_ex, or the pcapng reader.
+    __attribute__((noinline)) void advance_other(Input& in) {
         if (in.ng) {
             switch (in.ng->next(in.pending)) {
                 case PcapngReader::packet:
