@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,6 +129,20 @@ def timed(
             best = r
     assert best is not None
     return best
+
+
+def alternate(a: Callable[[], Run], b: Callable[[], Run], repeat: int) -> tuple[Run, Run]:
+    """Runs a and b in turn `repeat` times; the best (lowest wall) run of each."""
+    best_a: Run | None = None
+    best_b: Run | None = None
+    for _ in range(repeat):
+        ra, rb = a(), b()
+        if best_a is None or ra.wall < best_a.wall:
+            best_a = ra
+        if best_b is None or rb.wall < best_b.wall:
+            best_b = rb
+    assert best_a is not None and best_b is not None
+    return best_a, best_b
 
 
 # ------------------------------------------------------------------ build, capture, prefix
@@ -363,13 +378,16 @@ def main() -> int:
     warm(capture)
 
     runs: list[Run] = []
-    log(f"(a) capgap analyze --format json, best of {args.repeat}")
+    log(f"(a) capgap analyze --format json and (b) the bare loop in turn, best of {args.repeat}")
+    # In turn, so that both meet the same conditions (on a shared machine the speed drifts
+    # over minutes) and their ratio measures the tools rather than the drift.
     cg_cmd = [str(capgap), "analyze", str(capture), "--format", "json"]
-    cg = timed("capgap analyze", cg_cmd, npk, size, args.repeat)
-    runs.append(cg)
-    log(f"(b) bare libpcap loop, best of {args.repeat}")
-    bl = timed("bare libpcap loop", [str(bare), str(capture)], npk, size, args.repeat)
-    runs.append(bl)
+    cg, bl = alternate(
+        lambda: timed("capgap analyze", cg_cmd, npk, size),
+        lambda: timed("bare libpcap loop", [str(bare), str(capture)], npk, size),
+        args.repeat,
+    )
+    runs += [cg, bl]
     bare_count = json.loads(bl.stdout)["packets"]
 
     ts_full: Run | None = None
@@ -429,24 +447,18 @@ def main() -> int:
         )
         if py_note:
             log(f"(d) warning: {py_note}; the Python/CLI ratio compares two builds")
-        # Alternating the two puts them under the same conditions: on a shared machine the
-        # speed drifts over minutes, and (a) ran before tshark's long run.
-        for _ in range(args.repeat):
-            cli = timed("capgap (beside Python)", cg_cmd, npk, size, 1, note="run alternately")
-            if cg_py is None or cli.wall < cg_py.wall:
-                cg_py = cli
-            py = timed(
+        cg_py, py_run = alternate(
+            lambda: timed("capgap (beside Python)", cg_cmd, npk, size, note="run alternately"),
+            lambda: timed(
                 "python capgap.analyze",
                 interp + ["-c", PY_SNIPPET, str(capture)],
                 npk,
                 size,
-                1,
                 env=env,
                 note=py_note,
-            )
-            if py_run is None or py.wall < py_run.wall:
-                py_run = py
-        assert cg_py is not None and py_run is not None
+            ),
+            args.repeat,
+        )
         runs.append(cg_py)
         runs.append(py_run)
         py_import = timed(
