@@ -10,19 +10,18 @@
 
 #include <capgap/pcap_source.hpp>
 
-#include <stdlib.h>
-
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <pcap/pcap.h>
 
-namespace fs = std::filesystem;
+#include "temp_dir.hpp"
+
 using Bytes = std::vector<std::uint8_t>;
+using capgap::test::TempDir;
 
 namespace {
 
@@ -103,8 +102,7 @@ class PcapFile {
     }
     void raw(const Bytes& b) { out_.insert(out_.end(), b.begin(), b.end()); }
     std::size_t size() const { return out_.size(); }
-    std::string save(const fs::path& dir, const std::string& name) const {
-        const std::string path = (dir / name).string();
+    std::string save(const std::string& path) const {
         std::ofstream f(path, std::ios::binary);
         f.write(reinterpret_cast<const char*>(out_.data()),
                 static_cast<std::streamsize>(out_.size()));
@@ -123,25 +121,6 @@ class PcapFile {
     }
     bool big_;
     Bytes out_;
-};
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "capgap-records-XXXXXX").string();
-        if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
 };
 
 // Both readers agree packet for packet, and on whether (and with which words) it ended badly.
@@ -173,7 +152,7 @@ TEST_CASE("pcap records: across many block refills, read as libpcap reads them")
                  static_cast<std::uint8_t>(n));
         ++n;
     }
-    check_same(f.save(dir.path(), "big.pcap"), n, false);
+    check_same(f.save(dir.file("big.pcap")), n, false);
 }
 
 TEST_CASE("pcap records: byte orders and resolutions") {
@@ -188,9 +167,8 @@ TEST_CASE("pcap records: byte orders and resolutions") {
             f.record(0x80000000, 5, 60, 3);    // read as negative, as libpcap reads it
             f.record(2, 0xffffffff, 1514, 4);  // a fraction out of range passes through
             f.record(3, 1, 262144, 262144, 262144, 5);  // the largest record
-            check_same(
-                f.save(dir.path(), std::string("o") + (big ? "b" : "l") + (nano ? "n" : "u")), 5,
-                false);
+            check_same(f.save(dir.file(std::string("o") + (big ? "b" : "l") + (nano ? "n" : "u"))),
+                       5, false);
         }
     }
 }
@@ -201,7 +179,7 @@ TEST_CASE("pcap records: a record longer than the snapshot length is cut to it")
     f.record(1, 0, 100, 1);
     f.record(2, 0, 5000, 2);  // libpcap keeps the first 128 bytes and skips the rest
     f.record(3, 0, 128, 3);
-    check_same(f.save(dir.path(), "snap.pcap"), 3, false);
+    check_same(f.save(dir.file("snap.pcap")), 3, false);
 }
 
 TEST_CASE("pcap records: damaged files stop where libpcap stops, with its words") {
@@ -211,25 +189,25 @@ TEST_CASE("pcap records: damaged files stop where libpcap stops, with its words"
         f.record(1, 0, 60, 1);
         f.record(2, 0, 262145, 60, 0, 2);
         f.record(3, 0, 60, 3);
-        check_same(f.save(dir.path(), "huge.pcap"), 1, true);
+        check_same(f.save(dir.file("huge.pcap")), 1, true);
     }
     SUBCASE("the same past a snapshot length above the largest") {
         PcapFile f(false, true, 0x7fffffff);
         f.record(1, 0, 60, 1);
         f.record(2, 0, 300000, 60, 0, 2);
-        check_same(f.save(dir.path(), "huge2.pcap"), 1, true);
+        check_same(f.save(dir.file("huge2.pcap")), 1, true);
     }
     SUBCASE("a cut record header") {
         PcapFile f(true, false, 65535);
         f.record(1, 0, 60, 1);
         f.raw({0, 0, 0, 1, 0, 0, 0});
-        check_same(f.save(dir.path(), "cuthead.pcap"), 1, true);
+        check_same(f.save(dir.file("cuthead.pcap")), 1, true);
     }
     SUBCASE("cut packet data") {
         PcapFile f(false, false, 65535);
         f.record(1, 0, 60, 1);
         f.record(2, 0, 60, 60, 59, 2);
-        const std::string path = f.save(dir.path(), "cutdata.pcap");
+        const std::string path = f.save(dir.file("cutdata.pcap"));
         check_same(path, 1, true);
         // The problem names the record and the byte offset where it starts (24 + 16 + 60).
         capgap::PcapSource src({path});
@@ -244,16 +222,16 @@ TEST_CASE("pcap records: damaged files stop where libpcap stops, with its words"
         PcapFile f(false, true, 100);
         f.record(1, 0, 60, 1);
         f.record(2, 0, 500, 500, 300, 2);  // the first 100 bytes are there, not the rest
-        check_same(f.save(dir.path(), "cutsnap.pcap"), 1, true);
+        check_same(f.save(dir.file("cutsnap.pcap")), 1, true);
     }
     SUBCASE("cut before the snapshot length of a longer record") {
         PcapFile f(false, true, 100);
         f.record(1, 0, 60, 1);
         f.record(2, 0, 500, 500, 40, 2);
-        check_same(f.save(dir.path(), "cutsnap2.pcap"), 1, true);
+        check_same(f.save(dir.file("cutsnap2.pcap")), 1, true);
     }
     SUBCASE("no record at all") {
         PcapFile f(false, true, 65535);
-        check_same(f.save(dir.path(), "empty.pcap"), 0, false);
+        check_same(f.save(dir.file("empty.pcap")), 0, false);
     }
 }

@@ -7,8 +7,6 @@
 #include <capgap/errors.hpp>
 #include <capgap/pcap_source.hpp>
 
-#include <stdlib.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -18,34 +16,17 @@
 #include <vector>
 
 #include "decode.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using capgap::PcapSource;
 using capgap::RawPacket;
 using Bytes = std::vector<std::uint8_t>;
+using capgap::test::TempDir;
 
 namespace {
 
 constexpr std::int64_t sec = 1000000000;
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "capgap-test-XXXXXX").string();
-        if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-  private:
-    fs::path path_;
-};
 
 // Appends integers in the chosen byte order.
 struct Writer {
