@@ -340,12 +340,12 @@ class BlockPcapReader {
     Result next(Packet& out) {
         const std::uint64_t left = size_ - pos_;
         if (left < header_bytes || !reach(header_bytes)) return left == 0 ? end : bad_record();
-        const std::uint8_t* h = base_ + (pos_ - window_);
+        const std::uint8_t* h = buffer_.data() + (pos_ - window_);
         const std::uint32_t caplen = u32(h + 8);
         if (caplen > static_cast<std::uint32_t>(snaplen_max) || left - header_bytes < caplen ||
             !reach(header_bytes + caplen))
             return bad_record();
-        h = base_ + (pos_ - window_);
+        h = buffer_.data() + (pos_ - window_);
         const std::uint32_t sec = u32(h), frac = u32(h + 4);
         // As libpcap 1.10 reads them: signed 32-bit fields in the host's byte order, unsigned
         // ones in the other (its byte swap yields an unsigned value).
@@ -407,7 +407,6 @@ class BlockPcapReader {
             }
             length_ += static_cast<std::uint64_t>(got);
         }
-        base_ = buffer_.data();
         return true;
     }
 
@@ -419,7 +418,7 @@ class BlockPcapReader {
             return fail("truncated dump file; tried to read 16 header bytes, only got " +
                         std::to_string(left));
         }
-        const std::uint32_t caplen = u32(base_ + (pos_ - window_) + 8);
+        const std::uint32_t caplen = u32(buffer_.data() + (pos_ - window_) + 8);
         if (caplen > static_cast<std::uint32_t>(snaplen_max)) {
             return fail("invalid packet capture length " + std::to_string(caplen) +
                         (caplen > snapshot_
@@ -442,7 +441,6 @@ class BlockPcapReader {
     std::uint64_t window_ = 0;  // the file offset buffer_[0] holds
     std::uint64_t length_ = 0;  // bytes of the file in buffer_
     std::vector<std::uint8_t> buffer_ = std::vector<std::uint8_t>(buffer_bytes);
-    const std::uint8_t* base_ = nullptr;
     std::string error_;
 };
 
