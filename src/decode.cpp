@@ -279,11 +279,8 @@ CAPGAP_HOT_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
     }
     if (ip[9] == proto_tcp) {
         if (c.avail(off) < ihl) return Decoded::truncated_header;
-        // IpAddress::v4, written in place.
-        c.out.src.addr = IpAddress{};
-        c.out.dst.addr = IpAddress{};
-        std::memcpy(c.out.src.addr.bytes.data(), ip + 12, 4);
-        std::memcpy(c.out.dst.addr.bytes.data(), ip + 16, 4);
+        c.out.src.addr = IpAddress::v4(ip + 12);
+        c.out.dst.addr = IpAddress::v4(ip + 16);
         return tcp_header(c.data, c.caplen, off + ihl, total - ihl, c.out);
     }
     c.outer = ip + 12;

@@ -114,12 +114,6 @@ bool parse_v6(std::string_view s, std::uint8_t* out) {
 
 }  // namespace
 
-IpAddress IpAddress::v4(const std::uint8_t* b4) {
-    IpAddress a;
-    std::memcpy(a.bytes.data(), b4, 4);
-    return a;
-}
-
 IpAddress IpAddress::v6_from(const std::uint8_t* b16) {
     IpAddress a;
     std::memcpy(a.bytes.data(), b16, 16);
