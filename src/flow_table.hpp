@@ -107,18 +107,14 @@ class FlowTable {
         return find_or_insert(key.lo, key.hi, key.tunnel, hash(key), inserted);
     }
 
-    // Prefetch hints for a batch of lookups (they change nothing): first the slot a hash
-    // lives in, then, once that slot is likely cached, the first `bytes` of the value the
-    // hash points at (the first value with an equal hash; a false guess costs nothing more).
+    // For prefetching a batch of lookups: prefetch_slot fetches the slot a hash lives in;
+    // once that slot is likely cached, first_with_hash names the first value with an equal
+    // hash (most likely the flow's, a false guess costs nothing but the fetch), or nullptr.
     void prefetch_slot(std::uint64_t h) const { __builtin_prefetch(&slots_[h & mask()]); }
-    void prefetch_value(std::uint64_t h, std::size_t bytes) const {
-        for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask()) {
-            if (slots_[i].hash != h) continue;
-            const char* p = reinterpret_cast<const char*>(&value(slots_[i].index));
-            for (std::size_t off = 0; off < bytes; off += 64)
-                __builtin_prefetch(p + off);
-            return;
-        }
+    const V* first_with_hash(std::uint64_t h) const {
+        for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask())
+            if (slots_[i].hash == h) return &value(slots_[i].index);
+        return nullptr;
     }
 
     // The value for `key`, or nullptr.

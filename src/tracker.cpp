@@ -11,11 +11,12 @@
 #include <capgap/tracker.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <limits>
 #include <memory>
 #include <utility>
 
-#include <boost/container/static_vector.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include "flow_table.hpp"
 #include "seq_space.hpp"
@@ -46,7 +47,6 @@ struct Run {
 
 // A peer ACK held back while its owner may still reject it (the SYN-SENT rule of section 5).
 struct PendingAck {
-    bool set = false;
     std::uint32_t ack = 0;
     std::uint64_t frame = 0;
     Timestamp time;
@@ -54,23 +54,22 @@ struct PendingAck {
 
 enum class Start : std::uint8_t { none, provisional, fixed };
 
-// One direction of an instance: the sequence space its sender uses.
-struct DirState {
+// One direction of an instance: the sequence space its sender uses. Three cache lines, laid
+// out by use: with thousands of flows open at once, fetching flow state from memory is the
+// tracker's largest cost, and a packet reads the first two lines of both directions but the
+// third (its duplicate check) of its sender's only.
+struct alignas(64) DirState {
     // Default verdict: 64-bit sequence space.
     SeqLifter lift;
-    Start start_kind = Start::none;
-    bool synack_phantom = false;  // start is the number of a SYN-ACK the capture missed
-    bool seen_data = false;       // a non-RST packet was seen (highest seen end is defined)
-    bool fin_seen = false;
-    bool has_content = false;  // a packet with payload, SYN or FIN was seen
     std::int64_t start = 0;
     std::int64_t highest = 0;   // highest seen end
     std::int64_t frontier = 0;  // max(highest, highest covering ACK)
     std::int64_t max_content_seq = 0;
     // Holes and resolved runs. Most directions never have either, so they live on the heap,
-    // allocated with the first one, and the instance stays small (it is prefetched whole).
+    // allocated with the first one. A direction with one usually has one or two holes: they
+    // live in the Gaps itself.
     struct Gaps {
-        std::vector<Hole> holes;      // sorted, disjoint, below frontier
+        boost::container::small_vector<Hole, 2> holes;  // sorted, disjoint, below frontier
         std::size_t acked_below = 0;  // holes[0, acked_below) are all acked: cover() starts there
         std::vector<Run> runs;        // resolved runs
         bool loss_run = false;        // one of them is a (late-filled) acked_unseen
@@ -80,74 +79,109 @@ struct DirState {
         if (!gaps) gaps = std::make_unique<Gaps>();
         return *gaps;
     }
-    PendingAck pending;
+    Start start_kind = Start::none;
+    bool synack_phantom = false;  // start is the number of a SYN-ACK the capture missed
+    bool seen_data = false;       // a non-RST packet was seen (highest seen end is defined)
+    bool fin_seen = false;
+    bool has_content = false;  // a packet with payload, SYN or FIN was seen
     bool hole_cap_hit = false;
+    bool pending_set = false;  // Instance::pending[this direction] holds a peer ACK
+
+    // Wireshark verdict: 32-bit state with explicit "unset".
+    struct Wire {
+        std::uint32_t next = 0;
+        std::uint32_t mstba = 0;  // maxseqtobeacked
+        std::uint32_t last_ack = 0;
+        std::uint32_t flags_kept = 0;  // Wireshark flags stored for this side's data
+        std::uint16_t window = 0;
+        bool next_set = false;
+        bool mstba_set = false;
+        bool window_known = false;
+        bool last_ack_set = false;
+        bool ack_lost_quiet = false;  // an ACKed-unseen flag on this side's data was raised
+    } ws;
 
     // The sender's packets: kept when a SYN-ACK starts the sequence state again.
     struct Sender {
-        // The last two packets, to tell SPAN duplicates.
-        struct Signature {
-            std::uint32_t seq, ack, len;
-            std::uint16_t window, checksum;
-            std::uint8_t flags;
-            std::int64_t time_ns;
-            bool matches(const Segment& g) const {
-                return seq == g.seq && ack == g.ack && len == g.payload_len && window == g.window &&
-                       checksum == g.checksum && flags == g.flags;
-            }
-        };
-        boost::container::static_vector<Signature, 2> recent;  // newest first
         std::uint64_t packets = 0;
-        std::uint64_t non_syn_packets = 0;
+        std::uint64_t bytes = 0;            // on-wire payload
+        std::uint64_t truncated_bytes = 0;  // payload cut by the snaplen
+        bool sent_non_syn = false;          // a packet other than a pure SYN
         bool sent_ack_flag = false;
         bool sent_non_rst_ack = false;
     } sender;
 
-    // Wireshark verdict: 32-bit state with explicit "unset".
-    struct Wire {
-        bool next_set = false;
-        std::uint32_t next = 0;
-        bool mstba_set = false;
-        std::uint32_t mstba = 0;  // maxseqtobeacked
-        bool window_known = false;
-        std::uint16_t window = 0;
-        bool ack_lost_quiet = false;   // an ACKed-unseen flag on this side's data was raised
-        std::uint32_t flags_kept = 0;  // Wireshark flags stored for this side's data
-        bool last_ack_set = false;
-        std::uint32_t last_ack = 0;
-    } ws;
+    // The sender's last two packets, newest first, to tell SPAN duplicates (kept as well).
+    struct Signature {
+        std::int64_t time_ns = 0;
+        std::uint32_t seq = 0, ack = 0, len = 0;
+        std::uint16_t window = 0, checksum = 0;
+        std::uint8_t flags = 0;
+        bool valid = false;
+        bool matches(const Segment& g) const {
+            return valid && seq == g.seq && ack == g.ack && len == g.payload_len &&
+                   window == g.window && checksum == g.checksum && flags == g.flags;
+        }
+    };
+    alignas(64) Signature recent[2];
 
     // Forgets the default verdict's sequence state (a SYN-ACK starts it again); with
     // `wireshark` the 32-bit Wireshark state too.
     void reset_sequence_state(bool wireshark) {
         const Sender kept_sender = sender;
         const Wire kept_ws = ws;
+        const Signature kept_recent[2] = {recent[0], recent[1]};
         *this = DirState{};
         sender = kept_sender;
+        recent[0] = kept_recent[0];
+        recent[1] = kept_recent[1];
         if (!wireshark) ws = kept_ws;
     }
 };
 
-struct Instance {
+// What a packet touches first in the line it starts on, then both directions' hot lines;
+// the session's identity and the rarely used parts after them.
+struct alignas(64) Instance {
     FlowKey key;
-    Session s;
-    DirState dir[2];  // [0] client->server, [1] server->client
+    std::uint8_t dir_from[2] = {0, 0};  // direction of a packet sent by key.lo, by key.hi
     bool has_syn = false;
     bool has_synack = false;
-    std::uint32_t client_isn = 0;
-    std::uint32_t syn_end = 0;  // end of the SYN's data (TCP Fast Open) incl. the phantom
-    std::uint32_t server_isn = 0;
-    std::uint32_t synack_ack = 0;  // ACK number of the first SYN-ACK (a late SYN joins by it)
     bool answered = false;
     bool ended_after_answer = false;
     bool rst_or_fin = false;
     bool rst_seen = false;
     bool fin_from[2] = {false, false};
+    Timestamp last_time;  // of its last packet
+
+    DirState dir[2];  // [0] client->server, [1] server->client
+
+    Session s;  // identity and times; its counters are filled in when it is finished
+    std::uint32_t client_isn = 0;
+    std::uint32_t syn_end = 0;  // end of the SYN's data (TCP Fast Open) incl. the phantom
+    std::uint32_t server_isn = 0;
+    std::uint32_t synack_ack = 0;  // ACK number of the first SYN-ACK (a late SYN joins by it)
+    PendingAck pending[2];         // per direction, valid while dir[d].pending_set
     std::vector<LossEvent> ws_events;
 
-    int dir_of(const Endpoint& src) const { return src == s.client ? 0 : 1; }
+    // Direction of a packet sent by key.hi (from_hi) or key.lo. Endpoints are compared once,
+    // when the instance takes its orientation (see orient), not per packet.
+    int dir_of(bool from_hi) const { return dir_from[from_hi ? 1 : 0]; }
+    void orient() {
+        dir_from[0] = key.lo == s.client ? 0 : 1;
+        dir_from[1] = key.hi == s.client ? 0 : 1;
+    }
     bool closed() const { return rst_seen || (fin_from[0] && fin_from[1]); }
+
+    // Prefetch hints (they change nothing) for the lines a packet reads.
+    void prefetch() const {
+        const char* p = reinterpret_cast<const char*>(this);
+        const char* end = reinterpret_cast<const char*>(&s);
+        for (; p < end; p += 64)
+            __builtin_prefetch(p);
+    }
 };
+static_assert(sizeof(DirState) <= 3 * 64, "a direction's state spans three cache lines");
+static_assert(offsetof(Instance, dir) <= 64, "the key and flags share the first cache line");
 
 // Capture times come from files and can be anything: differences and sums saturate.
 std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
@@ -168,10 +202,6 @@ std::uint32_t phantoms(std::uint8_t flags) {
 }
 
 }  // namespace
-
-// How much of an instance feed() prefetches: all of it (704 bytes on x86-64); a packet
-// touches lines all over it.
-constexpr std::size_t hot_instance_bytes = sizeof(Instance);
 
 struct Tracker::Impl {
     TrackerOptions opt;
@@ -212,6 +242,7 @@ struct Tracker::Impl {
             s.client = seg.dst;
             s.server = seg.src;
         }
+        slot.orient();
         return slot;
     }
 
@@ -222,16 +253,16 @@ struct Tracker::Impl {
 
     // True when seq (and ack, when the ACK flag is set) lie outside the instance's ranges
     // [start, highest seen end + 1]: a new connection whose SYN and SYN-ACK were missed.
-    static bool outside_ranges(const Instance& in, const Segment& seg) {
+    // `dir` is the segment's direction.
+    static bool outside_ranges(const Instance& in, const Segment& seg, int dir) {
         auto inside = [](const DirState& d, std::uint32_t v) {
             if (d.start_kind == Start::none) return false;
             const std::int64_t x = d.lift.peek(v);
             const std::int64_t hi = d.seen_data ? d.highest : d.start;
             return x >= d.start && x <= hi + 1;
         };
-        const int x = in.dir_of(seg.src);
-        if (inside(in.dir[x], seg.seq)) return false;
-        if (seg.has(tcp_flags::ack) && inside(in.dir[1 - x], seg.ack)) return false;
+        if (inside(in.dir[dir], seg.seq)) return false;
+        if (seg.has(tcp_flags::ack) && inside(in.dir[1 - dir], seg.ack)) return false;
         return true;
     }
 
@@ -248,7 +279,7 @@ struct Tracker::Impl {
     void sweep() {
         std::vector<FlowKey> done;
         open.for_each([&](Instance& in) {
-            const std::int64_t idle = sat_sub(now_ns, in.s.last_time.ns);
+            const std::int64_t idle = sat_sub(now_ns, in.last_time.ns);
             // A refused attempt stays: a retry with the same ISN must join it (rule 2.2).
             const bool closed_done = opt.closed_timeout_ns > 0 && in.closed() &&
                                      in.ended_after_answer && idle >= opt.closed_timeout_ns;
@@ -267,7 +298,7 @@ struct Tracker::Impl {
     void evict() {
         std::vector<std::pair<std::int64_t, FlowKey>> by_age;
         by_age.reserve(open.size());
-        open.for_each([&](Instance& in) { by_age.emplace_back(in.s.last_time.ns, in.key); });
+        open.for_each([&](Instance& in) { by_age.emplace_back(in.last_time.ns, in.key); });
         const std::size_t n = std::max<std::size_t>(by_age.size() / 10, 1);
         std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n - 1),
                          by_age.end(),
@@ -294,18 +325,15 @@ struct Tracker::Impl {
     }
 
     // True when the segment repeats one of the last two of its direction within the window.
-    bool is_duplicate(Instance& in, const Segment& seg) const {
-        DirState::Sender& x = in.dir[in.dir_of(seg.src)].sender;
-        for (const DirState::Sender::Signature& r : x.recent) {
+    bool is_duplicate(DirState& x, const Segment& seg) const {
+        for (const DirState::Signature& r : x.recent) {
             if (r.matches(seg) && sat_sub(seg.time.ns, r.time_ns) <= opt.duplicate_window_ns &&
                 seg.time.ns >= r.time_ns)
                 return true;
         }
-        // Newest first: shift by plain copies (an insert at the front moved them one by one).
-        if (x.recent.size() < x.recent.capacity()) x.recent.emplace_back();
-        if (x.recent.size() == 2) x.recent[1] = x.recent[0];
-        x.recent[0] = DirState::Sender::Signature{
-            seg.seq, seg.ack, seg.payload_len, seg.window, seg.checksum, seg.flags, seg.time.ns};
+        x.recent[1] = x.recent[0];
+        x.recent[0] = DirState::Signature{seg.time.ns, seg.seq,      seg.ack,   seg.payload_len,
+                                          seg.window,  seg.checksum, seg.flags, true};
         return false;
     }
 
@@ -329,6 +357,10 @@ struct Tracker::Impl {
     // from memory. With tens of thousands of open flows the first touch of a flow's state is
     // the tracker's largest single cost (perf); on the benchmark capture the prefetch saves
     // about a tenth of the run.
+    void prefetch_instance(std::uint64_t h) const {
+        if (const Instance* in = open.first_with_hash(h)) in->prefetch();
+    }
+
     void feed(const Segment* segs, std::size_t count) {
         constexpr std::size_t lookahead = 8, chunk = 256;
         Probe probes[chunk];
@@ -339,11 +371,10 @@ struct Tracker::Impl {
             for (std::size_t i = 0; i < std::min(n, 2 * lookahead); ++i)
                 open.prefetch_slot(probes[i].hash);
             for (std::size_t i = 0; i < std::min(n, lookahead); ++i)
-                open.prefetch_value(probes[i].hash, hot_instance_bytes);
+                prefetch_instance(probes[i].hash);
             for (std::size_t i = 0; i < n; ++i) {
                 if (i + 2 * lookahead < n) open.prefetch_slot(probes[i + 2 * lookahead].hash);
-                if (i + lookahead < n)
-                    open.prefetch_value(probes[i + lookahead].hash, hot_instance_bytes);
+                if (i + lookahead < n) prefetch_instance(probes[i + lookahead].hash);
                 (void)feed(segs[i], probes[i]);
             }
             segs += n;
@@ -355,17 +386,18 @@ struct Tracker::Impl {
         housekeeping(seg);
         bool inserted = false;
         Instance& in = open.find_or_insert(*p.lo, *p.hi, seg.tunnel, p.hash, inserted);
+        const bool from_hi = p.lo != &seg.src;
         const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
         FeedResult result = FeedResult::joined;
         bool stale = false;
 
-        if (!inserted && is_duplicate(in, seg)) {
+        if (!inserted && is_duplicate(in.dir[in.dir_of(from_hi)], seg)) {
             ++counters.duplicate_packets;
             if (opt.drop_duplicates) {
                 ++counters.duplicates_dropped;
                 return FeedResult::dropped_duplicate;
             }
-            account(in, seg);
+            account(in, in.dir_of(from_hi), seg);
             return FeedResult::duplicate;
         }
 
@@ -420,7 +452,7 @@ struct Tracker::Impl {
                 start_instance(in, seg, true);
                 result = FeedResult::new_session;
             }
-        } else if (in.closed() && outside_ranges(in, seg)) {
+        } else if (in.closed() && outside_ranges(in, seg, in.dir_of(from_hi))) {
             start_instance(in, seg, true);
             result = FeedResult::new_session;
         }
@@ -438,10 +470,10 @@ struct Tracker::Impl {
             in.s.syn_time = seg.time;
         }
 
-        if (inserted || result == FeedResult::new_session) (void)is_duplicate(in, seg);
-        account(in, seg);
+        const int d = in.dir_of(from_hi);  // the orientation may have changed
+        if (inserted || result == FeedResult::new_session) (void)is_duplicate(in.dir[d], seg);
+        account(in, d, seg);
         if (stale) return FeedResult::stale_synack;
-        const int d = in.dir_of(seg.src);
         wireshark_flags(in, d, seg);
         sequence(in, d, seg);
         update_flags(in, d, seg);
@@ -452,29 +484,25 @@ struct Tracker::Impl {
     static void orient_to_synack(Instance& in, const Segment& seg) {
         if (in.s.server == seg.src) return;
         std::swap(in.s.client, in.s.server);
+        in.orient();
         std::swap(in.dir[0], in.dir[1]);
+        std::swap(in.pending[0], in.pending[1]);
         in.fin_from[0] = in.dir[0].fin_seen;
         in.fin_from[1] = in.dir[1].fin_seen;
-        in.s.packets_c2s = in.dir[0].sender.packets;
-        std::swap(in.s.bytes_c2s, in.s.bytes_s2c);
     }
 
-    static void account(Instance& in, const Segment& seg) {
-        Session& s = in.s;
-        const int d = in.dir_of(seg.src);
-        ++s.packets;
-        s.last_time = seg.time;
-        DirState& ds = in.dir[d];
-        ++ds.sender.packets;
-        if (!(seg.has(tcp_flags::syn) && !seg.has(tcp_flags::ack))) ++ds.sender.non_syn_packets;
-        if (d == 0) {
-            ++s.packets_c2s;
-            s.bytes_c2s += seg.payload_len;
+    // Counts the packet (the session's totals are summed from these when it is finished).
+    static void account(Instance& in, int d, const Segment& seg) {
+        in.last_time = seg.time;
+        DirState::Sender& x = in.dir[d].sender;
+        ++x.packets;
+        x.bytes += seg.payload_len;
+        x.truncated_bytes += seg.truncated_bytes;
+        if (seg.has(tcp_flags::syn) && !seg.has(tcp_flags::ack)) {
+            ++in.s.syn_count;
         } else {
-            s.bytes_s2c += seg.payload_len;
+            x.sent_non_syn = true;
         }
-        s.truncated_bytes += seg.truncated_bytes;
-        if (seg.has(tcp_flags::syn) && !seg.has(tcp_flags::ack)) ++s.syn_count;
     }
 
     static void update_flags(Instance& in, int d, const Segment& seg) {
@@ -566,9 +594,9 @@ struct Tracker::Impl {
         const bool ack = seg.has(tcp_flags::ack);
 
         // The ACK a SYN-SENT endpoint rejects with a RST covers nothing (section 5).
-        if (x.pending.set) {
-            if (rst && !ack && seg.seq == x.pending.ack) {
-                x.pending.set = false;
+        if (x.pending_set) {
+            if (rst && !ack && seg.seq == in.pending[d].ack) {
+                x.pending_set = false;
             } else {
                 apply_pending(in, d);
             }
@@ -604,8 +632,9 @@ struct Tracker::Impl {
         if (y.start_kind == Start::none) return;
         if (d == 1 && in.has_syn && !y.sender.sent_ack_flag) {
             // The client is still in SYN-SENT: hold the ACK until its next packet.
-            if (y.pending.set) apply_pending(in, 1 - d);
-            y.pending = PendingAck{true, seg.ack, seg.frame, seg.time};
+            if (y.pending_set) apply_pending(in, 1 - d);
+            y.pending_set = true;
+            in.pending[1 - d] = PendingAck{seg.ack, seg.frame, seg.time};
             return;
         }
         cover(y, y.lift.peek(seg.ack), seg.frame, seg.time);
@@ -613,10 +642,11 @@ struct Tracker::Impl {
 
     void apply_pending(Instance& in, int d) {
         DirState& x = in.dir[d];
-        if (!x.pending.set) return;
-        x.pending.set = false;
+        if (!x.pending_set) return;
+        x.pending_set = false;
         if (x.start_kind == Start::none) return;
-        cover(x, x.lift.peek(x.pending.ack), x.pending.frame, x.pending.time);
+        const PendingAck& p = in.pending[d];
+        cover(x, x.lift.peek(p.ack), p.frame, p.time);
     }
 
     void add_hole(DirState& x, const Hole& h) {
@@ -678,7 +708,7 @@ struct Tracker::Impl {
     void fill(DirState& x, std::int64_t b, std::int64_t e, const Segment& seg) {
         if (b >= e || !x.gaps || x.gaps->holes.empty()) return;
         DirState::Gaps& g = *x.gaps;
-        std::vector<Hole>& holes = g.holes;
+        auto& holes = g.holes;
         // Holes are sorted and disjoint, so their ends are sorted too.
         const auto first = std::partition_point(holes.begin(), holes.end(),
                                                 [b](const Hole& h) { return h.end <= b; });
@@ -791,11 +821,19 @@ struct Tracker::Impl {
         apply_pending(in, 0);
         apply_pending(in, 1);
         Session& s = in.s;
-        const bool both = in.dir[0].sender.packets > 0 && in.dir[1].sender.packets > 0;
+        const DirState::Sender& c2s = in.dir[0].sender;
+        const DirState::Sender& s2c = in.dir[1].sender;
+        s.last_time = in.last_time;
+        s.packets = c2s.packets + s2c.packets;
+        s.packets_c2s = c2s.packets;
+        s.bytes_c2s = c2s.bytes;
+        s.bytes_s2c = s2c.bytes;
+        s.truncated_bytes = c2s.truncated_bytes + s2c.truncated_bytes;
+        const bool both = c2s.packets > 0 && s2c.packets > 0;
         if (in.has_syn) {
             if (both) {
                 s.category = SessionCategory::complete;
-            } else if (in.dir[0].sender.non_syn_packets == 0) {
+            } else if (!c2s.sent_non_syn) {
                 s.category = SessionCategory::syn_only;
             } else {
                 s.category = SessionCategory::one_sided;
