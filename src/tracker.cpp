@@ -219,16 +219,20 @@ struct Tracker::Impl {
 
     // ---- instance selection (section 2) -------------------------------------------------
 
+    // Starts an instance in `slot`: a value the flow table just inserted (default-constructed
+    // already), or, when `occupied`, the instance of the same key, which is finished first.
     Instance& start_instance(Instance& slot, const Segment& seg, bool occupied) {
-        if (occupied) finalize(slot);
-        const FlowKey key = slot.key;
-        slot = Instance{};
-        slot.key = key;
+        if (occupied) {
+            finalize(slot);
+            const FlowKey key = slot.key;
+            slot = Instance{};
+            slot.key = key;
+        }
         Session& s = slot.s;
         s.id = next_id++;
         s.first_frame = seg.frame;
         s.first_time = seg.time;
-        s.tunnel = key.tunnel;
+        s.tunnel = slot.key.tunnel;
         const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
         if (syn && ack) {
             s.client = seg.dst;  // a SYN-ACK is sent by the server
@@ -915,8 +919,17 @@ struct Tracker::Impl {
         finished = true;
         open.for_each([&](Instance& in) { finalize(in); });
         open.clear();
-        std::sort(sessions.begin(), sessions.end(),
-                  [](const Session& a, const Session& b) { return a.id < b.id; });
+        // Every instance started is finished once, so the ids are 0 to n-1: each session goes
+        // to its place (sorting a few hundred thousand sessions cost more).
+        if (next_id == sessions.size()) {
+            std::vector<Session> by_id(sessions.size());
+            for (Session& s : sessions)
+                by_id[s.id] = std::move(s);
+            sessions.swap(by_id);
+        } else {
+            std::sort(sessions.begin(), sessions.end(),
+                      [](const Session& a, const Session& b) { return a.id < b.id; });
+        }
         std::stable_sort(events.begin(), events.end(), [](const LossEvent& a, const LossEvent& b) {
             return a.session_id != b.session_id ? a.session_id < b.session_id : a.frame < b.frame;
         });
