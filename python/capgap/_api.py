@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Union
 
 from . import _core, _options
 from .report import Report, Table
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np  # imported where used: `import capgap` stays quick without it
 
 __all__ = [
     "Analyzer",
@@ -126,6 +127,8 @@ _TIME_ALIASES = {"time": "time_ns"}
 
 def _column_array(name: str, values: Any) -> tuple[str, np.ndarray]:
     """One user column as a numpy array the native reader takes; datetimes become int64 ns."""
+    import numpy as np
+
     dtype = getattr(values, "dtype", None)
     if dtype is not None and getattr(dtype, "tz", None) is not None:  # tz-aware pandas
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -149,6 +152,8 @@ def _column_array(name: str, values: Any) -> tuple[str, np.ndarray]:
 
 
 def _columns_of(table: Any, what: str) -> dict[str, np.ndarray]:
+    import numpy as np
+
     if isinstance(table, Mapping):
         items = list(table.items())
     elif hasattr(table, "columns") and hasattr(table, "__getitem__") and hasattr(table, "iloc"):

@@ -11,11 +11,12 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from . import _core
 
 if TYPE_CHECKING:  # pragma: no cover
+    # numpy is imported where it is used (the C++ side imports it for the first table), so
+    # that `import capgap` and a report's summary do not pay for it.
+    import numpy as np
     import pandas  # type: ignore[import-untyped,unused-ignore]
     from matplotlib.axes import Axes
 
@@ -326,6 +327,8 @@ class Report:
         start = int(times.min()) // width * width
         index = (times - start) // width
         count = int(index.max()) + 1
+        import numpy as np
+
         new = np.bincount(index, minlength=count)
         bad_count = np.bincount(index[bad], minlength=count)
         edges = (start + width * np.arange(count + 1, dtype=np.int64)).view("datetime64[ns]")

@@ -59,6 +59,22 @@ def test_version_and_exports() -> None:
     assert "_core" not in capgap.__all__
 
 
+def test_numpy_imported_only_for_tables(scenario: Path) -> None:
+    # numpy takes longer to import than capgap analyses a small capture: `import capgap`, an
+    # analysis and its summary must not load it; the first table does.
+    code = (
+        "import sys, capgap\n"
+        "r = capgap.analyze(sys.argv[1])\n"
+        "print(r.total_sessions, r.bad_sessions, 'numpy' in sys.modules)\n"
+        "r.sessions.columns()\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(scenario)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["4", "2", "False", "True"]
+
+
 def test_exception_hierarchy() -> None:
     assert issubclass(capgap.CaptureError, OSError)
     assert issubclass(capgap.ParseError, ValueError)
