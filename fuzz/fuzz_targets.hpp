@@ -434,6 +434,16 @@ inline void run_tracker(const std::uint8_t* data, std::size_t size) {
     CAPGAP_FUZZ_CHECK(batched.sessions() == sessions);
     CAPGAP_FUZZ_CHECK(batched.events() == events);
 
+    // So must sending every packet down the general path (no header prediction).
+    TrackerOptions general_opt = topt;
+    general_opt.header_prediction = false;
+    Tracker general(general_opt);
+    for (const Segment& s : fed)
+        general.feed(s);
+    general.finish();
+    CAPGAP_FUZZ_CHECK(general.sessions() == sessions);
+    CAPGAP_FUZZ_CHECK(general.events() == events);
+
     std::set<std::uint64_t> ids;
     std::uint64_t packets = 0;
     for (std::size_t i = 0; i < sessions.size(); ++i) {

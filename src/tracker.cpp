@@ -405,6 +405,17 @@ struct Tracker::Impl {
             return FeedResult::duplicate;
         }
 
+        if (!inserted && opt.header_prediction &&
+            (seg.flags & (tcp_flags::syn | tcp_flags::fin | tcp_flags::rst | tcp_flags::ack)) ==
+                tcp_flags::ack &&
+            !in.closed()) {
+            const int d = in.dir_of(from_hi);
+            if (predicted(in, d, seg)) {
+                account(in, d, seg);
+                return FeedResult::joined;
+            }
+        }
+
         if (inserted) {
             counters.open_flows_peak =
                 std::max<std::uint64_t>(counters.open_flows_peak, open.size());
@@ -482,6 +493,63 @@ struct Tracker::Impl {
         sequence(in, d, seg);
         update_flags(in, d, seg);
         return result;
+    }
+
+    // Header prediction, as BSD and Linux TCP stacks do it: most packets are a pure ACK or
+    // in-order data of an established instance. When this one (ACK set; no SYN, FIN or RST;
+    // instance open) needs none of the general path's cases (no hole or run in either
+    // direction, no held-back ACK, no start to place, nothing revealed, nothing for Wireshark
+    // to flag), what wireshark_flags, sequence and update_flags would do reduces to the
+    // assignments below, and it returns true. Otherwise it changes nothing and returns false.
+    static bool predicted(Instance& in, int d, const Segment& seg) {
+        DirState& x = in.dir[d];
+        DirState& y = in.dir[1 - d];
+        if (x.gaps || y.gaps || x.pending_set || !x.seen_data || x.start_kind == Start::none ||
+            y.start_kind == Start::none)
+            return false;
+        // The SYN-SENT rules of section 5: the server's start from the client's first ACK,
+        // and the server's ACKs held back until the client's next packet.
+        if (in.has_syn && (d == 0 ? !x.sender.sent_non_rst_ack && y.start_kind != Start::fixed
+                                  : !y.sender.sent_ack_flag))
+            return false;
+        // Wireshark: no data beyond what was seen, no ACK of unseen data.
+        if (!x.ws.next_set || seq_gt(seg.seq, x.ws.next)) return false;
+        if (y.ws.mstba_set && seq_gt(seg.ack, y.ws.mstba)) return false;
+        // Sequence space: data from within what was seen (no hole revealed), an ACK at most
+        // up to the peer's frontier (no acked-unseen hole).
+        const std::int64_t s = x.lift.peek(seg.seq);
+        if (s < x.start || s > x.frontier) return false;
+        const std::int64_t a = y.lift.peek(seg.ack);
+        if (a > y.frontier && a > y.start) return false;
+
+        // sequence(): data() without holes to fill; cover() with nothing to cover.
+        x.lift.commit(seg.seq);
+        const std::int64_t e = s + seg.payload_len;
+        x.frontier = std::max(x.frontier, e);
+        x.highest = std::max(x.highest, e);
+        if (seg.payload_len > 0) {
+            x.max_content_seq = x.has_content ? std::max(x.max_content_seq, s) : s;
+            x.has_content = true;
+        }
+        // wireshark_flags()
+        if (x.ws.last_ack_set && seg.ack != x.ws.last_ack) x.ws.ack_lost_quiet = false;
+        x.ws.last_ack = seg.ack;
+        x.ws.last_ack_set = true;
+        const std::uint32_t end = seg.seq + seg.payload_len;
+        if (seq_gt(end, x.ws.next)) x.ws.next = end;
+        if (!x.ws.mstba_set) {
+            x.ws.mstba = end;
+            x.ws.mstba_set = true;
+        } else if (seg.seq == x.ws.mstba) {
+            x.ws.mstba = x.ws.next;
+        }
+        x.ws.window = seg.window;
+        x.ws.window_known = true;
+        // update_flags()
+        if (d == 1 && seg.payload_len > 0) in.answered = true;
+        x.sender.sent_ack_flag = true;
+        x.sender.sent_non_rst_ack = true;
+        return true;
     }
 
     // An instance that saw no SYN-ACK yet takes its orientation from one.

@@ -46,6 +46,11 @@ struct TrackerOptions {
     std::int64_t duplicate_window_ns = 1'000'000;
     /// Drop such duplicates before tracking (they are counted either way, never loss).
     bool drop_duplicates = false;
+    /// Header prediction: the common packet (a pure ACK or in-order data of an established
+    /// instance, with nothing unseen, held back or flagged) takes a short path with the same
+    /// effects as the general one. false sends every packet down the general path: the
+    /// results are identical, only slower (tests compare the two).
+    bool header_prediction = true;
 };
 
 /// What the tracker counted besides sessions and events.
