@@ -257,6 +257,26 @@ inline void compare_with_libpcap(const std::string& path, const std::uint8_t* da
             bytes.emplace_back(r.data, r.data + r.caplen);
         }
         our_problem = !src.stats().problems.empty();
+        // Read in batches, the same packets and the same problem.
+        PcapSource batched({path});
+        std::vector<RawPacket> batch(1 + size % 16);
+        std::size_t k = 0;
+        while (const std::size_t n = batched.next_batch(batch.data(), batch.size())) {
+            CAPGAP_FUZZ_CHECK(n <= batch.size());
+            for (std::size_t j = 0; j < n; ++j, ++k) {
+                CAPGAP_FUZZ_CHECK(k < ours.size());
+                const RawPacket& b = batch[j];
+                CAPGAP_FUZZ_CHECK(b.frame == ours[k].frame && b.caplen == ours[k].caplen &&
+                                  b.len == ours[k].len && b.time.ns == ours[k].time.ns);
+                CAPGAP_FUZZ_CHECK(std::equal(bytes[k].begin(), bytes[k].end(), b.data));
+            }
+        }
+        CAPGAP_FUZZ_CHECK(k == ours.size());
+        const auto& p1 = src.stats().problems;
+        const auto& p2 = batched.stats().problems;
+        CAPGAP_FUZZ_CHECK(p1.size() == p2.size());
+        for (std::size_t j = 0; j < p1.size() && j < p2.size(); ++j)
+            CAPGAP_FUZZ_CHECK(p1[j].position == p2[j].position && p1[j].reason == p2[j].reason);
     } catch (const capgap::error&) {
         CAPGAP_FUZZ_CHECK(p == nullptr);  // refused at open by both
         return;

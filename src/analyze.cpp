@@ -205,6 +205,11 @@ void Analyzer::feed(const RawPacket& packet) {
     im.decode(packet.data, packet.caplen, packet.len, packet.link_type, packet.frame, packet.time);
 }
 
+void Analyzer::feed(const RawPacket* packets, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i)
+        feed(packets[i]);
+}
+
 void Analyzer::feed_segment(const Segment& segment) {
     Impl& im = *impl_;
     if (segment.frame > im.frames) im.frames = segment.frame;
@@ -264,9 +269,9 @@ Report Analyzer::finish() {
 Report analyze(const std::vector<std::string>& paths, const Options& options) {
     PcapSource src(paths, options.bpf);
     Analyzer a(options);
-    RawPacket p;
-    while (src.next(p))
-        a.feed(p);
+    std::vector<RawPacket> batch(256);
+    while (const std::size_t n = src.next_batch(batch.data(), batch.size()))
+        a.feed(batch.data(), n);
     a.merge_source_stats(src.stats());
     if (nothing_decodable(a.stats())) {
         std::string names;

@@ -13,6 +13,7 @@
 /// capgap::Report r2 = a.finish();
 /// @endcode
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,6 +52,8 @@ class Analyzer {
                      int link_type, Timestamp time);
     /// Feeds one packet read by PcapSource (its frame number and filter result are kept).
     void feed(const RawPacket& packet);
+    /// Feeds `count` packets in order, as feed() on each (PcapSource::next_batch fills them).
+    void feed(const RawPacket* packets, std::size_t count);
     /// Feeds an already decoded segment (counted as read and decoded).
     void feed_segment(const Segment& segment);
     /// Counters so far.

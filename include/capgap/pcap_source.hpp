@@ -10,6 +10,7 @@
 /// while (src.next(p)) { /* p.data, p.caplen, p.len, p.link_type, p.time, p.frame */ }
 /// @endcode
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,6 +60,12 @@ class PcapSource {
     /// A file that ends in a truncated or corrupt record stops there: the problem is recorded
     /// in stats().problems, and the packets before it are kept.
     bool next(RawPacket& out);
+
+    /// Reads up to `max` packets, in the order next() gives them, into out[0..n) and returns
+    /// n; 0 at the end. Their `data` stays valid until the next call. Fewer than `max` says
+    /// nothing about the end: a batch stops where the reader must read on in the file (or
+    /// after one packet, where only next()'s way of reading applies).
+    std::size_t next_batch(RawPacket* out, std::size_t max);
 
     /// Counters filled while reading (files, packets_read, bytes_read, problems, times).
     const IngestStats& stats() const;

@@ -10,6 +10,7 @@
 
 #include <capgap/pcap_source.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -63,15 +64,30 @@ Outcome read_with_libpcap(const std::string& path) {
     return o;
 }
 
-Outcome read_with_capgap(const std::string& path) {
+// With batch 0 packet by packet (next), else in batches of up to `batch` (next_batch), each
+// batch's data copied only once the whole batch is read.
+Outcome read_with_capgap(const std::string& path, std::size_t batch = 0) {
     Outcome o;
     capgap::PcapSource src({path});
-    capgap::RawPacket p;
-    while (src.next(p))
-        o.packets.push_back({p.caplen, p.len, p.time.ns, Bytes(p.data, p.data + p.caplen)});
+    std::vector<capgap::RawPacket> got(std::max<std::size_t>(batch, 1));
+    std::uint64_t frame = 0;
+    for (;;) {
+        const std::size_t n =
+            batch == 0 ? (src.next(got[0]) ? 1 : 0) : src.next_batch(got.data(), batch);
+        if (n == 0) break;
+        CHECK(n <= got.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            const capgap::RawPacket& p = got[i];
+            CHECK(p.frame == ++frame);
+            o.packets.push_back({p.caplen, p.len, p.time.ns, Bytes(p.data, p.data + p.caplen)});
+        }
+    }
+    CHECK(src.stats().packets_read == o.packets.size());
     if (!src.stats().problems.empty()) {
         o.error = true;
         o.reason = src.stats().problems[0].reason;
+        // The damaged record is the one after the last packet.
+        CHECK(src.stats().problems[0].position == "record " + std::to_string(frame + 1));
     }
     return o;
 }
@@ -126,16 +142,19 @@ class PcapFile {
 // Both readers agree packet for packet, and on whether (and with which words) it ended badly.
 void check_same(const std::string& path, std::size_t expect_packets, bool expect_error) {
     const Outcome lib = read_with_libpcap(path);
-    const Outcome ours = read_with_capgap(path);
     CHECK(lib.packets.size() == expect_packets);
     CHECK(lib.error == expect_error);
-    REQUIRE(ours.packets.size() == lib.packets.size());
-    for (std::size_t i = 0; i < lib.packets.size(); ++i) {
-        CAPTURE(i);
-        CHECK(ours.packets[i] == lib.packets[i]);
+    for (const std::size_t batch : {0, 1, 7, 256}) {
+        CAPTURE(batch);
+        const Outcome ours = read_with_capgap(path, batch);
+        REQUIRE(ours.packets.size() == lib.packets.size());
+        for (std::size_t i = 0; i < lib.packets.size(); ++i) {
+            CAPTURE(i);
+            CHECK(ours.packets[i] == lib.packets[i]);
+        }
+        CHECK(ours.error == lib.error);
+        if (lib.error) CHECK(ours.reason.rfind(lib.reason, 0) == 0);  // PcapSource may add more
     }
-    CHECK(ours.error == lib.error);
-    if (lib.error) CHECK(ours.reason.rfind(lib.reason, 0) == 0);  // PcapSource may add more
 }
 
 }  // namespace
@@ -191,6 +210,14 @@ TEST_CASE("pcap records: damaged files stop where libpcap stops, with its words"
         f.record(3, 0, 60, 3);
         check_same(f.save(dir.file("huge.pcap")), 1, true);
     }
+    SUBCASE("the same with its bytes there, after packets read in one batch") {
+        PcapFile f(false, true, 65535);
+        for (std::uint8_t i = 0; i < 5; ++i)
+            f.record(1, i, 60, i);
+        f.record(2, 0, 262145, 262145, 262145, 2);
+        f.record(3, 0, 60, 3);
+        check_same(f.save(dir.file("huge3.pcap")), 5, true);
+    }
     SUBCASE("the same past a snapshot length above the largest") {
         PcapFile f(false, true, 0x7fffffff);
         f.record(1, 0, 60, 1);
@@ -205,18 +232,19 @@ TEST_CASE("pcap records: damaged files stop where libpcap stops, with its words"
     }
     SUBCASE("cut packet data") {
         PcapFile f(false, false, 65535);
-        f.record(1, 0, 60, 1);
+        for (std::uint8_t i = 0; i < 5; ++i)
+            f.record(1, i, 60, i);
         f.record(2, 0, 60, 60, 59, 2);
         const std::string path = f.save(dir.file("cutdata.pcap"));
-        check_same(path, 1, true);
-        // The problem names the record and the byte offset where it starts (24 + 16 + 60).
+        check_same(path, 5, true);
+        // The problem names the record and the byte offset where it starts (24 + 5 * 76).
         capgap::PcapSource src({path});
         capgap::RawPacket p;
         while (src.next(p)) {
         }
         REQUIRE(src.stats().problems.size() == 1);
-        CHECK(src.stats().problems[0].position == "record 2");
-        CHECK(src.stats().problems[0].reason.find("(offset 100)") != std::string::npos);
+        CHECK(src.stats().problems[0].position == "record 6");
+        CHECK(src.stats().problems[0].reason.find("(offset 404)") != std::string::npos);
     }
     SUBCASE("cut data of a record longer than the snapshot length") {
         PcapFile f(false, true, 100);
