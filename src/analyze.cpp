@@ -91,7 +91,7 @@ struct Analyzer::Impl {
     std::unordered_multimap<std::uint64_t, std::pair<detail::TunnelPath, std::uint32_t>> tunnel_ids;
     detail::TunnelPath path;
 
-    std::uint32_t tunnel_id(const detail::TunnelPath& p) {
+    __attribute__((noinline)) std::uint32_t tunnel_id(const detail::TunnelPath& p) {
         if (p.depth == 0) return 0;
         const std::uint64_t h = p.hash();
         const auto range = tunnel_ids.equal_range(h);
@@ -117,27 +117,39 @@ struct Analyzer::Impl {
         ++stats.unsupported_encapsulations[encap_names.back().second];
     }
 
+    // Decodes into the next batch entry. A TCP result sets every field of the segment but
+    // frame, time and tunnel (decode_tcp_header the TCP ones, the IP layer or the reassembler
+    // the addresses), so the entry is not cleared first.
     void decode(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len, int link_type,
                 std::uint64_t frame, Timestamp time) {
         Segment& seg = next_entry();
-        seg = Segment{};
         detail::IpFragment frag;
         detail::EncapInfo encap;
         detail::TunnelPath* tunnels = options.tunnel_key ? &path : nullptr;
         detail::Decoded d =
             detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
         if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
+        if (d != detail::Decoded::tcp) {
+            count_skipped(d, link_type, encap);
+            return;
+        }
+        seg.frame = frame;
+        seg.time = time;
+        seg.tunnel = tunnels != nullptr ? tunnel_id(path) : 0;
+        ++stats.decoded;
+        if (seg.truncated_bytes > 0) {
+            ++stats.truncated_packets;
+            stats.truncated_bytes += seg.truncated_bytes;
+        }
+        commit_entry();
+    }
+
+    // A packet that gave no segment, counted by why (out of line: the per-packet path above
+    // stays small).
+    __attribute__((noinline)) void count_skipped(detail::Decoded d, int link_type,
+                                                 detail::EncapInfo encap) {
         switch (d) {
-            case detail::Decoded::tcp:
-                seg.frame = frame;
-                seg.time = time;
-                if (tunnels != nullptr) seg.tunnel = tunnel_id(path);
-                ++stats.decoded;
-                if (seg.truncated_bytes > 0) {
-                    ++stats.truncated_packets;
-                    stats.truncated_bytes += seg.truncated_bytes;
-                }
-                commit_entry();
+            case detail::Decoded::tcp:  // not skipped: never passed here
                 return;
             case detail::Decoded::not_ip:
                 ++stats.skipped_not_ip;
