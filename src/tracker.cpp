@@ -391,9 +391,6 @@ struct Tracker::Impl {
         bool inserted = false;
         Instance& in = open.find_or_insert(*p.lo, *p.hi, seg.tunnel, p.hash, inserted);
         const bool from_hi = p.lo != &seg.src;
-        const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
-        FeedResult result = FeedResult::joined;
-        bool stale = false;
 
         if (!inserted && is_duplicate(in.dir[in.dir_of(from_hi)], seg)) {
             ++counters.duplicate_packets;
@@ -415,6 +412,16 @@ struct Tracker::Impl {
                 return FeedResult::joined;
             }
         }
+        return feed_general(in, seg, from_hi, inserted);
+    }
+
+    // Every packet that is no duplicate and not predicted: instance selection (section 2),
+    // then both verdicts' state. Out of line, so that the short paths above stay small.
+    __attribute__((noinline)) FeedResult feed_general(Instance& in, const Segment& seg,
+                                                      bool from_hi, bool inserted) {
+        const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
+        FeedResult result = FeedResult::joined;
+        bool stale = false;
 
         if (inserted) {
             counters.open_flows_peak =
