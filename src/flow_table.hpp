@@ -126,27 +126,29 @@ class FlowTable {
         return nullptr;
     }
 
+    // Where a value is, as for_each_with_handle tells it: erase(Handle) finds its slot without
+    // comparing keys (which would fetch every erased value from memory again).
+    struct Handle {
+        std::uint64_t hash;
+        std::uint32_t index;
+    };
+
     // Removes `key` (which must be present); its value is reset to release its memory.
     void erase(const FlowKey& key) {
         const std::uint64_t h = hash(key);
         std::size_t i = h & mask();
         while (!(slots_[i].hash == h && value(slots_[i].index).key == key))
             i = (i + 1) & mask();
-        value(slots_[i].index) = V{};
-        free_.push_back(slots_[i].index);
-        --size_;
-        // Backward-shift deletion keeps every probe chain unbroken without tombstones.
-        std::size_t j = i;
-        for (;;) {
-            j = (j + 1) & mask();
-            if (slots_[j].index == empty) break;
-            const std::size_t home = slots_[j].hash & mask();
-            const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-            if (stays) continue;
-            slots_[i] = slots_[j];
-            i = j;
-        }
-        slots_[i] = Slot{};
+        erase_slot(i);
+    }
+
+    // Removes the value `h` names (present; nothing inserted since for_each_with_handle gave
+    // it: erasing others may move its slot back along its probe chain, where this finds it).
+    void erase(Handle h) {
+        std::size_t i = h.hash & mask();
+        while (slots_[i].index != h.index)
+            i = (i + 1) & mask();
+        erase_slot(i);
     }
 
     // Calls f(V&) for every value present (no insertion or erasure meanwhile).
@@ -154,6 +156,12 @@ class FlowTable {
     void for_each(F&& f) {
         for (const Slot& s : slots_)
             if (s.index != empty) f(value(s.index));
+    }
+    // The same, with f(V&, Handle).
+    template <class F>
+    void for_each_with_handle(F&& f) {
+        for (const Slot& s : slots_)
+            if (s.index != empty) f(value(s.index), Handle{s.hash, s.index});
     }
 
     void clear() {
@@ -171,6 +179,24 @@ class FlowTable {
         std::uint64_t hash = 0;
         std::uint32_t index = empty;
     };
+
+    void erase_slot(std::size_t i) {
+        value(slots_[i].index) = V{};
+        free_.push_back(slots_[i].index);
+        --size_;
+        // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+        std::size_t j = i;
+        for (;;) {
+            j = (j + 1) & mask();
+            if (slots_[j].index == empty) break;
+            const std::size_t home = slots_[j].hash & mask();
+            const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+            if (stays) continue;
+            slots_[i] = slots_[j];
+            i = j;
+        }
+        slots_[i] = Slot{};
+    }
 
     std::size_t mask() const { return slots_.size() - 1; }
     static std::uint64_t hash(const FlowKey& k) { return flow_hash(k.lo, k.hi, k.tunnel); }

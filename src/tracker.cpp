@@ -281,8 +281,8 @@ struct Tracker::Impl {
 
     // Finishes instances that have been closed or idle for their timeout.
     void sweep() {
-        std::vector<FlowKey> done;
-        open.for_each([&](Instance& in) {
+        std::vector<detail::FlowTable<Instance>::Handle> done;
+        open.for_each_with_handle([&](Instance& in, detail::FlowTable<Instance>::Handle h) {
             const std::int64_t idle = sat_sub(now_ns, in.last_time.ns);
             // A refused attempt stays: a retry with the same ISN must join it (rule 2.2).
             const bool closed_done = opt.closed_timeout_ns > 0 && in.closed() &&
@@ -291,11 +291,11 @@ struct Tracker::Impl {
             if (closed_done || idle_done) {
                 ++(closed_done ? counters.flows_closed_expired : counters.flows_idle_expired);
                 finalize(in);
-                done.push_back(in.key);
+                done.push_back(h);
             }
         });
-        for (const FlowKey& k : done)
-            open.erase(k);
+        for (const detail::FlowTable<Instance>::Handle& h : done)
+            open.erase(h);
     }
 
     // Over the cap: finish the least recently active tenth early, marked evicted.
@@ -994,14 +994,21 @@ struct Tracker::Impl {
         finished = true;
         open.for_each([&](Instance& in) { finalize(in); });
         open.clear();
-        // Every instance started is finished once, so the ids are 0 to n-1: each session goes
-        // to its place (sorting a few hundred thousand sessions cost more).
-        if (next_id == sessions.size()) {
-            std::vector<Session> by_id(sessions.size());
-            for (Session& s : sessions)
-                by_id[s.id] = std::move(s);
-            sessions.swap(by_id);
-        } else {
+        // Every instance started is finished once, so the ids are 0 to n-1: each session is
+        // swapped to its place, in place (sorting a few hundred thousand sessions, or a second
+        // array of them, cost more). Ids that are not such a permutation fall back to a sort.
+        bool placed = next_id == sessions.size();
+        for (std::size_t i = 0; placed && i < sessions.size(); ++i) {
+            while (sessions[i].id != i) {
+                const std::uint64_t j = sessions[i].id;
+                if (j >= sessions.size() || sessions[j].id == j) {
+                    placed = false;
+                    break;
+                }
+                std::swap(sessions[i], sessions[j]);
+            }
+        }
+        if (!placed) {
             std::sort(sessions.begin(), sessions.end(),
                       [](const Session& a, const Session& b) { return a.id < b.id; });
         }

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <random>
+#include <vector>
 
 #include "flow_table.hpp"
 
@@ -56,4 +57,43 @@ TEST_CASE("flow table: inserts, finds and erases like a map, through growth and 
         CHECK(model.at(v.key) == v.n);
     });
     CHECK(seen == model.size());
+}
+
+TEST_CASE("flow table: values erased by handle, many at once, as a sweep does") {
+    capgap::detail::FlowTable<Value> table;
+    std::map<capgap::FlowKey, int> model;
+    std::mt19937 rng(11);
+    for (int round = 0; round < 30; ++round) {
+        for (int i = 0; i < 2000; ++i) {
+            const capgap::FlowKey k = key_of(static_cast<std::uint32_t>(rng() % 20000));
+            bool inserted = false;
+            Value& v = table.find_or_insert(k, inserted);
+            CHECK(inserted == (model.count(k) == 0));
+            v.n += 1;
+            model[k] += 1;
+        }
+        // Pick about a third in slot order, then erase them all: each erasure shifts others
+        // back along their probe chains before their own turn comes.
+        std::vector<capgap::detail::FlowTable<Value>::Handle> picked;
+        std::vector<capgap::FlowKey> keys;
+        table.for_each_with_handle([&](Value& v, capgap::detail::FlowTable<Value>::Handle h) {
+            if (rng() % 3 == 0) {
+                picked.push_back(h);
+                keys.push_back(v.key);
+            }
+        });
+        REQUIRE(!picked.empty());
+        for (const auto& h : picked)
+            table.erase(h);
+        for (const capgap::FlowKey& k : keys) {
+            model.erase(k);
+            CHECK(table.find(k) == nullptr);
+        }
+        REQUIRE(table.size() == model.size());
+        for (const auto& [mk, n] : model) {
+            const Value* v = table.find(mk);
+            REQUIRE(v != nullptr);
+            CHECK(v->n == n);
+        }
+    }
 }
