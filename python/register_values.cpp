@@ -241,7 +241,8 @@ void register_values(py::module_& m) {
         .def_readwrite("idle_timeout_ns", &capgap::TrackerOptions::idle_timeout_ns)
         .def_readwrite("max_open_flows", &capgap::TrackerOptions::max_open_flows)
         .def_readwrite("duplicate_window_ns", &capgap::TrackerOptions::duplicate_window_ns)
-        .def_readwrite("drop_duplicates", &capgap::TrackerOptions::drop_duplicates);
+        .def_readwrite("drop_duplicates", &capgap::TrackerOptions::drop_duplicates)
+        .def_readwrite("header_prediction", &capgap::TrackerOptions::header_prediction);
 
     py::class_<capgap::ServerFilter>(m, "ServerFilter", "A server address range and port.")
         .def(py::init<>())

@@ -313,6 +313,7 @@ class TrackerOptions:
     max_open_flows: int
     duplicate_window_ns: int
     drop_duplicates: bool
+    header_prediction: bool
     def __init__(self) -> None: ...
 
 class ServerFilter:

@@ -75,6 +75,14 @@ def test_numpy_imported_only_for_tables(scenario: Path) -> None:
     assert out.stdout.split() == ["4", "2", "False", "True"]
 
 
+def test_tracker_options_mirror_cpp() -> None:
+    t = capgap._core.TrackerOptions()
+    assert t.header_prediction is True  # the C++ default
+    t.header_prediction = False
+    assert t.header_prediction is False
+    assert t.max_open_flows == 1_000_000
+
+
 def test_exception_hierarchy() -> None:
     assert issubclass(capgap.CaptureError, OSError)
     assert issubclass(capgap.ParseError, ValueError)
