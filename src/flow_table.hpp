@@ -111,7 +111,7 @@ class FlowTable {
     // once that slot is likely cached, first_with_hash names the first value with an equal
     // hash (most likely the flow's, a false guess costs nothing but the fetch), or nullptr.
     void prefetch_slot(std::uint64_t h) const { __builtin_prefetch(&slots_[h & mask()]); }
-    const V* first_with_hash(std::uint64_t h) const {
+    __attribute__((always_inline)) const V* first_with_hash(std::uint64_t h) const {
         for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask())
             if (slots_[i].hash == h) return &value(slots_[i].index);
         return nullptr;
