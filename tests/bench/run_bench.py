@@ -272,6 +272,9 @@ def python_env(
             shutil.rmtree(pkg)
         shutil.copytree(REPO / "python" / "capgap", pkg)
         os.symlink(cores[0], pkg / cores[0].name)
+        # Compiled as pip compiles an installed package: with PYTHONDONTWRITEBYTECODE set (as
+        # on some machines) every run would otherwise compile the sources again.
+        subprocess.run([python, "-m", "compileall", "-q", str(pkg)], check=True)
         env["PYTHONPATH"] = str(scratch / "pypkg")
         ok = subprocess.run([python, "-c", "import capgap"], env=env, capture_output=True)
         if ok.returncode == 0:
