@@ -539,20 +539,8 @@ struct Tracker::Impl {
             x.max_content_seq = x.has_content ? std::max(x.max_content_seq, s) : s;
             x.has_content = true;
         }
-        // wireshark_flags()
-        if (x.ws.last_ack_set && seg.ack != x.ws.last_ack) x.ws.ack_lost_quiet = false;
-        x.ws.last_ack = seg.ack;
-        x.ws.last_ack_set = true;
-        const std::uint32_t end = seg.seq + seg.payload_len;
-        if (seq_gt(end, x.ws.next)) x.ws.next = end;
-        if (!x.ws.mstba_set) {
-            x.ws.mstba = end;
-            x.ws.mstba_set = true;
-        } else if (seg.seq == x.ws.mstba) {
-            x.ws.mstba = x.ws.next;
-        }
-        x.ws.window = seg.window;
-        x.ws.window_known = true;
+        // wireshark_flags(): nothing to flag, the state moves on.
+        advance_wire(x.ws, seg, seg.seq + seg.payload_len, true, false);
         // update_flags()
         if (d == 1 && seg.payload_len > 0) in.answered = true;
         x.sender.sent_ack_flag = true;
@@ -624,25 +612,32 @@ struct Tracker::Impl {
                 add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
             }
         }
-        if (seg.has(tcp_flags::ack)) {
-            if (x.ws.last_ack_set && seg.ack != x.ws.last_ack) x.ws.ack_lost_quiet = false;
-            x.ws.last_ack = seg.ack;
-            x.ws.last_ack_set = true;
+        advance_wire(x.ws, seg, end, seg.has(tcp_flags::ack), rst);
+    }
+
+    // What the sender's packet leaves in its Wireshark state once the checks are made: the
+    // ACK it sent last, its highest end (nextseq), maxseqtobeacked and its window.
+    static void advance_wire(DirState::Wire& w, const Segment& seg, std::uint32_t end, bool ack,
+                             bool rst) {
+        if (ack) {
+            if (w.last_ack_set && seg.ack != w.last_ack) w.ack_lost_quiet = false;
+            w.last_ack = seg.ack;
+            w.last_ack_set = true;
         }
         if (!rst) {
-            if (!x.ws.next_set || seq_gt(end, x.ws.next)) {
-                x.ws.next = end;
-                x.ws.next_set = true;
+            if (!w.next_set || seq_gt(end, w.next)) {
+                w.next = end;
+                w.next_set = true;
             }
-            if (!x.ws.mstba_set) {
-                x.ws.mstba = end;
-                x.ws.mstba_set = true;
-            } else if (seg.seq == x.ws.mstba) {
-                x.ws.mstba = x.ws.next;
+            if (!w.mstba_set) {
+                w.mstba = end;
+                w.mstba_set = true;
+            } else if (seg.seq == w.mstba) {
+                w.mstba = w.next;
             }
         }
-        x.ws.window = seg.window;
-        x.ws.window_known = true;
+        w.window = seg.window;
+        w.window_known = true;
     }
 
     void add_ws_event(Instance& in, int d, const Segment& seg, EventKind kind) {
