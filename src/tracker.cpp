@@ -357,15 +357,15 @@ struct Tracker::Impl {
 
     FeedResult feed(const Segment& seg) { return feed(seg, probe(seg)); }
 
-    // Feeds a batch with software prefetching: while segment i is processed, the slot of
-    // segment i + 2 * lookahead and the instance of segment i + lookahead are on their way
-    // from memory. With tens of thousands of open flows the first touch of a flow's state is
-    // the tracker's largest single cost (perf); on the benchmark capture the prefetch saves
-    // about a tenth of the run.
+    // The hot lines of the instance a hash most likely names (see Instance::prefetch).
     __attribute__((always_inline)) void prefetch_instance(std::uint64_t h) const {
         if (const Instance* in = open.first_with_hash(h)) in->prefetch();
     }
 
+    // Feeds a batch with software prefetching: while segment i is processed, the slot of
+    // segment i + 2 * lookahead and the instance of segment i + lookahead are on their way
+    // from memory. With thousands of open flows the first touch of a flow's state is the
+    // tracker's largest single cost (perf).
     void feed(const Segment* segs, std::size_t count) {
         constexpr std::size_t lookahead = 8, chunk = 256;
         Probe probes[chunk];
@@ -392,28 +392,26 @@ struct Tracker::Impl {
         bool inserted = false;
         Instance& in = open.find_or_insert(*p.lo, *p.hi, seg.tunnel, p.hash, inserted);
         const bool from_hi = p.lo != &seg.src;
+        if (inserted) return feed_general(in, seg, from_hi, true);
 
-        if (!inserted && is_duplicate(in.dir[in.dir_of(from_hi)], seg)) {
+        const int d = in.dir_of(from_hi);
+        if (is_duplicate(in.dir[d], seg)) {
             ++counters.duplicate_packets;
             if (opt.drop_duplicates) {
                 ++counters.duplicates_dropped;
                 return FeedResult::dropped_duplicate;
             }
-            account(in, in.dir_of(from_hi), seg);
+            account(in, d, seg);
             return FeedResult::duplicate;
         }
-
-        if (!inserted && opt.header_prediction &&
+        if (opt.header_prediction &&
             (seg.flags & (tcp_flags::syn | tcp_flags::fin | tcp_flags::rst | tcp_flags::ack)) ==
                 tcp_flags::ack &&
-            !in.closed()) {
-            const int d = in.dir_of(from_hi);
-            if (predicted(in, d, seg)) {
-                account(in, d, seg);
-                return FeedResult::joined;
-            }
+            !in.closed() && predicted(in, d, seg)) {
+            account(in, d, seg);
+            return FeedResult::joined;
         }
-        return feed_general(in, seg, from_hi, inserted);
+        return feed_general(in, seg, from_hi, false);
     }
 
     // Every packet that is no duplicate and not predicted: instance selection (section 2),
