@@ -353,9 +353,11 @@ class BlockPcapReader {
     // (records handed out before stay where they are). False changes nothing: next() then
     // reads on, or says what is wrong with the record.
     bool next_buffered(Packet& out) {
+        // The buffer may hold bytes past size_ when the file grew after it was opened: those
+        // are not read, as next() does not read them.
         const std::uint64_t left = size_ - pos_;
-        const std::uint64_t buffered = window_ + length_ - pos_;  // never more than left
-        if (buffered < header_bytes) return false;
+        const std::uint64_t buffered = window_ + length_ - pos_;
+        if (left < header_bytes || buffered < header_bytes) return false;
         const std::uint8_t* h = buffer_.data() + (pos_ - window_);
         const std::uint32_t caplen = u32(h + 8);
         if (caplen > static_cast<std::uint32_t>(snaplen_max) || left - header_bytes < caplen ||

@@ -263,3 +263,31 @@ TEST_CASE("pcap records: damaged files stop where libpcap stops, with its words"
         check_same(f.save(dir.file("empty.pcap")), 0, false);
     }
 }
+
+TEST_CASE("pcap records: a file that grows while read is read as far as it was at open") {
+    // Opened with five records, rewritten with ten before the first read (a capture still being
+    // written): packet by packet and in batches, the five there at open and nothing more.
+    TempDir dir;
+    PcapFile five(false, true, 65535), ten(false, true, 65535);
+    for (std::uint8_t i = 0; i < 10; ++i) {
+        if (i < 5) five.record(1, i, 60, i);
+        ten.record(1, i, 60, i);
+    }
+    const std::string path = five.save(dir.file("growing.pcap"));
+    for (const std::size_t batch : {0, 256}) {
+        CAPTURE(batch);
+        five.save(path);
+        capgap::PcapSource src({path});
+        ten.save(path);
+        std::vector<capgap::RawPacket> got(256);
+        std::size_t packets = 0;
+        for (;;) {
+            const std::size_t n =
+                batch == 0 ? (src.next(got[0]) ? 1 : 0) : src.next_batch(got.data(), batch);
+            if (n == 0) break;
+            packets += n;
+        }
+        CHECK(packets == 5);
+        CHECK(src.stats().problems.empty());
+    }
+}
