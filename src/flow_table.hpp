@@ -22,6 +22,16 @@
 
 namespace capgap::detail {
 
+// A hint to fetch the cache line at `p` (it changes nothing else). Written as an asm statement
+// where possible: GCC removes a loop whose only effect is __builtin_prefetch calls.
+inline void prefetch_line(const void* p) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+    __builtin_prefetch(p);
+#endif
+}
+
 constexpr std::size_t huge_page = std::size_t{2} << 20;
 
 // Memory on 2 MB boundaries, in whole 2 MB pages, with Linux asked for transparent huge pages
@@ -110,8 +120,8 @@ class FlowTable {
     // For prefetching a batch of lookups: prefetch_slot fetches the slot a hash lives in;
     // once that slot is likely cached, first_with_hash names the first value with an equal
     // hash (most likely the flow's, a false guess costs nothing but the fetch), or nullptr.
-    void prefetch_slot(std::uint64_t h) const { __builtin_prefetch(&slots_[h & mask()]); }
-    __attribute__((always_inline)) const V* first_with_hash(std::uint64_t h) const {
+    void prefetch_slot(std::uint64_t h) const { prefetch_line(&slots_[h & mask()]); }
+    const V* first_with_hash(std::uint64_t h) const {
         for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask())
             if (slots_[i].hash == h) return &value(slots_[i].index);
         return nullptr;
@@ -126,13 +136,6 @@ class FlowTable {
         return nullptr;
     }
 
-    // Where a value is, as for_each_with_handle tells it: erase(Handle) finds its slot without
-    // comparing keys (which would fetch every erased value from memory again).
-    struct Handle {
-        std::uint64_t hash;
-        std::uint32_t index;
-    };
-
     // Removes `key` (which must be present); its value is reset to release its memory.
     void erase(const FlowKey& key) {
         const std::uint64_t h = hash(key);
@@ -142,26 +145,30 @@ class FlowTable {
         erase_slot(i);
     }
 
-    // Removes the value `h` names (present; nothing inserted since for_each_with_handle gave
-    // it: erasing others may move its slot back along its probe chain, where this finds it).
-    void erase(Handle h) {
-        std::size_t i = h.hash & mask();
-        while (slots_[i].index != h.index)
-            i = (i + 1) & mask();
-        erase_slot(i);
-    }
-
-    // Calls f(V&) for every value present (no insertion or erasure meanwhile).
+    // Calls f(V&) for every value present (no insertion or erasure meanwhile). The values lie
+    // anywhere in the pool and most are not in cache (idle and closed flows): the first line
+    // of each is prefetched a block of slots ahead, so that the walk waits for memory once a
+    // block rather than once a value.
     template <class F>
     void for_each(F&& f) {
-        for (const Slot& s : slots_)
-            if (s.index != empty) f(value(s.index));
+        walk(0, [&](std::size_t i) { f(value(slots_[i].index)); });
     }
-    // The same, with f(V&, Handle).
+
+    // Calls remove(V&) for every value present and erases those for which it returns true, in
+    // one walk: a value is erased while its lines are still in cache. The walk starts at an
+    // empty slot and goes round once. Backward-shift deletion moves values only back to the
+    // slot just erased, from further along the same run of full slots (which cannot cross
+    // the starting slot), so that slot is looked at again and no value is skipped or seen
+    // twice.
     template <class F>
-    void for_each_with_handle(F&& f) {
-        for (const Slot& s : slots_)
-            if (s.index != empty) f(value(s.index), Handle{s.hash, s.index});
+    void erase_if(F&& remove) {
+        std::size_t start = 0;
+        while (slots_[start].index != empty)  // the load factor stays at most 1/2
+            ++start;
+        walk(start, [&](std::size_t i) {
+            while (slots_[i].index != empty && remove(value(slots_[i].index)))
+                erase_slot(i);
+        });
     }
 
     void clear() {
@@ -179,6 +186,28 @@ class FlowTable {
         std::uint64_t hash = 0;
         std::uint32_t index = empty;
     };
+
+    // Calls at(i) for every full slot i, going round once from `start`, the values' first
+    // lines prefetched a block ahead.
+    template <class F>
+    void walk(std::size_t start, F&& at) {
+        constexpr std::size_t block = 64;
+        const std::size_t n = slots_.size();
+        auto prefetch_block = [&](std::size_t begin) {
+            for (std::size_t k = begin; k < begin + block && k < n; ++k) {
+                const Slot& s = slots_[(start + k) & mask()];
+                if (s.index != empty) prefetch_line(&value(s.index));
+            }
+        };
+        prefetch_block(0);
+        for (std::size_t b = 0; b < n; b += block) {
+            prefetch_block(b + block);
+            for (std::size_t k = b; k < b + block && k < n; ++k) {
+                const std::size_t i = (start + k) & mask();
+                if (slots_[i].index != empty) at(i);
+            }
+        }
+    }
 
     void erase_slot(std::size_t i) {
         value(slots_[i].index) = V{};

@@ -173,12 +173,11 @@ struct alignas(64) Instance {
     bool closed() const { return rst_seen || (fin_from[0] && fin_from[1]); }
 
     // Prefetch hints (they change nothing) for the lines a packet reads.
-    // Always inlined: as a call, GCC (-O2) finds it without effect and removes it.
-    __attribute__((always_inline)) void prefetch() const {
+    void prefetch() const {
         const char* p = reinterpret_cast<const char*>(this);
         const char* end = reinterpret_cast<const char*>(&s);
         for (; p < end; p += 64)
-            __builtin_prefetch(p);
+            detail::prefetch_line(p);
     }
 };
 static_assert(sizeof(DirState) <= 3 * 64, "a direction's state spans three cache lines");
@@ -282,21 +281,17 @@ struct Tracker::Impl {
 
     // Finishes instances that have been closed or idle for their timeout.
     void sweep() {
-        std::vector<detail::FlowTable<Instance>::Handle> done;
-        open.for_each_with_handle([&](Instance& in, detail::FlowTable<Instance>::Handle h) {
+        open.erase_if([&](Instance& in) {
             const std::int64_t idle = sat_sub(now_ns, in.last_time.ns);
             // A refused attempt stays: a retry with the same ISN must join it (rule 2.2).
             const bool closed_done = opt.closed_timeout_ns > 0 && in.closed() &&
                                      in.ended_after_answer && idle >= opt.closed_timeout_ns;
             const bool idle_done = opt.idle_timeout_ns > 0 && idle >= opt.idle_timeout_ns;
-            if (closed_done || idle_done) {
-                ++(closed_done ? counters.flows_closed_expired : counters.flows_idle_expired);
-                finalize(in);
-                done.push_back(h);
-            }
+            if (!closed_done && !idle_done) return false;
+            ++(closed_done ? counters.flows_closed_expired : counters.flows_idle_expired);
+            finalize(in);
+            return true;
         });
-        for (const detail::FlowTable<Instance>::Handle& h : done)
-            open.erase(h);
     }
 
     // Over the cap: finish the least recently active tenth early, marked evicted.
@@ -358,7 +353,7 @@ struct Tracker::Impl {
     FeedResult feed(const Segment& seg) { return feed(seg, probe(seg)); }
 
     // The hot lines of the instance a hash most likely names (see Instance::prefetch).
-    __attribute__((always_inline)) void prefetch_instance(std::uint64_t h) const {
+    void prefetch_instance(std::uint64_t h) const {
         if (const Instance* in = open.first_with_hash(h)) in->prefetch();
     }
 
