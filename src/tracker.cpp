@@ -986,15 +986,40 @@ struct Tracker::Impl {
         // Every instance started is finished once, so the ids are 0 to n-1: each session is
         // swapped to its place, in place (sorting a few hundred thousand sessions, or a second
         // array of them, cost more). Ids that are not such a permutation fall back to a sort.
-        bool placed = next_id == sessions.size();
-        for (std::size_t i = 0; placed && i < sessions.size(); ++i) {
-            while (sessions[i].id != i) {
-                const std::uint64_t j = sessions[i].id;
-                if (j >= sessions.size() || sessions[j].id == j) {
+        // A cycle of swaps visits the positions i, ids[i], ids[ids[i]], ...: read from the
+        // small copy of the ids, the sessions a few steps ahead are fetched while the current
+        // one is swapped, instead of one wait for memory per step.
+        const std::size_t n = sessions.size();
+        bool placed = next_id == n;
+        std::vector<std::uint64_t> ids(placed ? n : 0);
+        for (std::size_t p = 0; p < ids.size(); ++p)
+            ids[p] = sessions[p].id;
+        auto prefetch_session = [this](std::size_t p) {
+            const auto* line = reinterpret_cast<const char*>(&sessions[p]);
+            for (std::size_t b = 0; b < sizeof(Session); b += 64)
+                detail::prefetch_line(line + b);
+            detail::prefetch_line(line + sizeof(Session) - 1);
+        };
+        constexpr int ahead = 4;
+        for (std::size_t i = 0; placed && i < n; ++i) {
+            if (ids[i] == i) continue;
+            std::uint64_t next = i;  // the position `ahead` steps along the cycle, prefetched
+            for (int k = 0; k < ahead && next < n; ++k) {
+                next = ids[next];
+                if (next < n) prefetch_session(next);
+            }
+            while (ids[i] != i) {
+                const std::uint64_t j = ids[i];
+                if (j >= n || ids[j] == j) {
                     placed = false;
                     break;
                 }
+                if (next < n) {
+                    next = ids[next];
+                    if (next < n) prefetch_session(next);
+                }
                 std::swap(sessions[i], sessions[j]);
+                std::swap(ids[i], ids[j]);
             }
         }
         if (!placed) {
