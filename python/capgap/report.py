@@ -5,8 +5,6 @@ pandas and matplotlib are optional: they are imported only when a method needs t
 
 from __future__ import annotations
 
-import html
-import json
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -246,6 +244,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report as a dict."""
+        import json  # here, as html below: `import capgap` stays quick
+
         return json.loads(self._native.to_json())
 
     def write_sessions_csv(self, path: str | os.PathLike[str]) -> None:
@@ -269,6 +269,8 @@ class Report:
 
     def _repr_html_(self) -> str:
         """A small HTML table for Jupyter."""
+        import html
+
         pct = (
             "no sessions"
             if self.total_sessions == 0
