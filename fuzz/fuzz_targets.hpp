@@ -190,6 +190,23 @@ inline void run_decode(const std::uint8_t* data, std::size_t size) {
         CAPGAP_FUZZ_CHECK(df == d);
     }
 
+    // The inline common case (Ethernet, IPv4, TCP) agrees with decode_packet as the Analyzer
+    // calls it (fragments described) whenever it takes a packet.
+    Segment cseg;
+    detail::Decoded dc = detail::Decoded::not_ip;
+    if (detail::decode_common(packet.data(), caplen, len, link_type, cseg, dc)) {
+        CAPGAP_FUZZ_CHECK(link_type == 1);
+        CAPGAP_FUZZ_CHECK(dc == df);
+        if (dc == detail::Decoded::tcp) {
+            CAPGAP_FUZZ_CHECK(cseg.src == fseg.src && cseg.dst == fseg.dst);
+            CAPGAP_FUZZ_CHECK(cseg.seq == fseg.seq && cseg.ack == fseg.ack);
+            CAPGAP_FUZZ_CHECK(cseg.flags == fseg.flags && cseg.window == fseg.window);
+            CAPGAP_FUZZ_CHECK(cseg.checksum == fseg.checksum);
+            CAPGAP_FUZZ_CHECK(cseg.payload_len == fseg.payload_len);
+            CAPGAP_FUZZ_CHECK(cseg.truncated_bytes == fseg.truncated_bytes);
+        }
+    }
+
     // Asking which encapsulation stopped it and which tunnels it came through changes nothing,
     // and the answers are consistent.
     Segment tseg;

@@ -123,14 +123,19 @@ struct Analyzer::Impl {
     void decode(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len, int link_type,
                 std::uint64_t frame, Timestamp time) {
         Segment& seg = next_entry();
-        detail::IpFragment frag;
-        detail::EncapInfo encap;
         detail::TunnelPath* tunnels = options.tunnel_key ? &path : nullptr;
-        detail::Decoded d =
-            detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
-        if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
-        if (d != detail::Decoded::tcp) {
-            count_skipped(d, link_type, encap);
+        detail::Decoded d;
+        if (tunnels != nullptr || !detail::decode_common(data, caplen, len, link_type, seg, d)) {
+            detail::IpFragment frag;
+            detail::EncapInfo encap;
+            d = detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
+            if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
+            if (d != detail::Decoded::tcp) {
+                count_skipped(d, link_type, encap);
+                return;
+            }
+        } else if (d != detail::Decoded::tcp) {
+            count_skipped(d, link_type, detail::EncapInfo{});
             return;
         }
         seg.frame = frame;

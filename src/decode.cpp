@@ -7,7 +7,9 @@
 // protocol goes to ip_payload, which knows the tunnels (IP in IP, GRE, VXLAN, Geneve). The
 // common path (Ethernet, maybe VLAN, IPv4/IPv6, TCP) tests for IP and TCP before anything
 // else, so tunnels cost it nothing; the encapsulations live in functions it never calls.
-// Each tunnel, MPLS or PPPoE layer counts towards max_encapsulation_depth.
+// Each tunnel, MPLS or PPPoE layer counts towards max_encapsulation_depth. The commonest
+// case of all (Ethernet, one tag at most, IPv4 without options, TCP) has a copy inline in
+// decode.hpp (decode_common), held to the same results by tests and fuzz_decode.
 
 #include "decode.hpp"
 
@@ -91,17 +93,13 @@ const char* find_name(const NamedNumber* begin, const NamedNumber* end, std::uin
     return nullptr;
 }
 
-inline std::uint16_t load16(const std::uint8_t* p) noexcept {
-    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
+using wire::load16;
+using wire::load32;
+using wire::set_v4;
+using wire::set_v6;
 
 inline std::uint16_t load16_le(const std::uint8_t* p) noexcept {
     return static_cast<std::uint16_t>((p[1] << 8) | p[0]);
-}
-
-inline std::uint32_t load32(const std::uint8_t* p) noexcept {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-           std::uint32_t{p[3]};
 }
 
 inline std::uint32_t load32_le(const std::uint8_t* p) noexcept {
@@ -198,54 +196,6 @@ inline bool enter(Ctx& c) noexcept {
     return ++c.depth <= max_encapsulation_depth;
 }
 
-// Inlined into its callers: the hot path (Ethernet, IPv4, TCP) then makes no extra call.
-#if defined(__GNUC__)
-#define CAPGAP_HOT_INLINE [[gnu::always_inline]] inline
-#else
-#define CAPGAP_HOT_INLINE inline
-#endif
-
-// A segment's addresses are written in place, in 8-byte pieces: returning an IpAddress
-// built on the stack made the copy read 16 bytes just written in smaller pieces, which
-// store forwarding cannot serve (perf: half the decoder's time).
-CAPGAP_HOT_INLINE void set_v4(IpAddress& a, const std::uint8_t* b4) noexcept {
-    std::uint64_t low = 0;
-    const std::uint64_t high = 0;
-    std::memcpy(&low, b4, 4);
-    std::memcpy(a.bytes.data(), &low, 8);
-    std::memcpy(a.bytes.data() + 8, &high, 8);
-    a.v6 = false;
-}
-CAPGAP_HOT_INLINE void set_v6(IpAddress& a, const std::uint8_t* b16) noexcept {
-    std::memcpy(a.bytes.data(), b16, 16);
-    a.v6 = true;
-}
-
-CAPGAP_HOT_INLINE Decoded tcp_header(const std::uint8_t* data, std::uint32_t caplen,
-                                     std::uint32_t off, std::uint32_t ip_payload_len,
-                                     Segment& out) noexcept {
-    if (ip_payload_len < 20) return Decoded::bad_tcp_header;
-    if (caplen < off || caplen - off < 13) return Decoded::truncated_header;
-    const std::uint8_t* t = data + off;
-    const std::uint32_t doff = t[12] >> 4;
-    if (doff < 5) return Decoded::bad_tcp_header;
-    const std::uint32_t header = doff * 4;
-    if (header > ip_payload_len) return Decoded::bad_tcp_header;
-    if (caplen - off < header) return Decoded::truncated_header;
-
-    out.src.port = load16(t);
-    out.dst.port = load16(t + 2);
-    out.seq = load32(t + 4);
-    out.ack = load32(t + 8);
-    out.flags = static_cast<std::uint8_t>(t[13] & 0x3f);
-    out.window = load16(t + 14);
-    out.checksum = load16(t + 16);
-    out.payload_len = ip_payload_len - header;
-    const std::uint32_t captured = caplen - off - header;
-    out.truncated_bytes = out.payload_len > captured ? out.payload_len - captured : 0;
-    return Decoded::tcp;
-}
-
 // The IP length to use when the header says 0: TCP segmentation offload on the capturing
 // host (IPv4) or a jumbogram (IPv6). Wireshark takes the frame's on-wire length; when the
 // snaplen did not cut the frame, that is also its captured length.
@@ -271,7 +221,7 @@ Decoded tcp_fragment(Ctx& c, const IpAddress& src, const IpAddress& dst, std::ui
     return Decoded::tcp_fragment;
 }
 
-CAPGAP_HOT_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
+CAPGAP_ALWAYS_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
     if (c.avail(off) < 20) return Decoded::truncated_header;
     const std::uint8_t* ip = c.data + off;
     if ((ip[0] >> 4) != 4) return Decoded::bad_ip_header;
@@ -297,7 +247,7 @@ CAPGAP_HOT_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
         if (c.avail(off) < ihl) return Decoded::truncated_header;
         set_v4(c.out.src.addr, ip + 12);
         set_v4(c.out.dst.addr, ip + 16);
-        return tcp_header(c.data, c.caplen, off + ihl, total - ihl, c.out);
+        return decode_tcp_header(c.data, c.caplen, off + ihl, total - ihl, c.out);
     }
     c.outer = ip + 12;
     c.outer_v6 = false;
@@ -323,7 +273,7 @@ Decoded ipv6(Ctx& c, std::uint32_t off) noexcept {
             case proto_tcp:
                 set_v6(c.out.src.addr, ip + 8);
                 set_v6(c.out.dst.addr, ip + 24);
-                return tcp_header(c.data, c.caplen, p, remaining, c.out);
+                return decode_tcp_header(c.data, c.caplen, p, remaining, c.out);
             case 0:    // hop-by-hop options
             case 43:   // routing
             case 60:   // destination options
@@ -380,7 +330,7 @@ Decoded ip_by_version(Ctx& c, std::uint32_t off) noexcept {
 }
 
 // An Ethernet header at `off` (inside a tunnel or after a link-layer prefix).
-CAPGAP_HOT_INLINE Decoded ethernet(Ctx& c, std::uint32_t off) noexcept {
+CAPGAP_ALWAYS_INLINE Decoded ethernet(Ctx& c, std::uint32_t off) noexcept {
     if (c.avail(off) < 14) return Decoded::truncated_header;
     std::uint16_t type = load16(c.data + off + 12);
     off += 14;
@@ -398,7 +348,7 @@ Decoded llc_snap(Ctx& c, std::uint32_t off) noexcept {
     return by_ethertype(c, off + 8, load16(l + 6));
 }
 
-CAPGAP_HOT_INLINE Decoded by_ethertype(Ctx& c, std::uint32_t off, std::uint16_t type) noexcept {
+CAPGAP_ALWAYS_INLINE Decoded by_ethertype(Ctx& c, std::uint32_t off, std::uint16_t type) noexcept {
     if (type == ethertype_ipv4) return ipv4(c, off);
     if (type == ethertype_ipv6) return ipv6(c, off);
     return other_ethertype(c, off, type);
@@ -817,11 +767,6 @@ bool link_type_supported(int link_type) noexcept {
         default:
             return false;
     }
-}
-
-Decoded decode_tcp_header(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t off,
-                          std::uint32_t ip_payload_len, Segment& out) noexcept {
-    return tcp_header(data, caplen, off, ip_payload_len, out);
 }
 
 Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,

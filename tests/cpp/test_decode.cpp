@@ -575,3 +575,94 @@ TEST_CASE("decode: random bytes never crash") {
         CHECK(static_cast<int>(d) <= static_cast<int>(Decoded::unsupported_encapsulation));
     }
 }
+
+TEST_CASE("decode: the inline common case gives decode_packet's results, or defers") {
+    // Random Ethernet frames around the common case (one tag at most, IPv4 without options,
+    // TCP): other tags and ethertypes, options, fragments, other protocols, IP lengths of 0,
+    // too short or past the frame, odd TCP data offsets, and snaplen cuts anywhere.
+    std::mt19937 rng(2026);
+    auto pick = [&rng](unsigned n) { return static_cast<unsigned>(rng() % n); };
+    int handled = 0, deferred = 0, refused_tcp = 0;
+    for (int iter = 0; iter < 200000; ++iter) {
+        Tcp t;
+        t.sport = pick(65536);
+        t.dport = pick(65536);
+        t.seq = static_cast<std::uint32_t>(rng());
+        t.ack = static_cast<std::uint32_t>(rng());
+        t.flags = static_cast<std::uint8_t>(rng());
+        t.window = pick(65536);
+        const unsigned doffs[] = {5, 5, 5, 8, 4, 15, 0};
+        t.doff = doffs[pick(7)];
+        t.payload = pick(4) == 0 ? 0 : pick(200);
+        Ip4 o;
+        const unsigned ihls[] = {5, 5, 5, 5, 6, 4};
+        o.ihl = ihls[pick(6)];
+        o.version = pick(20) == 0 ? 6 : 4;
+        o.proto = pick(10) == 0 ? 17 : 6;
+        const unsigned frags[] = {0, 0, 0, 0x4000, 0x2000, 0x0001, 0x4001};
+        o.frag = frags[pick(7)];
+        const Bytes seg = tcp(t);
+        switch (pick(8)) {
+            case 0:
+                o.total = 0;
+                break;
+            case 1:
+                o.total = static_cast<int>(pick(40));
+                break;
+            case 2:
+                o.total = static_cast<int>(pick(65536));
+                break;
+            default:
+                break;  // computed
+        }
+        const unsigned types[] = {0x0800, 0x0800, 0x0800, 0x86dd, 0x0806, 0x8100};
+        std::vector<unsigned> tags;
+        const unsigned ntags = pick(4) == 0 ? pick(3) : 0;
+        for (unsigned i = 0; i < ntags; ++i)
+            tags.push_back(pick(3) == 0 ? 0x88a8 : 0x8100);
+        const Bytes pkt = ether(types[pick(6)], ipv4(seg, o), tags);
+        const std::size_t caplen =
+            pick(3) == 0 ? pick(static_cast<unsigned>(pkt.size()) + 1) : pkt.size();
+        const std::size_t len = pkt.size() + (pick(4) == 0 ? pick(3000) : 0);
+
+        std::unique_ptr<std::uint8_t[]> copy(new std::uint8_t[caplen > 0 ? caplen : 1]);
+        if (caplen > 0) std::memcpy(copy.get(), pkt.data(), caplen);
+        const auto cl = static_cast<std::uint32_t>(caplen);
+        const auto wl = static_cast<std::uint32_t>(len);
+        Segment fast, full;
+        Decoded fast_result = Decoded::not_ip;
+        const bool took = capgap::detail::decode_common(copy.get(), cl, wl, 1, fast, fast_result);
+        // As the Analyzer asks: fragments described, encapsulations named.
+        capgap::detail::IpFragment frag;
+        capgap::detail::EncapInfo encap;
+        const Decoded full_result = decode_packet(copy.get(), cl, wl, 1, full, &frag, &encap);
+        // Another link type is never taken.
+        Segment other;
+        Decoded other_result = Decoded::not_ip;
+        CHECK_FALSE(capgap::detail::decode_common(copy.get(), cl, wl, 113, other, other_result));
+        if (!took) {
+            ++deferred;
+            continue;
+        }
+        ++handled;
+        REQUIRE(fast_result == full_result);
+        if (full_result != Decoded::tcp) {
+            ++refused_tcp;
+            continue;
+        }
+        CHECK(fast.src == full.src);
+        CHECK(fast.dst == full.dst);
+        CHECK(fast.seq == full.seq);
+        CHECK(fast.ack == full.ack);
+        CHECK(fast.flags == full.flags);
+        CHECK(fast.window == full.window);
+        CHECK(fast.checksum == full.checksum);
+        CHECK(fast.payload_len == full.payload_len);
+        CHECK(fast.truncated_bytes == full.truncated_bytes);
+    }
+    // Each kind occurs often: the common case, a TCP header it refuses as decode_packet does,
+    // and packets left to decode_packet.
+    CHECK(handled > 10000);
+    CHECK(refused_tcp > 500);
+    CHECK(deferred > 40000);
+}
