@@ -11,7 +11,8 @@ settings is already in the scratch directory), warm the page cache, then time on
   (b) bare_loop FILE (libpcap pcap_next_ex, counting packets only)
   (c) the tshark workflow, one pass with the SYN and lost-segment filters; on a prefix of the
       capture when a full run is estimated to pass --tshark-limit seconds (the output says so)
-  (d) capgap.analyze(FILE) from Python, when the module can be built or imported
+  (d) capgap.analyze(FILE) from Python, when the module can be built or imported: the whole
+      process, and the call alone as timed inside the interpreter
 
 Prints wall seconds, CPU seconds (user + sys), packets/s, MB/s and peak resident memory for each,
 the ratios capgap/tshark, capgap/bare loop and Python/CLI, and checks capgap's counts (and each
@@ -131,18 +132,29 @@ def timed(
     return best
 
 
-def alternate(a: Callable[[], Run], b: Callable[[], Run], repeat: int) -> tuple[Run, Run]:
-    """Runs a and b in turn `repeat` times; the best (lowest wall) run of each."""
-    best_a: Run | None = None
-    best_b: Run | None = None
-    for _ in range(repeat):
-        ra, rb = a(), b()
-        if best_a is None or ra.wall < best_a.wall:
-            best_a = ra
-        if best_b is None or rb.wall < best_b.wall:
-            best_b = rb
-    assert best_a is not None and best_b is not None
-    return best_a, best_b
+def alternate(
+    a: Callable[[], Run], b: Callable[[], Run], repeat: int
+) -> tuple[Run, Run, list[tuple[Run, Run]]]:
+    """Runs a and b in turn `repeat` times: the best (lowest wall) run of each, and every pair.
+
+    On a shared machine the speed drifts over minutes, and the two runs of a pair meet the
+    same conditions: the median of the pairs' ratios is the steadier measure of the tools.
+    """
+    pairs = [(a(), b()) for _ in range(repeat)]
+    best_a = min((p[0] for p in pairs), key=lambda r: r.wall)
+    best_b = min((p[1] for p in pairs), key=lambda r: r.wall)
+    return best_a, best_b, pairs
+
+
+def median(values: list[float]) -> float:
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+def pair_ratios(pairs: list[tuple[float, float]]) -> str:
+    """'median (min-max)' of x / y over the pairs (x, y)."""
+    r = [x / y for x, y in pairs]
+    return f"{median(r):9.3f}  (pairs: {min(r):.3f} to {max(r):.3f})"
 
 
 # ------------------------------------------------------------------ build, capture, prefix
@@ -288,9 +300,24 @@ def python_env(
     return f"`import capgap` fails with {python}: {ok.stderr.strip().splitlines()[-1]}"
 
 
-PY_SNIPPET = (
-    "import sys, capgap\nr = capgap.analyze(sys.argv[1])\nprint(r.total_sessions, r.bad_sessions)\n"
-)
+# The call is also timed inside the interpreter (capgap.analyze and freeing its report, as the
+# CLI frees its own), apart from interpreter start and `import capgap`.
+PY_SNIPPET = """
+import sys, time
+w0, c0 = time.perf_counter(), time.process_time()
+import capgap
+w1, c1 = time.perf_counter(), time.process_time()
+r = capgap.analyze(sys.argv[1])
+total, bad = r.total_sessions, r.bad_sessions
+del r
+w2, c2 = time.perf_counter(), time.process_time()
+print(total, bad, w2 - w1, c2 - c1)
+"""
+
+
+def py_call_cpu(run: Run) -> float:
+    """CPU seconds of the call alone, as PY_SNIPPET printed them."""
+    return float(run.stdout.split()[3])
 
 
 # ------------------------------------------------------------------ truth check
@@ -385,7 +412,7 @@ def main() -> int:
     # In turn, so that both meet the same conditions (on a shared machine the speed drifts
     # over minutes) and their ratio measures the tools rather than the drift.
     cg_cmd = [str(capgap), "analyze", str(capture), "--format", "json"]
-    cg, bl = alternate(
+    cg, bl, cg_bl_pairs = alternate(
         lambda: timed("capgap analyze", cg_cmd, npk, size),
         lambda: timed("bare libpcap loop", [str(bare), str(capture)], npk, size),
         args.repeat,
@@ -439,6 +466,8 @@ def main() -> int:
     py_run: Run | None = None
     cg_py: Run | None = None  # the CLI timed alternately with Python
     py_import: Run | None = None
+    py_call: Run | None = None
+    py_pairs: list[tuple[Run, Run]] = []
     py = python_env(args.python or None, build, args.scratch, module_built)
     if isinstance(py, str):
         log(f"(d) Python skipped: {py}")
@@ -450,7 +479,7 @@ def main() -> int:
         )
         if py_note:
             log(f"(d) warning: {py_note}; the Python/CLI ratio compares two builds")
-        cg_py, py_run = alternate(
+        cg_py, py_run, py_pairs = alternate(
             lambda: timed("capgap (beside Python)", cg_cmd, npk, size, note="run alternately"),
             lambda: timed(
                 "python capgap.analyze",
@@ -464,6 +493,16 @@ def main() -> int:
         )
         runs.append(cg_py)
         runs.append(py_run)
+        py_call = Run(
+            "python: the call only",
+            npk,
+            size,
+            note="capgap.analyze + freeing the report, timed inside Python",
+        )
+        fields = py_run.stdout.split()
+        py_call.wall, py_call.cpu = float(fields[2]), py_call_cpu(py_run)
+        py_call.rss_mb = py_run.rss_mb
+        runs.append(py_call)
         py_import = timed(
             "python import capgap",
             interp + ["-c", "import capgap"],
@@ -530,7 +569,10 @@ def main() -> int:
                 " (extrapolated per packet; its memory grows with packets)"
             )
     print(f"capgap / bare loop throughput:  {cg.pps / bl.pps:9.3f} {cg.cpu_pps / bl.cpu_pps:9.3f}")
-    if py_run and cg_py:
+    print(
+        "  median of the runs in turn, CPU:" + pair_ratios([(b.cpu, c.cpu) for c, b in cg_bl_pairs])
+    )
+    if py_run and cg_py and py_call:
         print(
             f"python / CLI time:              {py_run.wall / cg_py.wall:9.3f}"
             f" {py_run.cpu / cg_py.cpu:9.3f}"
@@ -538,8 +580,19 @@ def main() -> int:
             f" {(py_run.cpu / cg_py.cpu - 1) * 100:+.1f}% CPU; run alternately)"
         )
         print(
-            f"  without start + import:       {(py_run.wall - py_import.wall) / cg_py.wall:9.3f}"
-            f" {(py_run.cpu - py_import.cpu) / cg_py.cpu:9.3f}"
+            f"python call / CLI time:         {py_call.wall / cg_py.wall:9.3f}"
+            f" {py_call.cpu / cg_py.cpu:9.3f}"
+            f"  (the call alone, without interpreter start and import)"
+        )
+        print(
+            "  median of the runs in turn, CPU:"
+            + pair_ratios([(py_call_cpu(p), c.cpu) for c, p in py_pairs])
+            + "  (the call alone)"
+        )
+        print(
+            "                                 "
+            + pair_ratios([(p.cpu, c.cpu) for c, p in py_pairs])
+            + "  (the whole process)"
         )
     print()
 
@@ -561,7 +614,7 @@ def main() -> int:
         ),
     ]
     if py_run:
-        py_total, py_bad = (int(x) for x in py_run.stdout.split())
+        py_total, py_bad = (int(x) for x in py_run.stdout.split()[:2])
         checks += [
             ("python total_sessions", py_total, truth["total_sessions"], True),
             ("python bad_sessions", py_bad, truth["bad_sessions"], True),
