@@ -1,9 +1,10 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
-// Private: the tracker's flow table. An open-addressing index (linear probing, the full hash
-// kept beside each slot) over a pool of values, so that a lookup costs one probe of a dense
-// array and one visit of the value, instead of a node-based map's chain of pointers: on
-// captures with hundreds of thousands of open flows those cache misses were most of the time.
+// Private: the tracker's flow table. An open-addressing index (linear probing; a slot holds
+// the full hash and the value's address) over a pool of values, so that a lookup costs one
+// probe of a dense array and one visit of the value, instead of a node-based map's chain of
+// pointers: on captures with hundreds of thousands of open flows those cache misses were most
+// of the time.
 
 #include <cstddef>
 #include <cstdint>
@@ -90,28 +91,28 @@ class FlowTable {
     V& find_or_insert(const Endpoint& lo, const Endpoint& hi, std::uint32_t tunnel, std::uint64_t h,
                       bool& inserted) {
         std::size_t i = h & mask();
-        for (; slots_[i].index != empty; i = (i + 1) & mask()) {
+        for (; slots_[i].value != nullptr; i = (i + 1) & mask()) {
             if (slots_[i].hash != h) continue;
-            V& v = value(slots_[i].index);
+            V& v = *slots_[i].value;
             if (v.key.lo == lo && v.key.hi == hi && v.key.tunnel == tunnel) {
                 inserted = false;
                 return v;
             }
         }
         inserted = true;
-        std::uint32_t index;
+        V* v;
         if (!free_.empty()) {
-            index = free_.back();
+            v = free_.back();
             free_.pop_back();
         } else {
-            index = static_cast<std::uint32_t>(count_);
             if (count_ % per_chunk == 0) chunks_.emplace_back();
+            v = &chunks_.back().values[count_ % per_chunk];
             ++count_;
         }
-        value(index).key = FlowKey(lo, hi, tunnel);
-        slots_[i] = Slot{h, index};
+        v->key = FlowKey(lo, hi, tunnel);
+        slots_[i] = Slot{h, v};
         if (++size_ * 2 > slots_.size()) grow();
-        return value(index);
+        return *v;
     }
     V& find_or_insert(const FlowKey& key, bool& inserted) {
         return find_or_insert(key.lo, key.hi, key.tunnel, hash(key), inserted);
@@ -122,17 +123,16 @@ class FlowTable {
     // hash (most likely the flow's, a false guess costs nothing but the fetch), or nullptr.
     void prefetch_slot(std::uint64_t h) const { prefetch_line(&slots_[h & mask()]); }
     const V* first_with_hash(std::uint64_t h) const {
-        for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask())
-            if (slots_[i].hash == h) return &value(slots_[i].index);
+        for (std::size_t i = h & mask(); slots_[i].value != nullptr; i = (i + 1) & mask())
+            if (slots_[i].hash == h) return slots_[i].value;
         return nullptr;
     }
 
     // The value for `key`, or nullptr.
     V* find(const FlowKey& key) {
         const std::uint64_t h = hash(key);
-        for (std::size_t i = h & mask(); slots_[i].index != empty; i = (i + 1) & mask())
-            if (slots_[i].hash == h && value(slots_[i].index).key == key)
-                return &value(slots_[i].index);
+        for (std::size_t i = h & mask(); slots_[i].value != nullptr; i = (i + 1) & mask())
+            if (slots_[i].hash == h && slots_[i].value->key == key) return slots_[i].value;
         return nullptr;
     }
 
@@ -140,7 +140,7 @@ class FlowTable {
     void erase(const FlowKey& key) {
         const std::uint64_t h = hash(key);
         std::size_t i = h & mask();
-        while (!(slots_[i].hash == h && value(slots_[i].index).key == key))
+        while (!(slots_[i].hash == h && slots_[i].value->key == key))
             i = (i + 1) & mask();
         erase_slot(i);
     }
@@ -151,7 +151,7 @@ class FlowTable {
     // block rather than once a value.
     template <class F>
     void for_each(F&& f) {
-        walk(0, [&](std::size_t i) { f(value(slots_[i].index)); });
+        walk(0, [&](std::size_t i) { f(*slots_[i].value); });
     }
 
     // Calls remove(V&) for every value present and erases those for which it returns true, in
@@ -163,10 +163,10 @@ class FlowTable {
     template <class F>
     void erase_if(F&& remove) {
         std::size_t start = 0;
-        while (slots_[start].index != empty)  // the load factor stays at most 1/2
+        while (slots_[start].value != nullptr)  // the load factor stays at most 1/2
             ++start;
         walk(start, [&](std::size_t i) {
-            while (slots_[i].index != empty && remove(value(slots_[i].index)))
+            while (slots_[i].value != nullptr && remove(*slots_[i].value))
                 erase_slot(i);
         });
     }
@@ -180,11 +180,10 @@ class FlowTable {
     }
 
   private:
-    static constexpr std::uint32_t empty = 0xffffffffu;
     static constexpr std::size_t initial_capacity = 1024;
     struct Slot {
         std::uint64_t hash = 0;
-        std::uint32_t index = empty;
+        V* value = nullptr;  // nullptr: the slot is empty
     };
 
     // Calls at(i) for every full slot i, going round once from `start`, the values' first
@@ -196,7 +195,7 @@ class FlowTable {
         auto prefetch_block = [&](std::size_t begin) {
             for (std::size_t k = begin; k < begin + block && k < n; ++k) {
                 const Slot& s = slots_[(start + k) & mask()];
-                if (s.index != empty) prefetch_line(&value(s.index));
+                if (s.value != nullptr) prefetch_line(s.value);
             }
         };
         prefetch_block(0);
@@ -204,20 +203,20 @@ class FlowTable {
             prefetch_block(b + block);
             for (std::size_t k = b; k < b + block && k < n; ++k) {
                 const std::size_t i = (start + k) & mask();
-                if (slots_[i].index != empty) at(i);
+                if (slots_[i].value != nullptr) at(i);
             }
         }
     }
 
     void erase_slot(std::size_t i) {
-        value(slots_[i].index) = V{};
-        free_.push_back(slots_[i].index);
+        *slots_[i].value = V{};
+        free_.push_back(slots_[i].value);
         --size_;
         // Backward-shift deletion keeps every probe chain unbroken without tombstones.
         std::size_t j = i;
         for (;;) {
             j = (j + 1) & mask();
-            if (slots_[j].index == empty) break;
+            if (slots_[j].value == nullptr) break;
             const std::size_t home = slots_[j].hash & mask();
             const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
             if (stays) continue;
@@ -234,9 +233,9 @@ class FlowTable {
         SlotArray old(slots_.size() * 2);
         old.swap(slots_);
         for (const Slot& s : old) {
-            if (s.index == empty) continue;
+            if (s.value == nullptr) continue;
             std::size_t i = s.hash & mask();
-            while (slots_[i].index != empty)
+            while (slots_[i].value != nullptr)
                 i = (i + 1) & mask();
             slots_[i] = s;
         }
@@ -244,8 +243,8 @@ class FlowTable {
 
     using SlotArray = std::vector<Slot, HugePageAllocator<Slot>>;
     SlotArray slots_;
-    // Values live in fixed chunks of one huge page each (never moved, so growing the table
-    // copies nothing and needs no second copy in memory while it grows).
+    // Values live in fixed chunks of one huge page each (never moved, so slots can point at
+    // them, and growing the table copies nothing and needs no second copy in memory).
     static constexpr std::size_t per_chunk = sizeof(V) < huge_page ? huge_page / sizeof(V) : 1;
     struct Chunk {
         // Always a huge page of its own: per_chunk values fill most of one but not all, and
@@ -266,13 +265,9 @@ class FlowTable {
         Chunk& operator=(Chunk&&) = delete;
         V* values;
     };
-    V& value(std::size_t index) { return chunks_[index / per_chunk].values[index % per_chunk]; }
-    const V& value(std::size_t index) const {
-        return chunks_[index / per_chunk].values[index % per_chunk];
-    }
     std::vector<Chunk> chunks_;
     std::size_t count_ = 0;  // values handed out (free_ holds the ones given back)
-    std::vector<std::uint32_t> free_;
+    std::vector<V*> free_;
     std::size_t size_ = 0;
 };
 
