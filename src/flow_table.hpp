@@ -151,7 +151,8 @@ class FlowTable {
     // block rather than once a value.
     template <class F>
     void for_each(F&& f) {
-        walk(0, [&](std::size_t i) { f(*slots_[i].value); });
+        walk(
+            0, [&](std::size_t i) { f(*slots_[i].value); }, [](const V&) {});
     }
 
     // Calls remove(V&) for every value present and erases those for which it returns true, in
@@ -159,16 +160,20 @@ class FlowTable {
     // empty slot and goes round once. Backward-shift deletion moves values only back to the
     // slot just erased, from further along the same run of full slots (which cannot cross
     // the starting slot), so that slot is looked at again and no value is skipped or seen
-    // twice.
-    template <class F>
-    void erase_if(F&& remove) {
+    // twice. `ahead(const V&)`, a hint, sees each value a block before remove() does (its first
+    // line is in cache by then): it may prefetch what remove() will read.
+    template <class F, class G>
+    void erase_if(F&& remove, G&& ahead) {
         std::size_t start = 0;
         while (slots_[start].value != nullptr)  // the load factor stays at most 1/2
             ++start;
-        walk(start, [&](std::size_t i) {
-            while (slots_[i].value != nullptr && remove(*slots_[i].value))
-                erase_slot(i);
-        });
+        walk(
+            start,
+            [&](std::size_t i) {
+                while (slots_[i].value != nullptr && remove(*slots_[i].value))
+                    erase_slot(i);
+            },
+            ahead);
     }
 
     void clear() {
@@ -186,21 +191,25 @@ class FlowTable {
         V* value = nullptr;  // nullptr: the slot is empty
     };
 
-    // Calls at(i) for every full slot i, going round once from `start`, the values' first
-    // lines prefetched a block ahead.
-    template <class F>
-    void walk(std::size_t start, F&& at) {
+    // Calls at(i) for every full slot i, going round once from `start`: the values' first
+    // lines are prefetched two blocks ahead, and ahead(value) called one block ahead.
+    template <class F, class G>
+    void walk(std::size_t start, F&& at, G&& ahead) {
         constexpr std::size_t block = 64;
         const std::size_t n = slots_.size();
-        auto prefetch_block = [&](std::size_t begin) {
+        auto each_in_block = [&](std::size_t begin, auto&& f) {
             for (std::size_t k = begin; k < begin + block && k < n; ++k) {
                 const Slot& s = slots_[(start + k) & mask()];
-                if (s.value != nullptr) prefetch_line(s.value);
+                if (s.value != nullptr) f(*s.value);
             }
         };
-        prefetch_block(0);
+        auto prefetch = [](const V& v) { prefetch_line(&v); };
+        each_in_block(0, prefetch);
+        each_in_block(block, prefetch);
+        each_in_block(0, ahead);
         for (std::size_t b = 0; b < n; b += block) {
-            prefetch_block(b + block);
+            each_in_block(b + 2 * block, prefetch);
+            each_in_block(b + block, ahead);
             for (std::size_t k = b; k < b + block && k < n; ++k) {
                 const std::size_t i = (start + k) & mask();
                 if (slots_[i].value != nullptr) at(i);

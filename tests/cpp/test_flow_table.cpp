@@ -77,14 +77,23 @@ TEST_CASE("flow table: erase_if sees every value once and erases the chosen ones
             }
             std::map<capgap::FlowKey, int> calls;
             std::vector<capgap::FlowKey> erased;
-            table.erase_if([&](Value& v) {
-                ++calls[v.key];
-                CHECK(model.at(v.key) == v.n);
-                if (rng() % 3 != 0) return false;
-                erased.push_back(v.key);
-                return true;
-            });
+            std::size_t hints = 0;
+            table.erase_if(
+                [&](Value& v) {
+                    ++calls[v.key];
+                    CHECK(model.at(v.key) == v.n);
+                    if (rng() % 3 != 0) return false;
+                    erased.push_back(v.key);
+                    return true;
+                },
+                [&](const Value& v) {  // a value not yet seen by remove(), still present
+                    ++hints;
+                    CHECK(calls.count(v.key) == 0);
+                    CHECK(model.count(v.key) == 1);
+                });
             REQUIRE(calls.size() == model.size());
+            CHECK(hints > 0);
+            CHECK(hints <= model.size());
             for (const auto& [k, n] : calls)
                 CHECK(n == 1);
             for (const capgap::FlowKey& k : erased) {
