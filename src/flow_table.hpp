@@ -147,12 +147,17 @@ class FlowTable {
 
     // Calls f(V&) for every value present (no insertion or erasure meanwhile). The values lie
     // anywhere in the pool and most are not in cache (idle and closed flows): the first line
-    // of each is prefetched a block of slots ahead, so that the walk waits for memory once a
-    // block rather than once a value.
+    // of each is prefetched blocks of slots ahead, so that the walk waits for memory once a
+    // block rather than once a value. `ahead(const V&)`, a hint, sees each value a block
+    // before f does (its first line is in cache by then): it may prefetch what f will read.
+    template <class F, class G>
+    void for_each(F&& f, G&& ahead) {
+        walk(
+            0, [&](std::size_t i) { f(*slots_[i].value); }, ahead);
+    }
     template <class F>
     void for_each(F&& f) {
-        walk(
-            0, [&](std::size_t i) { f(*slots_[i].value); }, [](const V&) {});
+        for_each(f, [](const V&) {});
     }
 
     // Calls remove(V&) for every value present and erases those for which it returns true, in
@@ -160,8 +165,7 @@ class FlowTable {
     // empty slot and goes round once. Backward-shift deletion moves values only back to the
     // slot just erased, from further along the same run of full slots (which cannot cross
     // the starting slot), so that slot is looked at again and no value is skipped or seen
-    // twice. `ahead(const V&)`, a hint, sees each value a block before remove() does (its first
-    // line is in cache by then): it may prefetch what remove() will read.
+    // twice. `ahead` is a hint, as for for_each.
     template <class F, class G>
     void erase_if(F&& remove, G&& ahead) {
         std::size_t start = 0;

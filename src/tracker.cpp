@@ -998,7 +998,8 @@ struct Tracker::Impl {
     void finish() {
         if (finished) return;
         finished = true;
-        open.for_each([&](Instance& in) { finalize(in); });
+        open.for_each([&](Instance& in) { finalize(in); },
+                      [](const Instance& in) { in.prefetch_all(); });
         open.clear();
         // Every instance started is finished once, so the ids are 0 to n-1: each session is
         // swapped to its place, in place (sorting a few hundred thousand sessions, or a second
