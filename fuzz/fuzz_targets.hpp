@@ -27,7 +27,7 @@
 
 #include <pcap/pcap.h>
 
-#include "decode.hpp"
+#include "decode/decode.hpp"
 
 namespace capgap::fuzz {
 

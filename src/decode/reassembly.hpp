@@ -29,7 +29,7 @@
 #include <capgap/ingest_stats.hpp>
 #include <capgap/time.hpp>
 
-#include "decode.hpp"
+#include "decode/decode.hpp"
 
 namespace capgap::detail {
 

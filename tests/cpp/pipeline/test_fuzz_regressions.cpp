@@ -9,7 +9,7 @@
 #include <limits>
 #include <string>
 
-#include "../../fuzz/fuzz_targets.hpp"
+#include "../../../fuzz/fuzz_targets.hpp"
 
 namespace {
 

@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "flow_table.hpp"
+#include "track/flow_table.hpp"
 
-#include "flow_builder.hpp"
+#include "support/flow_builder.hpp"
 
 namespace {
 struct Value {

@@ -1,7 +1,7 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // IPv4/IPv6 fragment reassembly up to the TCP header; see reassembly.hpp.
 
-#include "reassembly.hpp"
+#include "decode/reassembly.hpp"
 
 #include <algorithm>
 

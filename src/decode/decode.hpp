@@ -10,6 +10,8 @@
 #include <capgap/flow_key.hpp>
 #include <capgap/segment.hpp>
 
+#include "core/compiler.hpp"
+
 namespace capgap::detail {
 
 // Tunnel, MPLS and PPPoE layers peeled before a packet is given up (crafted loops such as
@@ -113,12 +115,6 @@ struct IpFragment {
 Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
                       int link_type, Segment& out, IpFragment* frag = nullptr,
                       EncapInfo* encap = nullptr, TunnelPath* tunnels = nullptr) noexcept;
-
-#if defined(__GNUC__)
-#define CAPGAP_ALWAYS_INLINE [[gnu::always_inline]] inline
-#else
-#define CAPGAP_ALWAYS_INLINE inline
-#endif
 
 // Network byte order reads, and a segment's addresses written in place, in 8-byte pieces:
 // returning an IpAddress built on the stack made the copy read 16 bytes just written in

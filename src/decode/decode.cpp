@@ -11,7 +11,7 @@
 // case of all (Ethernet, one tag at most, IPv4 without options, TCP) has a copy inline in
 // decode.hpp (decode_common), held to the same results by tests and fuzz_decode.
 
-#include "decode.hpp"
+#include "decode/decode.hpp"
 
 #include <cstdio>
 #include <cstring>

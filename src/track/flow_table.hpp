@@ -19,19 +19,10 @@
 
 #include <capgap/flow_key.hpp>
 
-#include "flow_hash.hpp"
+#include "core/compiler.hpp"
+#include "core/hash.hpp"
 
 namespace capgap::detail {
-
-// A hint to fetch the cache line at `p` (it changes nothing else). Written as an asm statement
-// where possible: GCC removes a loop whose only effect is __builtin_prefetch calls.
-inline void prefetch_line(const void* p) {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
-#else
-    __builtin_prefetch(p);
-#endif
-}
 
 constexpr std::size_t huge_page = std::size_t{2} << 20;
 

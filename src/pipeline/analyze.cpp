@@ -10,8 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "decode.hpp"
-#include "reassembly.hpp"
+#include "core/compiler.hpp"
+#include "decode/decode.hpp"
+#include "decode/reassembly.hpp"
 
 namespace capgap {
 
@@ -91,7 +92,7 @@ struct Analyzer::Impl {
     std::unordered_multimap<std::uint64_t, std::pair<detail::TunnelPath, std::uint32_t>> tunnel_ids;
     detail::TunnelPath path;
 
-    __attribute__((noinline)) std::uint32_t tunnel_id(const detail::TunnelPath& p) {
+    CAPGAP_NOINLINE std::uint32_t tunnel_id(const detail::TunnelPath& p) {
         if (p.depth == 0) return 0;
         const std::uint64_t h = p.hash();
         const auto range = tunnel_ids.equal_range(h);
@@ -151,8 +152,7 @@ struct Analyzer::Impl {
 
     // A packet that gave no segment, counted by why (out of line: the per-packet path above
     // stays small).
-    __attribute__((noinline)) void count_skipped(detail::Decoded d, int link_type,
-                                                 detail::EncapInfo encap) {
+    CAPGAP_NOINLINE void count_skipped(detail::Decoded d, int link_type, detail::EncapInfo encap) {
         switch (d) {
             case detail::Decoded::tcp:  // not skipped: never passed here
                 return;

@@ -18,8 +18,8 @@
 
 #include <boost/container/small_vector.hpp>
 
-#include "flow_table.hpp"
-#include "seq_space.hpp"
+#include "track/flow_table.hpp"
+#include "track/seq_space.hpp"
 
 namespace capgap {
 namespace {
@@ -428,8 +428,8 @@ struct Tracker::Impl {
 
     // Every packet that is no duplicate and not predicted: instance selection (section 2),
     // then both verdicts' state. Out of line, so that the short paths above stay small.
-    __attribute__((noinline)) FeedResult feed_general(Instance& in, const Segment& seg,
-                                                      bool from_hi, bool inserted) {
+    CAPGAP_NOINLINE FeedResult feed_general(Instance& in, const Segment& seg, bool from_hi,
+                                            bool inserted) {
         const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
         FeedResult result = FeedResult::joined;
         bool stale = false;

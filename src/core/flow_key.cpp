@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "flow_hash.hpp"
+#include "core/hash.hpp"
 
 namespace capgap {
 

@@ -13,8 +13,8 @@
 #include <random>
 #include <vector>
 
-#include "bytes.hpp"
-#include "decode.hpp"
+#include "support/bytes.hpp"
+#include "decode/decode.hpp"
 
 using capgap::Segment;
 using capgap::detail::decode_packet;

@@ -21,10 +21,10 @@
 #include <tuple>
 #include <vector>
 
-#include "bytes.hpp"
-#include "decode.hpp"
-#include "flow_builder.hpp"
-#include "reassembly.hpp"
+#include "support/bytes.hpp"
+#include "decode/decode.hpp"
+#include "support/flow_builder.hpp"
+#include "decode/reassembly.hpp"
 
 using capgap::Segment;
 using capgap::detail::decode_packet;

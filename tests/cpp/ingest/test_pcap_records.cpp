@@ -19,7 +19,7 @@
 
 #include <pcap/pcap.h>
 
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using Bytes = std::vector<std::uint8_t>;
 using capgap::test::TempDir;

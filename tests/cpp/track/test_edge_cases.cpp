@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "flow_builder.hpp"
+#include "support/flow_builder.hpp"
 
 using namespace capgap;
 using capgap::test::Flow;

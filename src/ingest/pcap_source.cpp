@@ -27,6 +27,8 @@
 
 #include <pcap/pcap.h>
 
+#include "core/compiler.hpp"
+
 namespace capgap {
 
 namespace {
@@ -413,7 +415,7 @@ class BlockPcapReader {
 
     // Moves the unread rest of the buffer to its front and reads on from the file until
     // [pos_, pos_ + bytes) is there (bytes never exceeds a record, 16 + 262,144 bytes).
-    __attribute__((noinline)) bool refill(std::uint64_t bytes) {
+    CAPGAP_NOINLINE bool refill(std::uint64_t bytes) {
         const std::uint64_t keep = window_ + length_ > pos_ ? window_ + length_ - pos_ : 0;
         if (keep > 0) std::memmove(buffer_.data(), buffer_.data() + (pos_ - window_), keep);
         window_ = pos_;
@@ -433,7 +435,7 @@ class BlockPcapReader {
     }
 
     // The record at pos_ is damaged: says how, in libpcap's words (or why it could not be read).
-    __attribute__((noinline)) Result bad_record() {
+    CAPGAP_NOINLINE Result bad_record() {
         if (!error_.empty()) return failed;  // set by refill()
         const std::uint64_t left = size_ - pos_;
         if (left < header_bytes) {
@@ -594,7 +596,7 @@ struct PcapSource::Impl {
     }
 
     // Out of line, so that the per-packet path above stays small.
-    __attribute__((noinline)) void block_ended(Input& in, BlockPcapReader::Result r) {
+    CAPGAP_NOINLINE void block_ended(Input& in, BlockPcapReader::Result r) {
         if (r == BlockPcapReader::end) {
             in.done = true;
         } else {
@@ -603,7 +605,7 @@ struct PcapSource::Impl {
     }
 
     // libpcap's pcap_next_ex, or the pcapng reader.
-    __attribute__((noinline)) void advance_other(Input& in) {
+    CAPGAP_NOINLINE void advance_other(Input& in) {
         if (in.ng) {
             switch (in.ng->next(in.pending)) {
                 case PcapngReader::packet:

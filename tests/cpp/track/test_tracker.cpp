@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "flow_builder.hpp"
+#include "support/flow_builder.hpp"
 
 using namespace capgap;
 using capgap::test::Flow;

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "decode.hpp"
-#include "temp_dir.hpp"
+#include "decode/decode.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using capgap::PcapSource;
