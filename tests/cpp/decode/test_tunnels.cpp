@@ -21,10 +21,11 @@
 #include <tuple>
 #include <vector>
 
-#include "support/bytes.hpp"
 #include "decode/decode.hpp"
-#include "support/flow_builder.hpp"
 #include "decode/reassembly.hpp"
+#include "support/bytes.hpp"
+#include "support/flow_builder.hpp"
+#include "support/shared_captures.hpp"
 
 using capgap::Segment;
 using capgap::detail::decode_packet;
@@ -933,12 +934,9 @@ std::map<std::string, std::map<std::string, std::string>> read_manifest(const st
 }  // namespace
 
 TEST_CASE("tunnels: shared captures decode as many TCP packets as tshark") {
-    namespace fs = std::filesystem;
-    const std::string root = CAPGAP_SHARED_CAPTURES;
-    if (!fs::exists(root + "/MANIFEST.tsv")) {
-        MESSAGE("shared captures not found at " << root << ", skipped");
-        return;
-    }
+    const auto dir = capgap::test::shared_captures();
+    if (!dir) return;
+    const std::string& root = *dir;
     const auto manifest = read_manifest(root + "/MANIFEST.tsv");
     // tcp_packets is tshark's count of frames with a TCP layer; syn_noack its pure SYNs. The
     // sessions are the distinct SYN streams: NFLOG holds one SYN logged three times.

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "decode/decode.hpp"
+#include "support/shared_captures.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -574,11 +575,9 @@ TEST_CASE("pcap_source: link type names") {
 }
 
 TEST_CASE("pcap_source: shared captures match their manifest") {
-    const std::string root = CAPGAP_SHARED_CAPTURES;
-    if (!fs::exists(root + "/MANIFEST.tsv")) {
-        MESSAGE("shared captures not found at " << root << ", skipped");
-        return;
-    }
+    const auto dir = capgap::test::shared_captures();
+    if (!dir) return;
+    const std::string& root = *dir;
     for (const auto& row : read_manifest(root + "/MANIFEST.tsv")) {
         const std::string& name = row.at("file");
         CAPTURE(name);
@@ -592,11 +591,9 @@ TEST_CASE("pcap_source: shared captures match their manifest") {
 }
 
 TEST_CASE("pcap_source: shared malformed captures") {
-    const std::string root = std::string(CAPGAP_SHARED_CAPTURES) + "/malformed";
-    if (!fs::exists(root + "/MANIFEST.tsv")) {
-        MESSAGE("shared malformed captures not found at " << root << ", skipped");
-        return;
-    }
+    const auto dir = capgap::test::shared_captures("malformed");
+    if (!dir) return;
+    const std::string& root = *dir;
     struct Expect {
         const char* file;
         int packets;  // -1: format_error on open
