@@ -2,8 +2,8 @@
 # Developer entry point for capgap.
 #
 #   scripts/dev.sh demo   set up, build, analyse the sample capture and print the report
-#   scripts/dev.sh test   set up, build with -Werror, run ctest, pytest and the linters, then
-#                         the sanitizer checks below
+#   scripts/dev.sh test   set up, build with -Werror, run ctest, the stub check, pytest and
+#                         the linters, then the sanitizer checks below
 #   scripts/dev.sh sanitize   only the sanitizer checks: the C++ tests built with ASan+UBSan
 #                         (build-asan), and each libFuzzer target (build-fuzz, clang) run for
 #                         CAPGAP_FUZZ_SECONDS (default 20) on its corpus in fuzz/corpus
@@ -28,7 +28,12 @@ FUZZ_TARGETS=(decode capture csv tracker)
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-regex-dev
     libboost-container-dev doctest-dev tshark tcpdump clang-format python3-venv python3-dev git
     clang libclang-rt-14-dev)
-PY_TEST_MODULES=(pytest numpy pandas)
+# matplotlib: the plot tests run in the test command, never skipped for want of it.
+PY_TEST_MODULES=(pytest numpy pandas matplotlib)
+# The stub check (mypy's stubtest), pinned like ruff: its verdict must not change under the
+# project. STUBTEST_ALLOWLIST lists what stubtest cannot judge, each entry with its reason.
+MYPY_PIN="mypy==2.4.1"
+STUBTEST_ALLOWLIST="python/stubtest_allowlist.txt"
 
 log() { echo "==> $*"; }
 die() {
@@ -102,6 +107,9 @@ setup_python() {
         # Pinned, so that the formatter's verdict does not change under the project.
         missing+=("ruff==0.17.6")
     fi
+    if [[ ! -x "$VENV/bin/stubtest" ]]; then
+        missing+=("$MYPY_PIN")
+    fi
     if [[ ${#missing[@]} -eq 0 ]]; then
         log "python test tools: all present"
         return
@@ -147,11 +155,24 @@ step() {
 
 run_pytest() {
     local rc=0
-    CAPGAP_CLI="$ROOT/$BUILD_DIR/capgap" "$VENV/bin/python" -m pytest tests/python || rc=$?
+    # CAPGAP_REQUIRE_OPTIONAL: set-up installed pandas and matplotlib, so a test skipped for
+    # want of one fails (tests/python/conftest.py).
+    CAPGAP_CLI="$ROOT/$BUILD_DIR/capgap" CAPGAP_REQUIRE_OPTIONAL=1 \
+        "$VENV/bin/python" -m pytest tests/python || rc=$?
     if [[ $rc -eq 5 ]]; then
         echo "pytest collected no tests: tests/python is expected to have tests" >&2
     fi
     return "$rc"
+}
+
+# The stub shipped with the package against the module pip built: every function, class,
+# attribute and property the stub declares must exist at run time, and every public name of the
+# module must be in the stub (pybind11 functions carry no signature stubtest can read, so their
+# parameters are not compared). MYPYPATH points mypy at the source tree's stub; the module is
+# imported from the virtual environment.
+run_stubtest() {
+    MYPYPATH="$ROOT/python" "$VENV/bin/python" -m mypy.stubtest capgap._core \
+        --allowlist "$STUBTEST_ALLOWLIST"
 }
 
 lint_paths() {
@@ -250,6 +271,8 @@ cmd_test() {
         step "pip install . (the Python package, into $VENV)" \
             "$VENV/bin/python" -m pip install -q .
     fi
+    step "stubtest capgap._core (python/capgap/_core.pyi against the installed module)" \
+        run_stubtest
     step "pytest tests/python" run_pytest
     local paths=()
     mapfile -t paths < <(lint_paths)

@@ -143,3 +143,18 @@ def as_bool(value: str) -> bool:
     if v in ("0", "false", "no", ""):
         return False
     raise ValueError(f"not a boolean: {value!r}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """With CAPGAP_REQUIRE_OPTIONAL=1 (scripts/dev.sh test sets it), a test skipped because an
+    optional package (pandas, matplotlib) cannot be imported fails instead: the test command
+    installs them, so such a skip would hide a broken set-up and untested code."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and os.environ.get("CAPGAP_REQUIRE_OPTIONAL") == "1"
+        and "could not import" in str(report.longrepr)
+    ):
+        report.outcome = "failed"
