@@ -13,6 +13,9 @@ settings is already in the scratch directory), warm the page cache, then time on
       capture when a full run is estimated to pass --tshark-limit seconds (the output says so)
   (d) capgap.analyze(FILE) from Python, when the module can be built or imported: the whole
       process, and the call alone as timed inside the interpreter
+  (e) with --baseline BIN: BIN (another capgap build, e.g. the one before a change) and this
+      build's capgap analyze in turn, --repeat pairs; prints the median and range of the paired
+      CPU-time ratios baseline/new (1 or more: no slowdown)
 
 Prints wall seconds, CPU seconds (user + sys), packets/s, MB/s and peak resident memory for each,
 the ratios capgap/tshark, capgap/bare loop and Python/CLI, and checks capgap's counts (and each
@@ -383,11 +386,19 @@ def main() -> int:
     ap.add_argument("--tshark-prefix", type=int, default=500_000, help="packets in the prefix")
     ap.add_argument("--no-tshark", action="store_true")
     ap.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="BIN",
+        help="another capgap binary to time in turn with this build (--repeat pairs)",
+    )
+    ap.add_argument(
         "--python",
         default=sys.executable,
         help="interpreter for capgap.analyze (default: this one); '' to skip",
     )
     args = ap.parse_args()
+    if args.baseline is not None and not os.access(args.baseline, os.X_OK):
+        ap.error(f"--baseline {args.baseline}: not an executable file")
 
     args.scratch.mkdir(parents=True, exist_ok=True)
     load_start = os.getloadavg()[0]
@@ -419,6 +430,19 @@ def main() -> int:
     )
     runs += [cg, bl]
     bare_count = json.loads(bl.stdout)["packets"]
+
+    base: Run | None = None
+    cg_base: Run | None = None  # the CLI timed alternately with the baseline
+    base_pairs: list[tuple[Run, Run]] = []
+    if args.baseline is not None:
+        log(f"(e) the baseline {args.baseline} and capgap analyze in turn, {args.repeat} pairs")
+        base_cmd = [str(args.baseline), "analyze", str(capture), "--format", "json"]
+        base, cg_base, base_pairs = alternate(
+            lambda: timed("baseline analyze", base_cmd, npk, size, note=str(args.baseline)),
+            lambda: timed("capgap (beside baseline)", cg_cmd, npk, size, note="run alternately"),
+            args.repeat,
+        )
+        runs += [base, cg_base]
 
     ts_full: Run | None = None
     ts_pre: Run | None = None
@@ -572,6 +596,18 @@ def main() -> int:
     print(
         "  median of the runs in turn, CPU:" + pair_ratios([(b.cpu, c.cpu) for c, b in cg_bl_pairs])
     )
+    if base and cg_base:
+        print(
+            f"baseline / new time:            {base.wall / cg_base.wall:9.3f}"
+            f" {base.cpu / cg_base.cpu:9.3f}  (best runs; 1 or more: no slowdown)"
+        )
+        print(
+            "  median of the runs in turn, CPU:"
+            + pair_ratios([(b.cpu, c.cpu) for b, c in base_pairs])
+            + "  (baseline / new)"
+        )
+        if json.loads(base.stdout) != json.loads(cg_base.stdout):
+            print("  note: the baseline's report differs from this build's")
     if py_run and cg_py and py_call:
         print(
             f"python / CLI time:              {py_run.wall / cg_py.wall:9.3f}"
