@@ -8,6 +8,7 @@
 #include <iterator>
 #include <string>
 
+#include "core/hash.hpp"
 #include "decode/layers.hpp"
 
 namespace capgap::detail {
@@ -266,21 +267,13 @@ bool operator==(const TunnelPath& x, const TunnelPath& y) {
 }
 
 std::uint64_t TunnelPath::hash() const noexcept {
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ depth;
-    auto mix = [&h](std::uint64_t v) {
-        h ^= v;
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 33;
-    };
+    std::uint64_t h = hash_mix(hash_seed, depth);
     for (unsigned i = 0; i < depth; ++i) {
         const TunnelLayer& l = layers[i];
-        mix(static_cast<std::uint64_t>(l.kind) << 40 | std::uint64_t{l.has_id} << 32 | l.id);
-        for (const IpAddress* a : {&l.a, &l.b}) {
-            std::uint64_t w[2];
-            std::memcpy(w, a->bytes.data(), sizeof w);
-            mix(w[0]);
-            mix(w[1] ^ a->v6);
-        }
+        h = hash_mix(
+            h, static_cast<std::uint64_t>(l.kind) << 40 | std::uint64_t{l.has_id} << 32 | l.id);
+        h = hash_mix_address(h, l.a);
+        h = hash_mix_address(h, l.b);
     }
     return h;
 }
