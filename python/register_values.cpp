@@ -13,13 +13,6 @@ namespace {
 
 // ---- small helpers for Python protocols ----
 
-std::size_t address_hash(const capgap::IpAddress& a) {
-    std::size_t h = a.v6 ? 0x9e3779b97f4a7c15ull : 0;
-    for (std::uint8_t b : a.bytes)
-        h = h * 1099511628211ull + b;
-    return h;
-}
-
 std::string repr_session(const capgap::Session& s) {
     return "Session(id=" + std::to_string(s.id) + ", client=" + capgap::to_string(s.client) +
            ", server=" + capgap::to_string(s.server) +
@@ -105,7 +98,7 @@ void register_values(py::module_& m) {
         .def("__str__", [](const capgap::IpAddress& a) { return capgap::to_string(a); })
         .def("__repr__",
              [](const capgap::IpAddress& a) { return "IpAddress('" + capgap::to_string(a) + "')"; })
-        .def("__hash__", &address_hash)
+        .def("__hash__", [](const capgap::IpAddress& a) { return capgap::hash_value(a); })
         .def(py::self == py::self)
         .def(py::self != py::self)
         .def(py::self < py::self);
@@ -125,8 +118,7 @@ void register_values(py::module_& m) {
                  return "Endpoint('" + capgap::to_string(e.addr) + "', " + std::to_string(e.port) +
                         ")";
              })
-        .def("__hash__",
-             [](const capgap::Endpoint& e) { return address_hash(e.addr) * 65537u + e.port; })
+        .def("__hash__", [](const capgap::Endpoint& e) { return capgap::hash_value(e); })
         .def(py::self == py::self)
         .def(py::self != py::self)
         .def(py::self < py::self);

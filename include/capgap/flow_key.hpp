@@ -68,6 +68,9 @@ struct IpAddress {
 /// "192.0.2.1" or "2001:db8::1" (RFC 5952 compressed form).
 std::string to_string(const IpAddress& a);
 
+/// A 64-bit hash of an address (equal addresses, equal hashes), e.g. for Python's hash().
+std::size_t hash_value(const IpAddress& a) noexcept;
+
 /// An address and a TCP port.
 struct Endpoint {
     IpAddress addr;
@@ -84,6 +87,9 @@ struct Endpoint {
 
 /// "192.0.2.1:80" or "[2001:db8::1]:80".
 std::string to_string(const Endpoint& e);
+
+/// A 64-bit hash of an endpoint (equal endpoints, equal hashes).
+std::size_t hash_value(const Endpoint& e) noexcept;
 
 /// The unordered endpoint pair of a connection: both directions give the same key.
 ///

@@ -192,6 +192,15 @@ const char* to_string(Direction d) {
     return d == Direction::c2s ? "c2s" : "s2c";
 }
 
+std::size_t hash_value(const IpAddress& a) noexcept {
+    return static_cast<std::size_t>(detail::hash_mix_address(detail::hash_seed, a));
+}
+
+std::size_t hash_value(const Endpoint& e) noexcept {
+    return static_cast<std::size_t>(
+        detail::hash_mix(detail::hash_mix_address(detail::hash_seed, e.addr), e.port));
+}
+
 std::size_t hash_value(const FlowKey& k) noexcept {
     // FlowKey is already canonical, so hashing lo then hi is direction-independent.
     return static_cast<std::size_t>(detail::flow_hash(k.lo, k.hi, k.tunnel));

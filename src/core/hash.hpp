@@ -1,7 +1,9 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
-// Private: the flow key hash, inline, and computable from the two endpoints without building
-// a FlowKey (the tracker hashes every packet's endpoints where the segment holds them).
+// Private: the project's one hash mixer, and the hashes built on it. The flow key hash is
+// inline and computable from the two endpoints without building a FlowKey (the tracker hashes
+// every packet's endpoints where the segment holds them); tunnel paths, fragment keys and the
+// Python binding's address hash mix their fields with the same hash_mix.
 
 #include <cstdint>
 #include <cstring>
@@ -16,6 +18,10 @@ inline std::uint64_t hash_load64(const std::uint8_t* p) {
     return v;
 }
 
+// Where a hash starts before its first hash_mix.
+constexpr std::uint64_t hash_seed = 0x243f6a8885a308d3ULL;
+
+// Mixes one 64-bit word into the hash `h`.
 inline std::uint64_t hash_mix(std::uint64_t h, std::uint64_t v) {
     h ^= v;
     h *= 0x9e3779b97f4a7c15ULL;
@@ -23,11 +29,17 @@ inline std::uint64_t hash_mix(std::uint64_t h, std::uint64_t v) {
     return h;
 }
 
+// Mixes an address into `h`: its 16 bytes as two words, the second with the family.
+inline std::uint64_t hash_mix_address(std::uint64_t h, const IpAddress& a) noexcept {
+    h = hash_mix(h, hash_load64(a.bytes.data()));
+    return hash_mix(h, hash_load64(a.bytes.data() + 8) ^ std::uint64_t{a.v6});
+}
+
 // hash_value(FlowKey(lo, hi, tunnel)) for endpoints already in the key's order (lo < hi or
 // equal).
 inline std::uint64_t flow_hash(const Endpoint& lo, const Endpoint& hi,
                                std::uint32_t tunnel) noexcept {
-    std::uint64_t h = 0x243f6a8885a308d3ULL;
+    std::uint64_t h = hash_seed;
     h = hash_mix(h, hash_load64(lo.addr.bytes.data()));
     h = hash_mix(h, hash_load64(lo.addr.bytes.data() + 8));
     h = hash_mix(h, hash_load64(hi.addr.bytes.data()));

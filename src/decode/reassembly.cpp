@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "core/hash.hpp"
+
 namespace capgap::detail {
 
 namespace {
@@ -15,20 +17,8 @@ constexpr std::uint32_t max_payload = 65535;
 }  // namespace
 
 std::size_t Reassembler::KeyHash::operator()(const Key& k) const noexcept {
-    // FNV-1a over both addresses and the identification.
-    std::uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](std::uint8_t b) {
-        h ^= b;
-        h *= 1099511628211ull;
-    };
-    for (std::uint8_t b : k.src.bytes)
-        mix(b);
-    for (std::uint8_t b : k.dst.bytes)
-        mix(b);
-    for (int i = 0; i < 4; ++i)
-        mix(static_cast<std::uint8_t>(k.id >> (8 * i)));
-    mix(k.src.v6 ? 1 : 0);
-    return static_cast<std::size_t>(h);
+    const std::uint64_t h = hash_mix_address(hash_mix_address(hash_seed, k.src), k.dst);
+    return static_cast<std::size_t>(hash_mix(h, k.id));
 }
 
 void Reassembler::drop(std::unordered_map<Key, Datagram, KeyHash>::iterator it, bool evicted,

@@ -1,7 +1,7 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// Encapsulations (MPLS, PPPoE, GRE, PPTP, ERSPAN, VXLAN, Geneve, IP in IP), the extra link
-// types (PPP, Cisco HDLC, NFLOG, 802.11 with radiotap/PPI/AVS, FDDI, ARCNET, Juniper), IP
-// fragment reassembly, and the shared captures that use them. Packets are built byte by byte.
+// Encapsulations (MPLS, PPPoE, GRE, PPTP, ERSPAN, VXLAN, Geneve, IP in IP, MACsec), what is
+// recognised but not decoded, tunnel paths and the tunnel key, and the shared captures that
+// use them. Packets are built byte by byte (support/encap_packets.hpp).
 
 #include <doctest/doctest.h>
 
@@ -24,6 +24,7 @@
 #include "decode/decode.hpp"
 #include "decode/reassembly.hpp"
 #include "support/bytes.hpp"
+#include "support/encap_packets.hpp"
 #include "support/flow_builder.hpp"
 #include "support/shared_captures.hpp"
 
@@ -41,146 +42,7 @@ using capgap::test::put16;
 using capgap::test::put16_le;
 using capgap::test::put32;
 using capgap::test::put32_le;
-
-namespace {
-
-Bytes tcp(std::uint8_t flags = 0x18, std::size_t payload = 10, unsigned sport = 40000) {
-    Bytes b;
-    put16(b, sport);
-    put16(b, 80);
-    put32(b, 0x01020304);
-    put32(b, 0xa0b0c0d0);
-    b.push_back(0x60);  // 24-byte header: one MSS option
-    b.push_back(flags);
-    put16(b, 0x1234);
-    put32(b, 0);
-    put32(b, 0x020405b4);
-    for (std::size_t i = 0; i < payload; ++i)
-        b.push_back(0xaa);
-    return b;
-}
-
-// IPv4 with `proto`, addresses a.b.c.1 -> a.b.c.2 where a = `net`.
-Bytes ipv4(const Bytes& inner, unsigned proto = 6, unsigned frag = 0, unsigned net = 192,
-           unsigned id = 0x4242, int total = -1) {
-    Bytes b{0x45, 0};
-    put16(b, total >= 0 ? static_cast<unsigned>(total) : static_cast<unsigned>(20 + inner.size()));
-    put16(b, id);
-    put16(b, frag);
-    b.push_back(64);
-    b.push_back(static_cast<std::uint8_t>(proto));
-    put16(b, 0);
-    const std::uint8_t n = static_cast<std::uint8_t>(net);
-    const std::uint8_t addrs[8] = {n, 0, 2, 1, n, 0, 2, 2};
-    b.insert(b.end(), addrs, addrs + 8);
-    return cat(b, inner);
-}
-
-Bytes ipv6(unsigned next, const Bytes& inner, unsigned tag = 0) {
-    Bytes b;
-    put32(b, 0x60000000);
-    put16(b, static_cast<unsigned>(inner.size()));
-    b.push_back(static_cast<std::uint8_t>(next));
-    b.push_back(64);
-    const std::uint8_t t = static_cast<std::uint8_t>(tag);
-    const std::uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, t, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    const std::uint8_t dst[16] = {0x20, 0x01, 0x0d, 0xb8, t, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-    b.insert(b.end(), src, src + 16);
-    b.insert(b.end(), dst, dst + 16);
-    return cat(b, inner);
-}
-
-Bytes ether(unsigned type, const Bytes& payload, const std::vector<unsigned>& tags = {}) {
-    Bytes b{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
-    for (unsigned tag : tags) {
-        put16(b, tag);
-        put16(b, 100);
-    }
-    put16(b, type);
-    return cat(b, payload);
-}
-
-Bytes mpls(const std::vector<unsigned>& labels, const Bytes& payload) {
-    Bytes b;
-    for (std::size_t i = 0; i < labels.size(); ++i)
-        put32(b, (labels[i] << 12) | (i + 1 == labels.size() ? 0x100u : 0u) | 64u);
-    return cat(b, payload);
-}
-
-Bytes pppoe(unsigned proto, const Bytes& payload) {
-    Bytes b{0x11, 0x00};
-    put16(b, 0x0042);
-    put16(b, static_cast<unsigned>(payload.size() + 2));
-    put16(b, proto);
-    return cat(b, payload);
-}
-
-Bytes gre(unsigned flags, unsigned type, const Bytes& payload) {
-    Bytes b;
-    put16(b, flags);
-    put16(b, type);
-    if (flags & 0x8000) put32(b, 0);           // checksum + reserved
-    if (flags & 0x2000) put32(b, 0x12345678);  // key
-    if (flags & 0x1000) put32(b, 7);           // sequence
-    return cat(b, payload);
-}
-
-Bytes udp(unsigned dport, const Bytes& payload) {
-    Bytes b;
-    put16(b, 50000);
-    put16(b, dport);
-    put16(b, static_cast<unsigned>(8 + payload.size()));
-    put16(b, 0);
-    return cat(b, payload);
-}
-
-Bytes vxlan(const Bytes& frame) {
-    Bytes b{0x08, 0, 0, 0, 0, 0, 0x01, 0};
-    return cat(b, frame);
-}
-
-Bytes geneve(unsigned type, unsigned opt_words, const Bytes& payload) {
-    Bytes b{static_cast<std::uint8_t>(opt_words), 0};
-    put16(b, type);
-    put32(b, 0x00000100);  // VNI 1
-    for (unsigned i = 0; i < opt_words; ++i)
-        put32(b, 0x01020304);
-    return cat(b, payload);
-}
-
-Decoded decode(const Bytes& pkt, int link, Segment& s, std::size_t caplen = SIZE_MAX,
-               IpFragment* frag = nullptr) {
-    if (caplen > pkt.size()) caplen = pkt.size();
-    std::unique_ptr<std::uint8_t[]> copy(new std::uint8_t[caplen > 0 ? caplen : 1]);
-    if (caplen > 0) std::memcpy(copy.get(), pkt.data(), caplen);
-    return decode_packet(copy.get(), static_cast<std::uint32_t>(caplen),
-                         static_cast<std::uint32_t>(pkt.size()), link, s, frag);
-}
-
-// The inner segment every builder above ends with.
-void check_inner(const Segment& s, const char* src = "192.0.2.1:40000",
-                 const char* dst = "192.0.2.2:80", std::uint32_t payload = 10) {
-    CHECK(capgap::to_string(s.src) == src);
-    CHECK(capgap::to_string(s.dst) == dst);
-    CHECK(s.seq == 0x01020304u);
-    CHECK(s.payload_len == payload);
-    CHECK(s.truncated_bytes == 0);
-}
-
-constexpr int dlt_en10mb = 1, dlt_ppp = 9, dlt_fddi = 10, dlt_ppp_serial = 50, dlt_ppp_ether = 51,
-              dlt_c_hdlc = 104, dlt_80211 = 105, dlt_radiotap = 127, dlt_arcnet_linux = 129,
-              dlt_avs = 163, dlt_juniper_ether = 178, dlt_ppi = 192, dlt_nflog = 239;
-
-// Outer Ethernet/IPv4 (10.x addresses) around an inner packet with protocol `proto`.
-Bytes outer4(unsigned proto, const Bytes& inner) {
-    return ether(0x0800, ipv4(inner, proto, 0, 10));
-}
-
-Bytes inner_frame() {
-    return ether(0x0800, ipv4(tcp()));
-}
-
-}  // namespace
+using namespace capgap::test::encap;
 
 TEST_CASE("tunnels: MPLS label stacks") {
     Segment s;
@@ -274,23 +136,6 @@ TEST_CASE("tunnels: GRE") {
         CHECK(decode(pkt, dlt_en10mb, s, 14 + 20 + 10) == Decoded::truncated_header);
     }
 }
-
-namespace {
-
-// PPTP's enhanced GRE: version 1, key present (payload length, call id), optional sequence
-// and acknowledgement numbers.
-Bytes pptp(bool seq, bool ack, const Bytes& ppp_frame) {
-    Bytes b;
-    put16(b, 0x2001 | (seq ? 0x1000u : 0u) | (ack ? 0x0080u : 0u));
-    put16(b, 0x880b);
-    put16(b, static_cast<unsigned>(ppp_frame.size()));
-    put16(b, 0x0007);  // call id
-    if (seq) put32(b, 1);
-    if (ack) put32(b, 2);
-    return cat(b, ppp_frame);
-}
-
-}  // namespace
 
 TEST_CASE("tunnels: PPTP (GRE version 1 with PPP)") {
     Segment s;
@@ -417,188 +262,6 @@ TEST_CASE("tunnels: nested stacks and the depth limit") {
     }
 }
 
-TEST_CASE("tunnels: PPP and HDLC link types") {
-    Segment s;
-    REQUIRE(decode(cat(Bytes{0xff, 0x03, 0x00, 0x21}, ipv4(tcp())), dlt_ppp, s) == Decoded::tcp);
-    check_inner(s);
-    REQUIRE(decode(cat(Bytes{0x21}, ipv4(tcp())), dlt_ppp, s) == Decoded::tcp);
-    check_inner(s);
-    REQUIRE(decode(cat(Bytes{0x00, 0x57}, ipv6(6, tcp())), dlt_ppp, s) == Decoded::tcp);
-    check_inner(s, "[2001:db8::1]:40000", "[2001:db8::2]:80");
-    CHECK(decode(Bytes{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4}, dlt_ppp, s) == Decoded::not_ip);
-    REQUIRE(decode(cat(Bytes{0xff, 0x03, 0x00, 0x21}, ipv4(tcp())), dlt_ppp_serial, s) ==
-            Decoded::tcp);
-    check_inner(s);
-    // Cisco PPP with HDLC framing inside DLT_PPP_SERIAL, and Cisco HDLC itself.
-    REQUIRE(decode(cat(Bytes{0x0f, 0x00, 0x08, 0x00}, ipv4(tcp())), dlt_ppp_serial, s) ==
-            Decoded::tcp);
-    check_inner(s);
-    REQUIRE(decode(cat(Bytes{0x8f, 0x00, 0x86, 0xdd}, ipv6(6, tcp())), dlt_c_hdlc, s) ==
-            Decoded::tcp);
-    check_inner(s, "[2001:db8::1]:40000", "[2001:db8::2]:80");
-    CHECK(decode(cat(Bytes{0x8f, 0x00, 0x80, 0x35}, Bytes(20, 0)), dlt_c_hdlc, s) ==
-          Decoded::not_ip);  // SLARP
-}
-
-namespace {
-
-Bytes nflog(unsigned family, const Bytes& packet, bool big = false) {
-    Bytes b{static_cast<std::uint8_t>(family), 0};
-    put16(b, 42);  // resource id, network order
-    auto tlv = [&](unsigned type, const Bytes& value) {
-        const unsigned n = static_cast<unsigned>(4 + value.size());
-        if (big) {
-            put16(b, n);
-            put16(b, type);
-        } else {
-            put16_le(b, n);
-            put16_le(b, type);
-        }
-        b.insert(b.end(), value.begin(), value.end());
-        while (b.size() % 4 != 0)
-            b.push_back(0);
-    };
-    tlv(1, Bytes{0x08, 0x00, 3, 0});  // packet header
-    tlv(10, Bytes{'p', 'r', 'e', 'f', 'i', 'x', 0});
-    tlv(9, packet);
-    return b;
-}
-
-}  // namespace
-
-TEST_CASE("tunnels: Linux NFLOG") {
-    Segment s;
-    REQUIRE(decode(nflog(2, ipv4(tcp(0x18, 9))), dlt_nflog, s) == Decoded::tcp);
-    check_inner(s, "192.0.2.1:40000", "192.0.2.2:80", 9);
-    REQUIRE(decode(nflog(10, ipv6(6, tcp())), dlt_nflog, s) == Decoded::tcp);
-    check_inner(s, "[2001:db8::1]:40000", "[2001:db8::2]:80");
-    REQUIRE(decode(nflog(2, ipv4(tcp()), true), dlt_nflog, s) == Decoded::tcp);  // BE host
-    check_inner(s);
-    Bytes no_payload = nflog(2, {});
-    no_payload.resize(no_payload.size() - 4);  // drop the payload TLV
-    CHECK(decode(no_payload, dlt_nflog, s) == Decoded::truncated_header);
-    Bytes zero = nflog(2, ipv4(tcp()));
-    zero[4] = zero[5] = 0;  // a TLV of length 0
-    CHECK(decode(zero, dlt_nflog, s) == Decoded::not_ip);
-}
-
-namespace {
-
-// An 802.11 data frame: frame control, duration, addresses, sequence, [addr4], [QoS], LLC.
-Bytes wlan(const Bytes& ip, unsigned type_ethertype, std::uint8_t fc0 = 0x08,
-           std::uint8_t fc1 = 0x01) {
-    Bytes b{fc0, fc1, 0, 0};
-    for (int i = 0; i < 18; ++i)
-        b.push_back(static_cast<std::uint8_t>(i));
-    put16(b, 0x0010);
-    if ((fc1 & 3) == 3) b.insert(b.end(), 6, 0x44);
-    if (fc0 & 0x80) {
-        put16(b, 0);
-        if (fc1 & 0x80) put32(b, 0);
-    }
-    const Bytes llc{0xaa, 0xaa, 0x03, 0, 0, 0};
-    b.insert(b.end(), llc.begin(), llc.end());
-    put16(b, type_ethertype);
-    return cat(b, ip);
-}
-
-}  // namespace
-
-TEST_CASE("tunnels: IEEE 802.11 with radiotap, PPI and AVS") {
-    Segment s;
-    SUBCASE("data, QoS data, four addresses, +HTC") {
-        REQUIRE(decode(wlan(ipv4(tcp()), 0x0800), dlt_80211, s) == Decoded::tcp);
-        check_inner(s);
-        REQUIRE(decode(wlan(ipv4(tcp()), 0x0800, 0x88, 0x02), dlt_80211, s) == Decoded::tcp);
-        check_inner(s);
-        REQUIRE(decode(wlan(ipv6(6, tcp()), 0x86dd, 0x88, 0x03), dlt_80211, s) == Decoded::tcp);
-        check_inner(s, "[2001:db8::1]:40000", "[2001:db8::2]:80");
-        REQUIRE(decode(wlan(ipv4(tcp()), 0x0800, 0x88, 0x83), dlt_80211, s) == Decoded::tcp);
-        check_inner(s);
-    }
-    SUBCASE("protected, null, management and non-SNAP frames") {
-        CHECK(decode(wlan(ipv4(tcp()), 0x0800, 0x08, 0x41), dlt_80211, s) == Decoded::encrypted);
-        CHECK(decode(wlan(ipv4(tcp()), 0x0800, 0x48, 0x01), dlt_80211, s) == Decoded::not_ip);
-        CHECK(decode(wlan(ipv4(tcp()), 0x0800, 0x80, 0x00), dlt_80211, s) == Decoded::not_ip);
-        Bytes no_snap = wlan(ipv4(tcp()), 0x0800);
-        no_snap[24] = 0x42;
-        CHECK(decode(no_snap, dlt_80211, s) == Decoded::not_ip);
-    }
-    SUBCASE("radiotap") {
-        Bytes rt{0, 0};
-        put16_le(rt, 12);
-        put32_le(rt, 0x00000002);  // present: flags
-        rt.push_back(0);
-        rt.resize(12, 0);
-        REQUIRE(decode(cat(rt, wlan(ipv4(tcp()), 0x0800)), dlt_radiotap, s) == Decoded::tcp);
-        check_inner(s);
-    }
-    SUBCASE("PPI") {
-        Bytes ppi{0, 0};
-        put16_le(ppi, 8);
-        put32_le(ppi, 105);
-        REQUIRE(decode(cat(ppi, wlan(ipv4(tcp()), 0x0800)), dlt_ppi, s) == Decoded::tcp);
-        check_inner(s);
-        Bytes ppi_eth{0, 0};
-        put16_le(ppi_eth, 8);
-        put32_le(ppi_eth, 1);
-        REQUIRE(decode(cat(ppi_eth, inner_frame()), dlt_ppi, s) == Decoded::tcp);
-        check_inner(s);
-        Bytes ppi_other{0, 0};
-        put16_le(ppi_other, 8);
-        put32_le(ppi_other, 147);
-        CHECK(decode(cat(ppi_other, inner_frame()), dlt_ppi, s) == Decoded::unsupported_link);
-    }
-    SUBCASE("AVS") {
-        Bytes avs;
-        put32(avs, 0x80211001);
-        put32(avs, 64);
-        avs.resize(64, 0);
-        REQUIRE(decode(cat(avs, wlan(ipv4(tcp()), 0x0800)), dlt_avs, s) == Decoded::tcp);
-        check_inner(s);
-    }
-}
-
-TEST_CASE("tunnels: FDDI, ARCNET and Juniper Ethernet") {
-    Segment s;
-    SUBCASE("FDDI: frame control, addresses, LLC/SNAP") {
-        Bytes fddi{0x50};
-        fddi.insert(fddi.end(), 12, 0x22);
-        const Bytes llc{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00};
-        REQUIRE(decode(cat(cat(fddi, llc), ipv4(tcp())), dlt_fddi, s) == Decoded::tcp);
-        check_inner(s);
-        const Bytes arp{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x06};
-        CHECK(decode(cat(cat(fddi, arp), Bytes(28, 0)), dlt_fddi, s) == Decoded::not_ip);
-    }
-    SUBCASE("ARCNET (Linux): RFC 1201 and RFC 1051 headers") {
-        REQUIRE(decode(cat(Bytes{0xbe, 0x50, 0xa8, 0xe7, 0xd4, 0x00, 0x01, 0x66}, ipv4(tcp())),
-                       dlt_arcnet_linux, s) == Decoded::tcp);
-        check_inner(s);
-        REQUIRE(decode(cat(Bytes{0xbe, 0x50, 0x00, 0x00, 0xf0}, ipv4(tcp())), dlt_arcnet_linux,
-                       s) == Decoded::tcp);
-        check_inner(s);
-        REQUIRE(decode(cat(Bytes{0xbe, 0x50, 0x00, 0x00, 0xc4, 0x00, 0x00, 0x01}, ipv6(6, tcp())),
-                       dlt_arcnet_linux, s) == Decoded::tcp);
-        check_inner(s, "[2001:db8::1]:40000", "[2001:db8::2]:80");
-        CHECK(decode(cat(Bytes{0xbe, 0x00, 0xea, 0x08, 0xd5, 0x00, 0x01, 0x65}, Bytes(18, 0)),
-                     dlt_arcnet_linux, s) == Decoded::not_ip);  // ARP
-    }
-    SUBCASE("Juniper Ethernet") {
-        const Bytes ext{0x80, 0x00, 0x04, 0x03, 0x01, 0x01, 0x06};  // flags, length, one TLV
-        REQUIRE(decode(cat(cat(Bytes{'M', 'G', 'C'}, ext), inner_frame()), dlt_juniper_ether, s) ==
-                Decoded::tcp);
-        CHECK(s.payload_len == 10);
-        REQUIRE(decode(cat(Bytes{'M', 'G', 'C', 0x01}, inner_frame()), dlt_juniper_ether, s) ==
-                Decoded::tcp);
-        check_inner(s);
-        REQUIRE(decode(cat(Bytes{'M', 'G', 'C', 0x02, 0, 0, 0, 2}, ipv4(tcp())), dlt_juniper_ether,
-                       s) == Decoded::tcp);  // no layer 2
-        check_inner(s);
-        CHECK(decode(cat(Bytes{'X', 'G', 'C', 0x01}, inner_frame()), dlt_juniper_ether, s) ==
-              Decoded::not_ip);
-    }
-}
-
 namespace {
 
 // Every packet the tunnel tests build, with its link type.
@@ -683,227 +346,6 @@ TEST_CASE("tunnels: random bytes and mutated tunnel packets never crash") {
             CHECK(f.captured <= f.length);
         }
     }
-}
-
-namespace {
-
-constexpr std::int64_t second = 1'000'000'000;
-
-// Splits tcp(flags, payload) into IPv4 fragments of `piece` bytes (a multiple of 8), returned
-// as Ethernet frames in datagram order.
-std::vector<Bytes> fragments4(const Bytes& transport, std::size_t piece, unsigned id = 0x77) {
-    std::vector<Bytes> out;
-    for (std::size_t off = 0; off < transport.size(); off += piece) {
-        const std::size_t n = std::min(piece, transport.size() - off);
-        const bool more = off + n < transport.size();
-        const Bytes part(transport.begin() + static_cast<std::ptrdiff_t>(off),
-                         transport.begin() + static_cast<std::ptrdiff_t>(off + n));
-        out.push_back(
-            ether(0x0800,
-                  ipv4(part, 6, (more ? 0x2000u : 0u) | static_cast<unsigned>(off / 8), 192, id)));
-    }
-    return out;
-}
-
-Bytes fragment6(const Bytes& transport, std::size_t off, std::size_t n, bool more) {
-    Bytes fh{6, 0};
-    put16(fh, static_cast<unsigned>(off) | (more ? 1u : 0u));
-    put32(fh, 0xabcdef01);
-    const Bytes part(transport.begin() + static_cast<std::ptrdiff_t>(off),
-                     transport.begin() + static_cast<std::ptrdiff_t>(off + n));
-    return ether(0x86dd, ipv6(44, cat(fh, part)));
-}
-
-struct Feed {
-    Reassembler r;
-    capgap::IngestStats st;
-    Segment seg;
-
-    explicit Feed(capgap::detail::ReassemblyLimits l = {}) : r(l) {}
-
-    // Decodes one frame and hands a fragment to the reassembler, as the Analyzer does.
-    Decoded add(const Bytes& frame, std::int64_t t_ns = 0, std::size_t caplen = SIZE_MAX) {
-        IpFragment f;
-        if (caplen > frame.size()) caplen = frame.size();
-        Decoded d = decode_packet(frame.data(), static_cast<std::uint32_t>(caplen),
-                                  static_cast<std::uint32_t>(frame.size()), dlt_en10mb, seg, &f);
-        if (d == Decoded::tcp_fragment) d = r.add(f, capgap::Timestamp{t_ns}, seg, st);
-        return d;
-    }
-};
-
-}  // namespace
-
-TEST_CASE("reassembly: IPv4 fragments in order, out of order, overlapping") {
-    const Bytes t = tcp(0x02, 100);  // a SYN with data: 124 bytes of TCP
-    auto frags = fragments4(t, 16);
-    REQUIRE(frags.size() == 8);
-    SUBCASE("in order: the last piece is the segment") {
-        Feed f;
-        for (std::size_t i = 0; i + 1 < frags.size(); ++i)
-            CHECK(f.add(frags[i]) == Decoded::tcp_fragment);
-        REQUIRE(f.add(frags.back()) == Decoded::tcp);
-        check_inner(f.seg, "192.0.2.1:40000", "192.0.2.2:80", 100);
-        CHECK(f.seg.has(capgap::tcp_flags::syn));
-        CHECK(f.st.skipped_ip_fragment == 7);
-        CHECK(f.r.pending() == 0);
-    }
-    SUBCASE("reversed") {
-        Feed f;
-        for (std::size_t i = frags.size() - 1; i > 0; --i)
-            CHECK(f.add(frags[i]) == Decoded::tcp_fragment);
-        REQUIRE(f.add(frags[0]) == Decoded::tcp);
-        check_inner(f.seg, "192.0.2.1:40000", "192.0.2.2:80", 100);
-    }
-    SUBCASE("overlaps and duplicates") {
-        Feed f;
-        const auto big = fragments4(t, 48);  // 48, 48, 28 bytes
-        CHECK(f.add(frags[0]) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[0]) == Decoded::tcp_fragment);  // duplicate
-        CHECK(f.add(big[1]) == Decoded::tcp_fragment);    // 48..96
-        CHECK(f.add(frags[2]) == Decoded::tcp_fragment);  // 32..48
-        CHECK(f.add(frags[3]) == Decoded::tcp_fragment);  // 48..64, inside big[1]
-        CHECK(f.add(frags[1]) == Decoded::tcp_fragment);  // 16..32
-        REQUIRE(f.add(big[2]) == Decoded::tcp);           // 96..124
-        check_inner(f.seg, "192.0.2.1:40000", "192.0.2.2:80", 100);
-        CHECK(f.st.skipped_ip_fragment == 6);
-    }
-    SUBCASE("a first piece shorter than the TCP header (8-byte fragments)") {
-        Feed f;
-        const Bytes syn = tcp(0x02, 0);
-        const auto tiny = fragments4(syn, 8);
-        REQUIRE(tiny.size() == 3);
-        CHECK(f.add(tiny[0]) == Decoded::tcp_fragment);
-        CHECK(f.add(tiny[2]) == Decoded::tcp_fragment);
-        REQUIRE(f.add(tiny[1]) == Decoded::tcp);
-        CHECK(f.seg.payload_len == 0);
-        CHECK(f.seg.flags == 0x02);
-    }
-    SUBCASE("two datagrams interleaved, told apart by id and addresses") {
-        Feed f;
-        const auto other = fragments4(tcp(0x18, 100, 5555), 64, 0x78);
-        CHECK(f.add(frags[0]) == Decoded::tcp_fragment);
-        CHECK(f.add(other[0]) == Decoded::tcp_fragment);
-        for (std::size_t i = 1; i + 1 < frags.size(); ++i)
-            CHECK(f.add(frags[i]) == Decoded::tcp_fragment);
-        REQUIRE(f.add(other[1]) == Decoded::tcp);
-        CHECK(f.seg.src.port == 5555);
-        REQUIRE(f.add(frags.back()) == Decoded::tcp);
-        CHECK(f.seg.src.port == 40000);
-    }
-}
-
-TEST_CASE("reassembly: IPv6 fragments") {
-    const Bytes t = tcp(0x12, 60);  // 84 bytes
-    Feed f;
-    CHECK(f.add(fragment6(t, 48, 36, false)) == Decoded::tcp_fragment);
-    CHECK(f.add(fragment6(t, 0, 48, true)) == Decoded::tcp);
-    check_inner(f.seg, "[2001:db8::1]:40000", "[2001:db8::2]:80", 60);
-    // An atomic fragment (offset 0, no more) is a whole packet.
-    CHECK(f.add(fragment6(t, 0, 84, false)) == Decoded::tcp);
-    CHECK(f.r.pending() == 0);
-}
-
-TEST_CASE("reassembly: missing pieces, timeouts, the cap") {
-    const Bytes t = tcp(0x18, 100);
-    const auto frags = fragments4(t, 32);
-    REQUIRE(frags.size() == 4);
-    SUBCASE("a missing piece: incomplete at the end") {
-        Feed f;
-        CHECK(f.add(frags[0]) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[1]) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[3]) == Decoded::tcp_fragment);
-        CHECK(f.st.skipped_ip_fragment == 3);
-        f.r.flush(f.st);
-        CHECK(f.st.skipped_ip_fragment == 0);
-        CHECK(f.st.skipped_fragment_incomplete == 3);
-        CHECK(f.r.pending() == 0);
-    }
-    SUBCASE("timeout after 30 s of capture time") {
-        Feed f;
-        CHECK(f.add(frags[0], 0) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[1], 10 * second) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[2], 31 * second) == Decoded::tcp_fragment);  // the first two expire
-        CHECK(f.st.skipped_fragment_incomplete == 2);
-        CHECK(f.add(frags[3], 32 * second) == Decoded::tcp_fragment);  // a new, partial one
-        CHECK(f.st.skipped_ip_fragment == 2);
-        CHECK(f.r.pending() == 1);
-    }
-    SUBCASE("cap on pending datagrams evicts the oldest") {
-        capgap::detail::ReassemblyLimits lim;
-        lim.max_pending = 3;
-        Feed f(lim);
-        for (unsigned id = 1; id <= 5; ++id)
-            CHECK(f.add(fragments4(t, 32, id)[0]) == Decoded::tcp_fragment);
-        CHECK(f.r.pending() == 3);
-        CHECK(f.st.skipped_fragment_evicted == 2);
-        CHECK(f.st.skipped_ip_fragment == 3);
-        // Datagram 5 still completes.
-        const auto last = fragments4(t, 32, 5);
-        CHECK(f.add(last[1]) == Decoded::tcp_fragment);
-        CHECK(f.add(last[2]) == Decoded::tcp_fragment);
-        CHECK(f.add(last[3]) == Decoded::tcp);
-    }
-    SUBCASE("inconsistent pieces") {
-        Feed f;
-        CHECK(f.add(frags[3]) == Decoded::tcp_fragment);
-        Bytes longer = frags[2];
-        longer[14 + 6] = 0x00;  // clear MF: a second, different end
-        CHECK(f.add(longer) == Decoded::bad_ip_header);
-        // Beyond 65535 bytes.
-        CHECK(f.add(ether(0x0800, ipv4(Bytes(64, 0), 6, 0x1fff, 192, 9))) ==
-              Decoded::bad_ip_header);
-    }
-    SUBCASE("the snaplen cuts a piece's payload: truncated bytes, not loss") {
-        Feed f;
-        CHECK(f.add(frags[0]) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[1], 0, 14 + 20 + 10) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[2]) == Decoded::tcp_fragment);
-        REQUIRE(f.add(frags[3]) == Decoded::tcp);
-        CHECK(f.seg.payload_len == 100);
-        CHECK(f.seg.truncated_bytes == 22);
-    }
-    SUBCASE("the snaplen cuts the TCP header") {
-        Feed f;
-        CHECK(f.add(frags[0], 0, 14 + 20 + 10) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[1]) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[2]) == Decoded::tcp_fragment);
-        CHECK(f.add(frags[3]) == Decoded::truncated_header);
-    }
-}
-
-TEST_CASE("reassembly: other protocols' fragments are not reassembled") {
-    Segment s;
-    IpFragment f;
-    CHECK(decode(ether(0x0800, ipv4(Bytes(40, 0), 17, 0x2000)), dlt_en10mb, s, SIZE_MAX, &f) ==
-          Decoded::ip_fragment);
-    CHECK(decode(ether(0x0800, ipv4(Bytes(40, 0), 47, 5)), dlt_en10mb, s, SIZE_MAX, &f) ==
-          Decoded::ip_fragment);
-    // Without a reassembler, a first fragment still decodes on its own.
-    CHECK(decode(fragments4(tcp(0x18, 100), 64)[0], dlt_en10mb, s) == Decoded::tcp);
-}
-
-TEST_CASE("reassembly: the Analyzer keeps packets_read == decoded + filtered_out + skipped") {
-    capgap::Analyzer a;
-    const auto frags = fragments4(tcp(0x02, 0), 8);
-    const auto lost = fragments4(tcp(0x02, 40, 41000), 16, 0x99);
-    std::int64_t t = 1'700'000'000 * second;
-    for (const Bytes& fr : {frags[0], lost[0], frags[2], lost[2], frags[1]}) {
-        a.feed_packet(fr.data(), static_cast<std::uint32_t>(fr.size()),
-                      static_cast<std::uint32_t>(fr.size()), dlt_en10mb, capgap::Timestamp{t});
-        t += 1000;
-        const auto& st = a.stats();
-        CHECK(st.packets_read == st.decoded + st.filtered_out + st.skipped());
-    }
-    const capgap::Report rep = a.finish();
-    CHECK(rep.ingest.decoded == 1);
-    CHECK(rep.ingest.skipped_ip_fragment == 2);
-    CHECK(rep.ingest.skipped_fragment_incomplete == 2);
-    CHECK(rep.ingest.packets_read ==
-          rep.ingest.decoded + rep.ingest.filtered_out + rep.ingest.skipped());
-    CHECK(rep.summary.total_sessions == 1);
-    REQUIRE(rep.sessions.size() == 1);
-    CHECK(rep.sessions[0].session.syn_frame == 5);  // numbered at the piece that completed it
 }
 
 namespace {
@@ -1245,4 +687,35 @@ TEST_CASE("tunnels: tunnel paths name every layer with its VNI or key") {
               47, gre(0, 0x0800, ipv4(udp(4789, vxlan(ether(0x0800, inner))), 17, 0, 172)))) ==
           "GRE 10.0.2.1 <-> 10.0.2.2 / VXLAN 172.0.2.1 <-> 172.0.2.2 VNI 1");
     CHECK(path_of(ether(0x0800, inner)).empty());  // not tunnelled
+}
+
+TEST_CASE("tunnels: a tunnel path's hash follows its equality") {
+    using capgap::detail::TunnelPath;
+    const auto path_of = [](const Bytes& pkt) {
+        Segment s;
+        TunnelPath p;
+        REQUIRE(decode_packet(pkt.data(), static_cast<std::uint32_t>(pkt.size()),
+                              static_cast<std::uint32_t>(pkt.size()), dlt_en10mb, s, nullptr,
+                              nullptr, &p) == Decoded::tcp);
+        return p;
+    };
+    const TunnelPath a = path_of(outer4(17, udp(4789, vxlan(inner_frame()))));
+    const TunnelPath b = path_of(outer4(17, udp(4789, vxlan(inner_frame()))));
+    CHECK(a == b);
+    CHECK(a.hash() == b.hash());
+    // Another VNI, another kind, another outer address, one layer more: other paths.
+    Bytes other_vni = vxlan(inner_frame());
+    other_vni[6] = 2;
+    Bytes other_addr = outer4(17, udp(4789, vxlan(inner_frame())));
+    other_addr[14 + 15] = 9;  // the outer destination's last byte
+    const TunnelPath others[] = {
+        path_of(outer4(17, udp(4789, other_vni))),
+        path_of(outer4(17, udp(6081, geneve(0x6558, 0, inner_frame())))),
+        path_of(other_addr),
+        path_of(outer4(4, ipv4(udp(4789, vxlan(inner_frame())), 17, 0, 10))),
+    };
+    for (const TunnelPath& o : others) {
+        CHECK_FALSE(o == a);
+        CHECK(o.hash() != a.hash());
+    }
 }

@@ -1,10 +1,10 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // Classic pcap records are parsed from large blocks of the file rather than read through
-// pcap_next_ex (see src/pcap_source.cpp). These tests read crafted files both ways, PcapSource
-// and libpcap itself, and require the same packets (lengths, times, bytes) and an error exactly
-// where libpcap reports one: across many block refills, with records cut to the snapshot
-// length, with impossible lengths, cut headers and cut data, in both byte orders and both
-// resolutions.
+// pcap_next_ex (see src/ingest/pcap_block_reader.hpp). These tests read crafted files both
+// ways, PcapSource and libpcap itself, and require the same packets (lengths, times, bytes) and
+// an error exactly where libpcap reports one: across many block refills, with records cut to
+// the snapshot length, with impossible lengths, cut headers and cut data, in both byte orders
+// and both resolutions.
 
 #include <doctest/doctest.h>
 

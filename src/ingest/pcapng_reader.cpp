@@ -1,0 +1,151 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// The pcapng reader for files libpcap refuses (interfaces of different link types or snapshot
+// lengths); see pcapng_reader.hpp and, for when it takes over, pcap_source.cpp.
+
+#include "ingest/pcapng_reader.hpp"
+
+#include <cstring>
+
+#include <pcap/pcap.h>
+
+namespace capgap::detail {
+
+PcapngReader::Result PcapngReader::next(Packet& out) {
+    for (;;) {
+        std::uint32_t type = 0;
+        const Result r = read_block(type);
+        if (r != packet) return r;
+        const std::uint32_t size = static_cast<std::uint32_t>(body_.size()) - 4;
+        const std::uint8_t* b = body_.data();
+        if (type == 0x0a0d0d0a) {
+            if (size < 16 || u16(b + 4) != 1) return fail("unsupported section header");
+            interfaces_.clear();
+        } else if (type == 1) {
+            if (size < 8) return fail("interface description block too short");
+            Interface ifc;
+            ifc.link_type = to_dlt(u16(b));
+            if (!read_interface_options(b + 8, size - 8, ifc)) return failed;
+            interfaces_.push_back(ifc);
+        } else if (type == 6 || type == 2) {
+            if (size < 20) return fail("packet block too short");
+            const std::uint32_t ifid = type == 6 ? u32(b) : u16(b);
+            const std::uint64_t ts = (std::uint64_t{u32(b + 4)} << 32) | u32(b + 8);
+            out.caplen = u32(b + 12);
+            out.len = u32(b + 16);
+            if (out.caplen > size - 20) return fail("packet data beyond the block");
+            if (ifid >= interfaces_.size()) return fail("packet on an undescribed interface");
+            const Interface& ifc = interfaces_[ifid];
+            out.link_type = ifc.link_type;
+            out.ns = to_ns(ts, ifc);
+            out.data = b + 20;
+            return packet;
+        } else if (type == 3) {
+            if (size < 4) return fail("simple packet block too short");
+            if (interfaces_.empty()) return fail("packet on an undescribed interface");
+            out.len = u32(b);
+            out.caplen = out.len < size - 4 ? out.len : size - 4;
+            out.link_type = interfaces_[0].link_type;
+            out.ns = 0;  // simple packet blocks carry no timestamp
+            out.data = b + 4;
+            return packet;
+        }
+    }
+}
+
+// pcapng stores LINKTYPE_ values; the decoder and BPF expect DLT_ values. They are equal
+// except for a few historical ones, of which only raw IP matters here.
+int PcapngReader::to_dlt(std::uint16_t linktype) {
+    return linktype == 101 ? DLT_RAW : static_cast<int>(linktype);
+}
+
+// Reads one block into body_ (body plus trailing length). `packet` means a block was read.
+PcapngReader::Result PcapngReader::read_block(std::uint32_t& type) {
+    block_offset_ = offset_;
+    std::uint8_t head[8];
+    const std::size_t got = std::fread(head, 1, sizeof head, file_.get());
+    if (got == 0 && std::feof(file_.get())) return end;
+    if (got != sizeof head) return fail("truncated block header");
+    offset_ += sizeof head;
+    std::uint8_t bom[4] = {0, 0, 0, 0};
+    const bool shb = head[0] == 0x0a && head[1] == 0x0d && head[2] == 0x0d && head[3] == 0x0a;
+    if (shb) {
+        if (std::fread(bom, 1, 4, file_.get()) != 4) return fail("truncated section header");
+        offset_ += 4;
+        if (bom[0] == 0x1a && bom[1] == 0x2b && bom[2] == 0x3c && bom[3] == 0x4d) {
+            big_ = true;
+        } else if (bom[3] == 0x1a && bom[2] == 0x2b && bom[1] == 0x3c && bom[0] == 0x4d) {
+            big_ = false;
+        } else {
+            return fail("bad byte-order magic");
+        }
+    }
+    type = u32(head);
+    const std::uint32_t total = u32(head + 4);
+    if (total < 16 || total % 4 != 0 || total > (64u << 20) || (shb && total < 28)) {
+        return fail("bad block length");
+    }
+    body_.resize(total - 8);
+    std::size_t have = 0;
+    if (shb) {
+        std::memcpy(body_.data(), bom, 4);
+        have = 4;
+    }
+    const std::size_t want = body_.size() - have;
+    if (std::fread(body_.data() + have, 1, want, file_.get()) != want) {
+        return fail("truncated block");
+    }
+    offset_ += want;
+    if (u32(body_.data() + body_.size() - 4) != total) {
+        return fail("block lengths in header and trailer differ");
+    }
+    return packet;
+}
+
+bool PcapngReader::read_interface_options(const std::uint8_t* p, std::uint32_t size,
+                                          Interface& ifc) {
+    while (size >= 4) {
+        const std::uint16_t code = u16(p);
+        const std::uint32_t length = u16(p + 2);
+        const std::uint32_t padded = (length + 3) & ~3u;
+        if (code == 0) break;
+        if (padded > size - 4) {
+            error_ = "interface option beyond the block";
+            return false;
+        }
+        const std::uint8_t* v = p + 4;
+        if (code == 9 && length >= 1) {  // if_tsresol
+            const unsigned exp = v[0] & 0x7fu;
+            if (v[0] & 0x80u) {
+                if (exp > 63) return bad_resolution();
+                ifc.ticks_per_second = std::uint64_t{1} << exp;
+            } else {
+                if (exp > 19) return bad_resolution();
+                ifc.ticks_per_second = 1;
+                for (unsigned i = 0; i < exp; ++i)
+                    ifc.ticks_per_second *= 10;
+            }
+        } else if (code == 14 && length >= 8) {  // if_tsoffset, seconds
+            const std::uint64_t hi = u32(v), lo = u32(v + 4);
+            ifc.offset_seconds =
+                static_cast<std::int64_t>(big_ ? (hi << 32) | lo : (lo << 32) | hi);
+        }
+        p += 4 + padded;
+        size -= 4 + padded;
+    }
+    return true;
+}
+
+bool PcapngReader::bad_resolution() {
+    error_ = "unsupported timestamp resolution";
+    return false;
+}
+
+std::int64_t PcapngReader::to_ns(std::uint64_t ts, const Interface& ifc) {
+    __extension__ using u128 = unsigned __int128;
+    const std::uint64_t tps = ifc.ticks_per_second;
+    const u128 ns = u128{ts / tps} * 1000000000u + u128{ts % tps} * 1000000000u / tps;
+    const std::int64_t base = ns > u128{INT64_MAX} ? INT64_MAX : static_cast<std::int64_t>(ns);
+    return seconds_to_ns(ifc.offset_seconds, base);
+}
+
+}  // namespace capgap::detail

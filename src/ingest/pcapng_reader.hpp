@@ -1,0 +1,68 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+// Private: the pcapng reader PcapSource switches to for multi-interface files (see
+// pcap_source.cpp).
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ingest/packet.hpp"
+
+namespace capgap::detail {
+
+// A minimal pcapng reader for files libpcap refuses because their interfaces differ in link
+// type or snapshot length. Reads Section Header, Interface Description, Enhanced, Simple and
+// (obsolete) Packet blocks in either byte order and skips every other block.
+class PcapngReader {
+  public:
+    explicit PcapngReader(FilePtr file) : file_(std::move(file)) {}
+
+    enum Result { packet, end, failed };
+
+    // The next packet, each with its own interface's link type and timestamp resolution.
+    Result next(Packet& out);
+
+    const std::string& error() const { return error_; }
+    std::uint64_t block_offset() const { return block_offset_; }
+
+  private:
+    struct Interface {
+        int link_type = 0;
+        std::uint64_t ticks_per_second = 1000000;
+        std::int64_t offset_seconds = 0;
+    };
+
+    Result fail(const char* what) {
+        error_ = what;
+        return failed;
+    }
+
+    std::uint16_t u16(const std::uint8_t* p) const {
+        return big_ ? static_cast<std::uint16_t>((p[0] << 8) | p[1])
+                    : static_cast<std::uint16_t>((p[1] << 8) | p[0]);
+    }
+    std::uint32_t u32(const std::uint8_t* p) const {
+        return big_ ? (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                          (std::uint32_t{p[2]} << 8) | p[3]
+                    : (std::uint32_t{p[3]} << 24) | (std::uint32_t{p[2]} << 16) |
+                          (std::uint32_t{p[1]} << 8) | p[0];
+    }
+
+    static int to_dlt(std::uint16_t linktype);
+    Result read_block(std::uint32_t& type);
+    bool read_interface_options(const std::uint8_t* p, std::uint32_t size, Interface& ifc);
+    bool bad_resolution();
+    static std::int64_t to_ns(std::uint64_t ts, const Interface& ifc);
+
+    FilePtr file_;
+    std::vector<std::uint8_t> body_;
+    std::vector<Interface> interfaces_;
+    std::uint64_t offset_ = 0;
+    std::uint64_t block_offset_ = 0;
+    bool big_ = false;
+    std::string error_;
+};
+
+}  // namespace capgap::detail
