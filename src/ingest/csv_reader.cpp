@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "report/summary.hpp"
+
 namespace capgap {
 
 namespace {
@@ -1109,12 +1111,7 @@ Report socket_join(const std::string& syn_path, const std::string& lost_path,
         report.sessions.push_back(row);
     }
     sum.bad_sessions = sum.bad_wireshark;
-    if (sum.total_sessions > 0)
-        sum.percentage =
-            100.0 * static_cast<double>(sum.bad_sessions) / static_cast<double>(sum.total_sessions);
-    auto ci = wilson_interval(sum.bad_sessions, sum.total_sessions);
-    sum.ci95_low = ci.first;
-    sum.ci95_high = ci.second;
+    set_percentage(sum);
     return report;
 }
 
