@@ -112,7 +112,7 @@ inline void check_report(const Report& r) {
     CAPGAP_FUZZ_CHECK(s.bad_confirmed <= s.total_sessions);
     CAPGAP_FUZZ_CHECK(s.bad_wireshark <= s.total_sessions);
     CAPGAP_FUZZ_CHECK(s.bad_sessions <= s.total_sessions);
-    if (s.join == "instance") {
+    if (s.join == Join::instance) {
         CAPGAP_FUZZ_CHECK(s.bad_data_missing + s.bad_control_only == s.bad_confirmed);
         CAPGAP_FUZZ_CHECK(s.bad_sessions ==
                           (s.mode == Mode::confirmed ? s.bad_confirmed : s.bad_wireshark));

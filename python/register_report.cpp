@@ -95,7 +95,8 @@ void register_report(py::module_& m) {
     // ---- report ----
     py::class_<capgap::Summary>(m, "Summary", "The headline figures.")
         .def_readonly("mode", &capgap::Summary::mode)
-        .def_readonly("join", &capgap::Summary::join)
+        .def_property_readonly(
+            "join", [](const capgap::Summary& s) { return std::string(capgap::to_string(s.join)); })
         .def_readonly("total_sessions", &capgap::Summary::total_sessions)
         .def_readonly("bad_sessions", &capgap::Summary::bad_sessions)
         .def_readonly("bad_confirmed", &capgap::Summary::bad_confirmed)

@@ -1056,7 +1056,7 @@ Report analyze_wireshark_csv(const std::string& syn_path, const std::string& los
     CsvInput in = read_wireshark_csv(syn_path, lost_path);
     Matcher matcher(std::move(options));
     Report r = matcher.match(std::move(in.sessions), std::move(in.events), in.stats);
-    r.summary.join = "instance";
+    r.summary.join = Join::instance;
     r.summary.unmatched_events += in.unmatched_events;
     return r;
 }
@@ -1095,7 +1095,7 @@ Report socket_join(const std::string& syn_path, const std::string& lost_path,
 
     Summary& sum = report.summary;
     sum.mode = Mode::wireshark;
-    sum.join = "socket";
+    sum.join = Join::socket;
     for (const Row& r : syn.rows) {
         if (!kept(r)) {
             ++sum.filtered_out;

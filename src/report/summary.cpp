@@ -1,11 +1,16 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// The headline rate: one computation for every summary, the Matcher's and the socket join's.
+// The headline rate, one computation for every summary (the Matcher's and the socket join's),
+// and the names of the joins.
 
 #include "report/summary.hpp"
 
 #include <utility>
 
 namespace capgap {
+
+const char* to_string(Join j) {
+    return j == Join::socket ? "socket" : "instance";
+}
 
 void set_percentage(Summary& s) {
     s.percentage = s.total_sessions == 0 ? 0.0

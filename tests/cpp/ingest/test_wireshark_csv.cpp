@@ -154,7 +154,7 @@ TEST_CASE("GUI export, new arrows, BOM and CRLF (gui_new_*.csv)") {
 
     auto r = capgap::analyze_wireshark_csv(data("gui_new_syn.csv"), data("gui_new_lost.csv"),
                                            wireshark_mode());
-    CHECK(r.summary.join == "instance");
+    CHECK(r.summary.join == capgap::Join::instance);
     CHECK(r.summary.total_sessions == 3);
     CHECK(r.summary.bad_sessions == 2);
     CHECK(r.summary.bad_wireshark == 2);
@@ -187,7 +187,7 @@ TEST_CASE("old arrows and port reuse (gui_old_*.csv): instance join vs socket jo
 
     // The old join keys on the client socket: all three SYN rows of 10.0.0.1:1025 are bad.
     auto s = capgap::socket_join(data("gui_old_syn.csv"), data("gui_old_lost.csv"), {});
-    CHECK(s.summary.join == "socket");
+    CHECK(s.summary.join == capgap::Join::socket);
     CHECK(s.summary.total_sessions == 4);
     CHECK(s.summary.bad_sessions == 3);
     CHECK(s.summary.percentage == doctest::Approx(75.0));

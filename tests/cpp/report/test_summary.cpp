@@ -1,5 +1,6 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// The headline rate every join takes from the report code.
+// The headline rate every join takes from the report code, and the join's name in the
+// printers.
 #include <doctest/doctest.h>
 
 #include <capgap/report.hpp>
@@ -33,4 +34,17 @@ TEST_CASE("set_percentage: 100 * bad / total and the Wilson interval; zeros with
     capgap::set_percentage(all);
     CHECK(all.percentage == 100.0);
     CHECK(all.ci95_high == 100.0);
+}
+
+TEST_CASE("Summary::join: named as before in text and JSON, shown in text only when socket") {
+    CHECK(std::string(capgap::to_string(capgap::Join::instance)) == "instance");
+    CHECK(std::string(capgap::to_string(capgap::Join::socket)) == "socket");
+
+    capgap::Report r;
+    CHECK(r.summary.join == capgap::Join::instance);
+    CHECK(r.to_text().find("Join:") == std::string::npos);
+    CHECK(r.to_json().find("\"join\":\"instance\"") != std::string::npos);
+    r.summary.join = capgap::Join::socket;
+    CHECK(r.to_text().find("\nJoin: socket\n") != std::string::npos);
+    CHECK(r.to_json().find("\"join\":\"socket\"") != std::string::npos);
 }
