@@ -238,7 +238,9 @@ void register_report(py::module_& m) {
         .def_readonly("times_zone_ignored", &capgap::CsvCounts::times_zone_ignored)
         .def_readonly("bad_row_reasons", &capgap::CsvCounts::bad_row_reasons)
         .def_readonly("bad_rows", &capgap::CsvCounts::bad_rows)
-        .def_readonly("time_kind", &capgap::CsvCounts::time_kind)
+        .def_property_readonly(
+            "time_kind",
+            [](const capgap::CsvCounts& c) { return std::string(capgap::to_string(c.time_kind)); })
         .def_readonly("has_stream", &capgap::CsvCounts::has_stream);
 
     py::class_<capgap::CsvInput>(m, "CsvInput", "Sessions and events read from CSV exports.")

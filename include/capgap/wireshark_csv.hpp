@@ -131,6 +131,17 @@ struct InfoFields {
 /// Parses a Wireshark Info column text (either arrow style).
 InfoFields parse_info(const std::string& info);
 
+/// The kind of time a list's time column holds (both lists must hold the same kind).
+enum class CsvTimeKind : std::uint8_t {
+    none,        ///< no usable row: the kind is unknown
+    relative,    ///< seconds since the capture's first packet (read from epoch 0)
+    absolute,    ///< epoch seconds or a date and time
+    time_of_day  ///< a clock time without a date (seconds since midnight)
+};
+
+/// "relative", "absolute" or "time_of_day"; "" for CsvTimeKind::none.
+const char* to_string(CsvTimeKind k);
+
 /// CSV-specific counters (IngestStats holds rows read and bad rows with line numbers).
 struct CsvCounts {
     std::uint64_t syn_rows = 0;             ///< data rows of the SYN list
@@ -145,8 +156,8 @@ struct CsvCounts {
                                             ///< connections (counted in unmatched_events)
     std::uint64_t times_zone_ignored = 0;   ///< date-times whose zone name was read as UTC
     std::map<std::string, std::uint64_t> bad_row_reasons;  ///< bad rows by reason
-    std::vector<InputProblem> bad_rows;  ///< the first 100 bad rows: file, "line N", reason
-    std::string time_kind;    ///< "relative", "absolute" or "time_of_day" (empty: no rows)
+    std::vector<InputProblem> bad_rows;         ///< the first 100 bad rows: file, "line N", reason
+    CsvTimeKind time_kind = CsvTimeKind::none;  ///< the kind of both lists' times
     bool has_stream = false;  ///< both lists have a tcp.stream column (join on it)
 };
 

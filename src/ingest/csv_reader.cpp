@@ -261,25 +261,11 @@ std::uint8_t flag_bits(const std::string& list) {
 // ---------------------------------------------------------------------------------------------
 // Times
 
-enum class TimeKind { relative, absolute, time_of_day };
-
-const char* time_kind_name(TimeKind k) {
-    switch (k) {
-        case TimeKind::relative:
-            return "relative";
-        case TimeKind::absolute:
-            return "absolute";
-        case TimeKind::time_of_day:
-            return "time_of_day";
-    }
-    return "relative";
-}
-
 // How a time column's text is to be read.
 enum class TimeColumn { epoch, relative, absolute_text, autodetect };
 
 struct ParsedTime {
-    TimeKind kind = TimeKind::relative;
+    CsvTimeKind kind = CsvTimeKind::relative;
     Timestamp t;
     bool zone_ignored = false;
 };
@@ -322,11 +308,12 @@ bool parse_time(std::string_view raw, TimeColumn column, ParsedTime& out) {
             std::int64_t ns = parse_seconds_ns(text);
             out.t = Timestamp{ns};
             if (column == TimeColumn::epoch)
-                out.kind = TimeKind::absolute;
+                out.kind = CsvTimeKind::absolute;
             else if (column == TimeColumn::relative)
-                out.kind = TimeKind::relative;
+                out.kind = CsvTimeKind::relative;
             else
-                out.kind = ns > 1'000'000'000 * ns_per_s ? TimeKind::absolute : TimeKind::relative;
+                out.kind =
+                    ns > 1'000'000'000 * ns_per_s ? CsvTimeKind::absolute : CsvTimeKind::relative;
             return true;
         }
         if (column == TimeColumn::epoch || column == TimeColumn::relative) return false;
@@ -336,7 +323,7 @@ bool parse_time(std::string_view raw, TimeColumn column, ParsedTime& out) {
             if (m[2].matched && m[2].length() == 5)
                 s.insert(static_cast<std::size_t>(m.position(2)) + 3, ":");
             out.t = parse_iso8601(s);
-            out.kind = TimeKind::absolute;
+            out.kind = CsvTimeKind::absolute;
             return true;
         }
         if (boost::regex_match(text, m, doy)) {
@@ -344,7 +331,7 @@ bool parse_time(std::string_view raw, TimeColumn column, ParsedTime& out) {
             if (!civil_from_day_of_year(std::stoi(m[1]), std::stoi(m[2]), month, day)) return false;
             out.t =
                 parse_iso8601(m[1].str() + "-" + two(month) + "-" + two(day) + "T" + m[3].str());
-            out.kind = TimeKind::absolute;
+            out.kind = CsvTimeKind::absolute;
             return true;
         }
         if (boost::regex_match(text, m, month_name)) {
@@ -359,7 +346,7 @@ bool parse_time(std::string_view raw, TimeColumn column, ParsedTime& out) {
             if (clock.size() > 1 && clock[1] == ':') clock = "0" + clock;
             out.t = parse_iso8601(m[3].str() + "-" + two(month) + "-" + two(std::stoi(m[2])) + "T" +
                                   clock);
-            out.kind = TimeKind::absolute;
+            out.kind = CsvTimeKind::absolute;
             if (m[6].matched) {
                 std::string zone = m[6].str();
                 out.zone_ignored = !(zone == "UTC" || zone == "GMT" || zone == "Z" ||
@@ -371,7 +358,7 @@ bool parse_time(std::string_view raw, TimeColumn column, ParsedTime& out) {
             std::int64_t h = std::stoi(m[1]), mi = std::stoi(m[2]);
             if (h > 23 || mi > 59) return false;
             out.t = Timestamp{(h * 3600 + mi * 60) * ns_per_s + parse_seconds_ns(m[3].str())};
-            out.kind = TimeKind::time_of_day;
+            out.kind = CsvTimeKind::time_of_day;
             return true;
         }
     } catch (const capgap::error&) {
@@ -430,7 +417,7 @@ struct ParsedFile {
     std::string path;
     Columns cols;
     std::vector<Row> rows;
-    std::optional<TimeKind> kind;
+    std::optional<CsvTimeKind> kind;
     std::optional<std::int64_t> origin_ns;  // epoch of the capture's first packet, if known
 };
 
@@ -695,8 +682,8 @@ struct Reader {
             Row row;
             if (!parse_row(f, rec, header.fields.size(), row)) continue;
             if (!f.kind) f.kind = row.time.kind;
-            if (!f.origin_ns && row.time.kind == TimeKind::absolute && f.cols.time_relative >= 0 &&
-                f.cols.time_relative != f.cols.time) {
+            if (!f.origin_ns && row.time.kind == CsvTimeKind::absolute &&
+                f.cols.time_relative >= 0 && f.cols.time_relative != f.cols.time) {
                 ParsedTime rel;
                 if (parse_time(field(rec, f.cols.time_relative), TimeColumn::relative, rel))
                     f.origin_ns = row.time.t.ns - rel.t.ns;
@@ -768,6 +755,20 @@ bool same_address_pair(const Session& s, const IpAddress& a, const IpAddress& b)
 }  // namespace
 
 // -------------------------------------------------------------------------------------------------
+
+const char* to_string(CsvTimeKind k) {
+    switch (k) {
+        case CsvTimeKind::none:
+            return "";
+        case CsvTimeKind::relative:
+            return "relative";
+        case CsvTimeKind::absolute:
+            return "absolute";
+        case CsvTimeKind::time_of_day:
+            return "time_of_day";
+    }
+    return "";
+}
 
 const char* to_string(ExpertMarker m) {
     switch (m) {
@@ -857,18 +858,18 @@ CsvInput read_wireshark_csv(const std::string& syn_path, const std::string& lost
 
     if (syn.kind && lost.kind && *syn.kind != *lost.kind)
         throw_format_error(lost_path, "",
-                           std::string("times are ") + time_kind_name(*lost.kind) + " but " +
-                               syn_path + " has " + time_kind_name(*syn.kind) +
+                           std::string("times are ") + to_string(*lost.kind) + " but " + syn_path +
+                               " has " + to_string(*syn.kind) +
                                " times; export both lists with the same time format");
-    std::optional<TimeKind> kind = syn.kind ? syn.kind : lost.kind;
-    if (kind) in.counts.time_kind = time_kind_name(*kind);
+    std::optional<CsvTimeKind> kind = syn.kind ? syn.kind : lost.kind;
+    if (kind) in.counts.time_kind = *kind;
     note_times(in.stats, syn);
     note_times(in.stats, lost);
-    if (kind == TimeKind::relative) {
+    if (kind == CsvTimeKind::relative) {
         // GUI relative times count from the capture's first packet: epoch 0 here.
         in.stats.have_time = true;
         in.stats.first_time = Timestamp{0};
-    } else if (kind == TimeKind::absolute && (syn.origin_ns || lost.origin_ns)) {
+    } else if (kind == CsvTimeKind::absolute && (syn.origin_ns || lost.origin_ns)) {
         in.stats.first_time = Timestamp{syn.origin_ns ? *syn.origin_ns : *lost.origin_ns};
     }
 

@@ -122,7 +122,7 @@ TEST_CASE("parse_info: both arrow styles, flags, Seq/Ack/Len and markers") {
 TEST_CASE("GUI export, new arrows, BOM and CRLF (gui_new_*.csv)") {
     auto in = capgap::read_wireshark_csv(data("gui_new_syn.csv"), data("gui_new_lost.csv"));
     CHECK_FALSE(in.counts.has_stream);
-    CHECK(in.counts.time_kind == "relative");
+    CHECK(in.counts.time_kind == capgap::CsvTimeKind::relative);
     CHECK(in.stats.csv_rows == 8);
     CHECK(in.stats.csv_bad_rows == 0);
     CHECK(in.stats.have_time);
@@ -215,7 +215,7 @@ TEST_CASE("socket join keeps only rows towards the server") {
 TEST_CASE("tshark fields with tcp.stream, IPv6 and loss flag columns (fields_*.csv)") {
     auto in = capgap::read_wireshark_csv(data("fields_syn.csv"), data("fields_lost.csv"));
     CHECK(in.counts.has_stream);
-    CHECK(in.counts.time_kind == "absolute");
+    CHECK(in.counts.time_kind == capgap::CsvTimeKind::absolute);
     REQUIRE(in.sessions.size() == 3);
     CHECK(in.sessions[0].syn_time == capgap::Timestamp{1'700'000'000'000'000'001});
     CHECK(in.sessions[0].syn_count == 2);
@@ -292,7 +292,7 @@ TEST_CASE("instances without tcp.stream: same raw seq joins, a new one does not"
     CHECK(in.sessions[1].syn_frame == 3);
     CHECK(in.sessions[3].syn_frame == 5);
     CHECK(in.counts.syn_rows_not_syn == 1);  // the SYN-ACK is not a session
-    CHECK(in.counts.time_kind == "relative");
+    CHECK(in.counts.time_kind == capgap::CsvTimeKind::relative);
 }
 
 TEST_CASE("a SYN whose Info an application replaced joins its retransmission") {
@@ -340,7 +340,7 @@ TEST_CASE("time formats: epoch, ISO, day of year, Wireshark's month form, time o
     auto a = one("Time", "2014-06-12 10:11:12.123456789");
     REQUIRE(a.sessions.size() == 1);
     CHECK(a.sessions[0].syn_time == capgap::parse_iso8601("2014-06-12T10:11:12.123456789Z"));
-    CHECK(a.counts.time_kind == "absolute");
+    CHECK(a.counts.time_kind == capgap::CsvTimeKind::absolute);
     auto b = one("frame.time", "Jun 12, 2014 10:11:12.123456789 UTC");
     CHECK(b.sessions[0].syn_time == a.sessions[0].syn_time);
     CHECK(b.counts.times_zone_ignored == 0);
@@ -353,13 +353,19 @@ TEST_CASE("time formats: epoch, ISO, day of year, Wireshark's month form, time o
     CHECK(e.sessions[0].syn_time == a.sessions[0].syn_time);
     auto f = one("Time", "10:11:12.5");
     CHECK(f.sessions[0].syn_time == capgap::Timestamp{36672'500'000'000});
-    CHECK(f.counts.time_kind == "time_of_day");
+    CHECK(f.counts.time_kind == capgap::CsvTimeKind::time_of_day);
     auto g = one("Time", "12.000000001");
     CHECK(g.sessions[0].syn_time == capgap::Timestamp{12'000'000'001});
-    CHECK(g.counts.time_kind == "relative");
+    CHECK(g.counts.time_kind == capgap::CsvTimeKind::relative);
+    // The names Python, the error messages and the stub show.
+    CHECK(std::string(capgap::to_string(capgap::CsvTimeKind::relative)) == "relative");
+    CHECK(std::string(capgap::to_string(capgap::CsvTimeKind::absolute)) == "absolute");
+    CHECK(std::string(capgap::to_string(capgap::CsvTimeKind::time_of_day)) == "time_of_day");
+    CHECK(std::string(capgap::to_string(capgap::CsvTimeKind::none)).empty());
     auto bad = one("Time", "yesterday");
     CHECK(bad.sessions.empty());
     CHECK(bad.stats.csv_bad_rows == 1);
+    CHECK(bad.counts.time_kind == capgap::CsvTimeKind::none);  // no usable row
 }
 
 TEST_CASE("relative and absolute times in the two files are refused") {
