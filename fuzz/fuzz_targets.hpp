@@ -5,6 +5,7 @@
 // exactly the code path the fuzzer found it on. Every check that fails calls abort().
 
 #include <capgap/analyze.hpp>
+#include <capgap/analyze_csv.hpp>
 #include <capgap/errors.hpp>
 #include <capgap/matcher.hpp>
 #include <capgap/pcap_source.hpp>

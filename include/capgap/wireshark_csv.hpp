@@ -3,14 +3,14 @@
 /// @file
 /// The CSV adapter: Wireshark's "Export Packet Dissections > As CSV" files and tshark
 /// `-T fields -E header=y -E separator=, -E quote=d` files, turned into sessions and events for
-/// the Matcher (SEMANTICS.md section 7).
+/// the Matcher (SEMANTICS.md section 7). Matching them into a Report is analyze_csv.hpp's.
 ///
 /// @code
+/// capgap::CsvInput in = capgap::read_wireshark_csv("syn.csv", "lost.csv");
 /// capgap::MatchOptions opt;
 /// opt.mode = capgap::Mode::wireshark;
-/// opt.servers.push_back(capgap::ServerFilter::parse("192.168.80.12:443"));
-/// capgap::Report r = capgap::analyze_wireshark_csv("syn.csv", "lost.csv", opt);
-/// capgap::Report old = capgap::socket_join("syn.csv", "lost.csv", opt.servers, opt.ports);
+/// capgap::Report r = capgap::Matcher(opt).match(in.sessions, in.events, in.stats);
+/// r.summary.unmatched_events += in.unmatched_events;  // as analyze_wireshark_csv does
 /// @endcode
 ///
 /// **Files.** RFC 4180 CSV: comma separated, fields optionally in double quotes (`""` inside
@@ -79,8 +79,6 @@
 
 #include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>
-#include <capgap/matcher.hpp>
-#include <capgap/report.hpp>
 #include <capgap/session.hpp>
 
 namespace capgap {
@@ -180,30 +178,5 @@ struct CsvInput {
 /// @throws parse_error when a required column is missing (names the file and quotes the header
 /// line found)
 CsvInput read_wireshark_csv(const std::string& syn_path, const std::string& lost_path);
-
-/// Reads both lists and matches them: the Report `capgap csv` prints. The lists carry only
-/// Wireshark's flags, so pass Mode::wireshark as `options.mode` for a meaningful headline (the
-/// confirmed verdict finds nothing in them); Summary::bad_wireshark holds it either way.
-/// Summary::join is "instance"; the adapter's unmatched events are added to
-/// Summary::unmatched_events; csv_rows / csv_bad_rows appear in the ingest counters.
-/// @throws as read_wireshark_csv, and parse_error from the Matcher
-Report analyze_wireshark_csv(const std::string& syn_path, const std::string& lost_path,
-                             MatchOptions options);
-
-/// The old join, reproduced exactly so users can see how far their old numbers were off:
-/// keep the rows of both lists whose destination matches a server filter (all rows when
-/// `servers` and `ports` are empty; `ports` keeps rows whose destination port is listed), key
-/// each row by its source address and source port, count every kept SYN row as a session
-/// (retransmitted SYNs included), and call a SYN row bad when its key appears among the kept
-/// lost rows' keys. Lost rows without a source port cannot be keyed and match nothing. No
-/// window applies (the old join had none).
-///
-/// The Report has Summary::join = "socket", mode wireshark, one SessionRow per kept SYN row
-/// (session ids are row ordinals), bad_sessions = bad_wireshark, the interval, and the ingest
-/// counters of both files; it has no events.
-/// @throws as read_wireshark_csv
-Report socket_join(const std::string& syn_path, const std::string& lost_path,
-                   const std::vector<ServerFilter>& servers,
-                   const std::vector<std::uint16_t>& ports = {});
 
 }  // namespace capgap

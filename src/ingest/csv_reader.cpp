@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "ingest/csv_rows.hpp"
-#include "report/summary.hpp"
 
 namespace capgap {
 
@@ -258,70 +257,6 @@ CsvInput read_wireshark_csv(const std::string& syn_path, const std::string& lost
         }
     }
     return in;
-}
-
-Report analyze_wireshark_csv(const std::string& syn_path, const std::string& lost_path,
-                             MatchOptions options) {
-    CsvInput in = read_wireshark_csv(syn_path, lost_path);
-    Matcher matcher(std::move(options));
-    Report r = matcher.match(std::move(in.sessions), std::move(in.events), in.stats);
-    r.summary.join = Join::instance;
-    r.summary.unmatched_events += in.unmatched_events;
-    return r;
-}
-
-Report socket_join(const std::string& syn_path, const std::string& lost_path,
-                   const std::vector<ServerFilter>& servers,
-                   const std::vector<std::uint16_t>& ports) {
-    Report report;
-    CsvCounts counts;
-    csv::Reader reader{report.ingest, counts};
-    csv::ParsedFile syn = reader.read_file(syn_path, csv::ListKind::syn);
-    csv::ParsedFile lost = reader.read_file(lost_path, csv::ListKind::lost);
-    csv::note_times(report.ingest, syn);
-    csv::note_times(report.ingest, lost);
-
-    auto kept = [&](const Row& r) {
-        Endpoint dst = r.dst();
-        if (!servers.empty()) {
-            bool any = false;
-            for (const ServerFilter& f : servers)
-                if ((r.has_ports || !f.port) && f.matches(dst)) any = true;
-            if (!any) return false;
-        }
-        if (!ports.empty()) {
-            if (!r.has_ports) return false;
-            if (std::find(ports.begin(), ports.end(), r.dst_port) == ports.end()) return false;
-        }
-        return true;
-    };
-    // The old key: the Source column's address and the source port (rows without a port
-    // cannot be keyed).
-    std::vector<Endpoint> lost_keys;
-    for (const Row& r : lost.rows)
-        if (kept(r) && r.has_ports) lost_keys.push_back(r.src());
-    std::sort(lost_keys.begin(), lost_keys.end());
-
-    Summary& sum = report.summary;
-    sum.mode = Mode::wireshark;
-    sum.join = Join::socket;
-    for (const Row& r : syn.rows) {
-        if (!kept(r)) {
-            ++sum.filtered_out;
-            continue;
-        }
-        SessionRow row;
-        row.session = new_session(r);
-        row.session.id = report.sessions.size();
-        row.bad_wireshark =
-            r.has_ports && std::binary_search(lost_keys.begin(), lost_keys.end(), r.src());
-        ++sum.total_sessions;
-        if (row.bad_wireshark) ++sum.bad_wireshark;
-        report.sessions.push_back(row);
-    }
-    sum.bad_sessions = sum.bad_wireshark;
-    set_percentage(sum);
-    return report;
 }
 
 }  // namespace capgap
