@@ -5,6 +5,7 @@
 // exactly the code path the fuzzer found it on. Every check that fails calls abort().
 
 #include <capgap/analyze.hpp>
+#include <capgap/analyze_csv.hpp>
 #include <capgap/errors.hpp>
 #include <capgap/matcher.hpp>
 #include <capgap/pcap_source.hpp>
@@ -112,7 +113,7 @@ inline void check_report(const Report& r) {
     CAPGAP_FUZZ_CHECK(s.bad_confirmed <= s.total_sessions);
     CAPGAP_FUZZ_CHECK(s.bad_wireshark <= s.total_sessions);
     CAPGAP_FUZZ_CHECK(s.bad_sessions <= s.total_sessions);
-    if (s.join == "instance") {
+    if (s.join == Join::instance) {
         CAPGAP_FUZZ_CHECK(s.bad_data_missing + s.bad_control_only == s.bad_confirmed);
         CAPGAP_FUZZ_CHECK(s.bad_sessions ==
                           (s.mode == Mode::confirmed ? s.bad_confirmed : s.bad_wireshark));

@@ -95,7 +95,8 @@ void register_report(py::module_& m) {
     // ---- report ----
     py::class_<capgap::Summary>(m, "Summary", "The headline figures.")
         .def_readonly("mode", &capgap::Summary::mode)
-        .def_readonly("join", &capgap::Summary::join)
+        .def_property_readonly(
+            "join", [](const capgap::Summary& s) { return std::string(capgap::to_string(s.join)); })
         .def_readonly("total_sessions", &capgap::Summary::total_sessions)
         .def_readonly("bad_sessions", &capgap::Summary::bad_sessions)
         .def_readonly("bad_confirmed", &capgap::Summary::bad_confirmed)
@@ -237,7 +238,9 @@ void register_report(py::module_& m) {
         .def_readonly("times_zone_ignored", &capgap::CsvCounts::times_zone_ignored)
         .def_readonly("bad_row_reasons", &capgap::CsvCounts::bad_row_reasons)
         .def_readonly("bad_rows", &capgap::CsvCounts::bad_rows)
-        .def_readonly("time_kind", &capgap::CsvCounts::time_kind)
+        .def_property_readonly(
+            "time_kind",
+            [](const capgap::CsvCounts& c) { return std::string(capgap::to_string(c.time_kind)); })
         .def_readonly("has_stream", &capgap::CsvCounts::has_stream);
 
     py::class_<capgap::CsvInput>(m, "CsvInput", "Sessions and events read from CSV exports.")

@@ -4,6 +4,7 @@
 /// The umbrella header: everything a user of the library needs.
 
 #include <capgap/analyze.hpp>
+#include <capgap/analyze_csv.hpp>
 #include <capgap/errors.hpp>
 #include <capgap/flow_key.hpp>
 #include <capgap/ingest_stats.hpp>

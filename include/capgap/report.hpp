@@ -29,6 +29,14 @@ enum class Mode : std::uint8_t {
 /// "confirmed" or "wireshark".
 const char* to_string(Mode m);
 
+/// How loss events were attributed to sessions.
+enum class Join : std::uint8_t {
+    instance,  ///< the Matcher: session instances by id, else by 4-tuple and time (default)
+    socket     ///< the old CSV join on the client address and port (socket_join)
+};
+/// "instance" or "socket".
+const char* to_string(Join j);
+
 /// A session that started in the window, with its verdicts.
 struct SessionRow {
     Session session;
@@ -52,7 +60,7 @@ struct EventTally {
 /// The headline figures.
 struct Summary {
     Mode mode = Mode::confirmed;         ///< which verdict `bad_sessions` reports
-    std::string join = "instance";       ///< how events were attributed ("instance", "socket")
+    Join join = Join::instance;          ///< how events were attributed
     std::uint64_t total_sessions = 0;    ///< instances started by a SYN inside the window
     std::uint64_t bad_sessions = 0;      ///< bad under `mode`
     std::uint64_t bad_confirmed = 0;     ///< bad under the default verdict

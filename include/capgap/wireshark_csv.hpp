@@ -3,14 +3,14 @@
 /// @file
 /// The CSV adapter: Wireshark's "Export Packet Dissections > As CSV" files and tshark
 /// `-T fields -E header=y -E separator=, -E quote=d` files, turned into sessions and events for
-/// the Matcher (SEMANTICS.md section 7).
+/// the Matcher (SEMANTICS.md section 7). Matching them into a Report is analyze_csv.hpp's.
 ///
 /// @code
+/// capgap::CsvInput in = capgap::read_wireshark_csv("syn.csv", "lost.csv");
 /// capgap::MatchOptions opt;
 /// opt.mode = capgap::Mode::wireshark;
-/// opt.servers.push_back(capgap::ServerFilter::parse("192.168.80.12:443"));
-/// capgap::Report r = capgap::analyze_wireshark_csv("syn.csv", "lost.csv", opt);
-/// capgap::Report old = capgap::socket_join("syn.csv", "lost.csv", opt.servers, opt.ports);
+/// capgap::Report r = capgap::Matcher(opt).match(in.sessions, in.events, in.stats);
+/// r.summary.unmatched_events += in.unmatched_events;  // as analyze_wireshark_csv does
 /// @endcode
 ///
 /// **Files.** RFC 4180 CSV: comma separated, fields optionally in double quotes (`""` inside
@@ -79,8 +79,6 @@
 
 #include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>
-#include <capgap/matcher.hpp>
-#include <capgap/report.hpp>
 #include <capgap/session.hpp>
 
 namespace capgap {
@@ -131,6 +129,17 @@ struct InfoFields {
 /// Parses a Wireshark Info column text (either arrow style).
 InfoFields parse_info(const std::string& info);
 
+/// The kind of time a list's time column holds (both lists must hold the same kind).
+enum class CsvTimeKind : std::uint8_t {
+    none,        ///< no usable row: the kind is unknown
+    relative,    ///< seconds since the capture's first packet (read from epoch 0)
+    absolute,    ///< epoch seconds or a date and time
+    time_of_day  ///< a clock time without a date (seconds since midnight)
+};
+
+/// "relative", "absolute" or "time_of_day"; "" for CsvTimeKind::none.
+const char* to_string(CsvTimeKind k);
+
 /// CSV-specific counters (IngestStats holds rows read and bad rows with line numbers).
 struct CsvCounts {
     std::uint64_t syn_rows = 0;             ///< data rows of the SYN list
@@ -145,8 +154,8 @@ struct CsvCounts {
                                             ///< connections (counted in unmatched_events)
     std::uint64_t times_zone_ignored = 0;   ///< date-times whose zone name was read as UTC
     std::map<std::string, std::uint64_t> bad_row_reasons;  ///< bad rows by reason
-    std::vector<InputProblem> bad_rows;  ///< the first 100 bad rows: file, "line N", reason
-    std::string time_kind;    ///< "relative", "absolute" or "time_of_day" (empty: no rows)
+    std::vector<InputProblem> bad_rows;         ///< the first 100 bad rows: file, "line N", reason
+    CsvTimeKind time_kind = CsvTimeKind::none;  ///< the kind of both lists' times
     bool has_stream = false;  ///< both lists have a tcp.stream column (join on it)
 };
 
@@ -169,30 +178,5 @@ struct CsvInput {
 /// @throws parse_error when a required column is missing (names the file and quotes the header
 /// line found)
 CsvInput read_wireshark_csv(const std::string& syn_path, const std::string& lost_path);
-
-/// Reads both lists and matches them: the Report `capgap csv` prints. The lists carry only
-/// Wireshark's flags, so pass Mode::wireshark as `options.mode` for a meaningful headline (the
-/// confirmed verdict finds nothing in them); Summary::bad_wireshark holds it either way.
-/// Summary::join is "instance"; the adapter's unmatched events are added to
-/// Summary::unmatched_events; csv_rows / csv_bad_rows appear in the ingest counters.
-/// @throws as read_wireshark_csv, and parse_error from the Matcher
-Report analyze_wireshark_csv(const std::string& syn_path, const std::string& lost_path,
-                             MatchOptions options);
-
-/// The old join, reproduced exactly so users can see how far their old numbers were off:
-/// keep the rows of both lists whose destination matches a server filter (all rows when
-/// `servers` and `ports` are empty; `ports` keeps rows whose destination port is listed), key
-/// each row by its source address and source port, count every kept SYN row as a session
-/// (retransmitted SYNs included), and call a SYN row bad when its key appears among the kept
-/// lost rows' keys. Lost rows without a source port cannot be keyed and match nothing. No
-/// window applies (the old join had none).
-///
-/// The Report has Summary::join = "socket", mode wireshark, one SessionRow per kept SYN row
-/// (session ids are row ordinals), bad_sessions = bad_wireshark, the interval, and the ingest
-/// counters of both files; it has no events.
-/// @throws as read_wireshark_csv
-Report socket_join(const std::string& syn_path, const std::string& lost_path,
-                   const std::vector<ServerFilter>& servers,
-                   const std::vector<std::uint16_t>& ports = {});
 
 }  // namespace capgap

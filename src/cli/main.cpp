@@ -34,8 +34,8 @@ struct Cli {
     std::string syn_csv;
     std::string lost_csv;
     bool mode_given = false;
-    std::string join = "instance";  // csv: "instance" or "socket"
-    bool compare_joins = false;     // csv: report both joins
+    capgap::Join join = capgap::Join::instance;  // csv: --join
+    bool compare_joins = false;                  // csv: report both joins
     bool help = false;
 };
 
@@ -68,10 +68,13 @@ const std::vector<OptionSpec>& option_table() {
          "instance (default: tcp.stream, else 4-tuple and time) or socket (the old join on the "
          "client address:port; no window)",
          [](Cli& c, const std::string& v) {
-             if (v != "instance" && v != "socket") {
+             if (v == "instance") {
+                 c.join = capgap::Join::instance;
+             } else if (v == "socket") {
+                 c.join = capgap::Join::socket;
+             } else {
                  throw usage_error("--join: expected instance or socket, got '" + v + "'");
              }
-             c.join = v;
          }},
         {"compare-joins", nullptr, for_csv, "also show the other join's figures side by side",
          [](Cli& c, const std::string&) { c.compare_joins = true; }},
@@ -291,7 +294,7 @@ std::string compare_joins(const capgap::Report& a, const capgap::Report& b, bool
         o << std::setprecision(15) << ",\"compare_joins\":{";
         for (const capgap::Report* r : {&a, &b}) {
             const capgap::Summary& s = r->summary;
-            o << (r == &a ? "" : ",") << '"' << s.join
+            o << (r == &a ? "" : ",") << '"' << capgap::to_string(s.join)
               << "\":{\"total_sessions\":" << s.total_sessions
               << ",\"bad_sessions\":" << s.bad_sessions << ",\"percentage\":" << s.percentage
               << '}';
@@ -302,8 +305,8 @@ std::string compare_joins(const capgap::Report& a, const capgap::Report& b, bool
     o << "\nJoins compared:\n  join         total      bad  percentage\n";
     for (const capgap::Report* r : {&a, &b}) {
         const capgap::Summary& s = r->summary;
-        o << "  " << std::left << std::setw(9) << s.join << std::right << std::setw(8)
-          << s.total_sessions << std::setw(9) << s.bad_sessions << "  ";
+        o << "  " << std::left << std::setw(9) << capgap::to_string(s.join) << std::right
+          << std::setw(8) << s.total_sessions << std::setw(9) << s.bad_sessions << "  ";
         if (s.total_sessions == 0) {
             o << "no sessions\n";
         } else {
@@ -323,14 +326,15 @@ int run(const Cli& cli) {
         // the user asks otherwise.
         capgap::MatchOptions match = cli.options.match;
         if (!cli.mode_given) match.mode = capgap::Mode::wireshark;
-        auto join = [&](const std::string& how) {
-            return how == "socket"
+        auto join = [&](capgap::Join how) {
+            return how == capgap::Join::socket
                        ? capgap::socket_join(cli.syn_csv, cli.lost_csv, match.servers, match.ports)
                        : capgap::analyze_wireshark_csv(cli.syn_csv, cli.lost_csv, match);
         };
         report = join(cli.join);
         if (cli.compare_joins) {
-            capgap::Report other = join(cli.join == "socket" ? "instance" : "socket");
+            capgap::Report other = join(cli.join == capgap::Join::socket ? capgap::Join::instance
+                                                                         : capgap::Join::socket);
             compared = compare_joins(report, other, cli.format == "json");
         }
     }

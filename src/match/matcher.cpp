@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "report/summary.hpp"
+
 namespace capgap {
 
 namespace {
@@ -337,11 +339,7 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
 
     sum.total_sessions = rows;
     sum.bad_sessions = options_.mode == Mode::wireshark ? sum.bad_wireshark : sum.bad_confirmed;
-    sum.percentage =
-        rows == 0 ? 0.0 : 100.0 * static_cast<double>(sum.bad_sessions) / static_cast<double>(rows);
-    const auto ci = wilson_interval(sum.bad_sessions, rows);
-    sum.ci95_low = ci.first;
-    sum.ci95_high = ci.second;
+    set_percentage(sum);
     return report;
 }
 

@@ -194,7 +194,7 @@ std::string Report::to_text() const {
       << (s.mode == Mode::confirmed ? " (capture loss: acked_unseen, gap_unacked, control_missing)"
                                     : " (Wireshark lost_segment / ack_lost_segment flags)")
       << '\n';
-    if (s.join != "instance") o << "Join: " << s.join << '\n';
+    if (s.join != Join::instance) o << "Join: " << to_string(s.join) << '\n';
     // CSV exports carry only Wireshark's flags: there is no confirmed verdict to compare.
     const bool flags_only = ingest.csv_rows > 0 && ingest.packets_read == 0;
     if (flags_only) {
@@ -283,7 +283,7 @@ std::string Report::to_json() const {
     w.key("summary");
     w.begin_object();
     w.field("mode", to_string(s.mode));
-    w.field("join", std::string_view(s.join));
+    w.field("join", to_string(s.join));
     w.field("total_sessions", s.total_sessions);
     w.field("bad_sessions", s.bad_sessions);
     w.key("percentage");

@@ -1,5 +1,6 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// The CSV adapter: quoting, headers, Info parsing, times, instances, the two joins, errors.
+// The CSV adapter: quoting, headers, Info parsing, times, instances, events, errors. The joins
+// of its output are tested in tests/cpp/match/test_csv_join.cpp.
 // The files under tests/data/csv are described one per line in tests/data/csv/README.md.
 #include <doctest/doctest.h>
 
@@ -7,44 +8,23 @@
 #include <capgap/segment.hpp>
 #include <capgap/wireshark_csv.hpp>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
+#include "support/csv_files.hpp"
 
 namespace {
 
+using capgap::test::gui_header;
+using capgap::test::TempFile;
+
 std::string data(const std::string& name) {
-    return std::string(CAPGAP_TEST_DATA) + "/csv/" + name;
+    return capgap::test::csv_data(name);
 }
-
-// A temporary file that is removed again.
-struct TempFile {
-    std::string path;
-    // The process id keeps test processes that ctest runs in parallel apart.
-    explicit TempFile(const std::string& name, const std::string& content) {
-        static int counter = 0;
-        path = (std::filesystem::temp_directory_path() /
-                ("capgap_csv_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) +
-                 "_" + name))
-                   .string();
-        std::ofstream(path, std::ios::binary) << content;
-    }
-    ~TempFile() { std::remove(path.c_str()); }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-};
-
-const char* gui_header =
-    "\"No.\",\"Time\",\"Source\",\"Destination\",\"Protocol\",\"Length\",\"Info\"\n";
 
 std::string gui_syn_row(int frame, const char* time, const char* src, const char* dst,
                         const char* info) {
-    return "\"" + std::to_string(frame) + "\",\"" + time + "\",\"" + src + "\",\"" + dst +
-           "\",\"TCP\",\"62\",\"" + info + "\"\n";
+    return capgap::test::gui_row(frame, time, src, dst, info);
 }
 
 std::vector<capgap::LossEvent> events_of(const capgap::CsvInput& in, std::uint64_t session) {
@@ -52,12 +32,6 @@ std::vector<capgap::LossEvent> events_of(const capgap::CsvInput& in, std::uint64
     for (const auto& e : in.events)
         if (e.session_id == session) out.push_back(e);
     return out;
-}
-
-capgap::MatchOptions wireshark_mode() {
-    capgap::MatchOptions o;
-    o.mode = capgap::Mode::wireshark;
-    return o;
 }
 
 }  // namespace
@@ -122,7 +96,7 @@ TEST_CASE("parse_info: both arrow styles, flags, Seq/Ack/Len and markers") {
 TEST_CASE("GUI export, new arrows, BOM and CRLF (gui_new_*.csv)") {
     auto in = capgap::read_wireshark_csv(data("gui_new_syn.csv"), data("gui_new_lost.csv"));
     CHECK_FALSE(in.counts.has_stream);
-    CHECK(in.counts.time_kind == "relative");
+    CHECK(in.counts.time_kind == capgap::CsvTimeKind::relative);
     CHECK(in.stats.csv_rows == 8);
     CHECK(in.stats.csv_bad_rows == 0);
     CHECK(in.stats.have_time);
@@ -151,23 +125,9 @@ TEST_CASE("GUI export, new arrows, BOM and CRLF (gui_new_*.csv)") {
     CHECK(capgap::to_string(in.events[2].src) == "[2001:db8::80]:80");
     CHECK(in.counts.rows_without_ports == 1);
     CHECK(in.counts.joined_by_address == 1);
-
-    auto r = capgap::analyze_wireshark_csv(data("gui_new_syn.csv"), data("gui_new_lost.csv"),
-                                           wireshark_mode());
-    CHECK(r.summary.join == "instance");
-    CHECK(r.summary.total_sessions == 3);
-    CHECK(r.summary.bad_sessions == 2);
-    CHECK(r.summary.bad_wireshark == 2);
-    CHECK(r.summary.unmatched_events == 1);
-
-    auto opt = wireshark_mode();
-    opt.servers.push_back(capgap::ServerFilter::parse("192.168.80.12:443"));
-    auto f = capgap::analyze_wireshark_csv(data("gui_new_syn.csv"), data("gui_new_lost.csv"), opt);
-    CHECK(f.summary.total_sessions == 2);
-    CHECK(f.summary.bad_sessions == 1);
 }
 
-TEST_CASE("old arrows and port reuse (gui_old_*.csv): instance join vs socket join") {
+TEST_CASE("old arrows and port reuse (gui_old_*.csv): a reused port starts an instance") {
     auto in = capgap::read_wireshark_csv(data("gui_old_syn.csv"), data("gui_old_lost.csv"));
     REQUIRE(in.sessions.size() == 3);
     CHECK(in.sessions[0].syn_frame == 1);
@@ -175,47 +135,12 @@ TEST_CASE("old arrows and port reuse (gui_old_*.csv): instance join vs socket jo
     CHECK(in.sessions[1].syn_frame == 10);  // [TCP Port numbers reused]: a new instance
     CHECK(in.sessions[1].syn_count == 2);   // frame 11, [TCP Retransmission], joins it
     CHECK(in.sessions[2].syn_frame == 20);
-
-    auto r = capgap::analyze_wireshark_csv(data("gui_old_syn.csv"), data("gui_old_lost.csv"),
-                                           wireshark_mode());
-    CHECK(r.summary.total_sessions == 3);
-    CHECK(r.summary.bad_sessions == 1);
-    REQUIRE(r.sessions.size() == 3);
-    CHECK_FALSE(r.sessions[0].bad_wireshark);  // the first use of the ports: clean
-    CHECK(r.sessions[1].bad_wireshark);        // the reuse: both flags
-    CHECK_FALSE(r.sessions[2].bad_wireshark);
-
-    // The old join keys on the client socket: all three SYN rows of 10.0.0.1:1025 are bad.
-    auto s = capgap::socket_join(data("gui_old_syn.csv"), data("gui_old_lost.csv"), {});
-    CHECK(s.summary.join == "socket");
-    CHECK(s.summary.total_sessions == 4);
-    CHECK(s.summary.bad_sessions == 3);
-    CHECK(s.summary.percentage == doctest::Approx(75.0));
-    REQUIRE(s.sessions.size() == 4);
-    CHECK(s.sessions[0].bad_wireshark);
-    CHECK_FALSE(s.sessions[3].bad_wireshark);
-}
-
-TEST_CASE("socket join keeps only rows towards the server") {
-    // Without a filter every lost row is keyed by its source: the server's s2c row keys
-    // 192.168.80.12:443, which no SYN has, so only the ACKed-unseen row of 10.1.1.9 counts.
-    auto all = capgap::socket_join(data("gui_new_syn.csv"), data("gui_new_lost.csv"), {});
-    CHECK(all.summary.total_sessions == 4);  // the retransmitted SYN counts again
-    CHECK(all.summary.bad_sessions == 1);
-    auto srv = capgap::socket_join(data("gui_new_syn.csv"), data("gui_new_lost.csv"),
-                                   {capgap::ServerFilter::parse("192.168.80.12")});
-    CHECK(srv.summary.total_sessions == 3);
-    CHECK(srv.summary.filtered_out == 1);
-    CHECK(srv.summary.bad_sessions == 1);
-    auto port = capgap::socket_join(data("gui_new_syn.csv"), data("gui_new_lost.csv"), {}, {80});
-    CHECK(port.summary.total_sessions == 1);
-    CHECK(port.summary.bad_sessions == 0);
 }
 
 TEST_CASE("tshark fields with tcp.stream, IPv6 and loss flag columns (fields_*.csv)") {
     auto in = capgap::read_wireshark_csv(data("fields_syn.csv"), data("fields_lost.csv"));
     CHECK(in.counts.has_stream);
-    CHECK(in.counts.time_kind == "absolute");
+    CHECK(in.counts.time_kind == capgap::CsvTimeKind::absolute);
     REQUIRE(in.sessions.size() == 3);
     CHECK(in.sessions[0].syn_time == capgap::Timestamp{1'700'000'000'000'000'001});
     CHECK(in.sessions[0].syn_count == 2);
@@ -231,12 +156,6 @@ TEST_CASE("tshark fields with tcp.stream, IPv6 and loss flag columns (fields_*.c
     auto s2 = events_of(in, 2);
     REQUIRE(s2.size() == 2);  // one row carrying both flags
     CHECK(s2[0].direction == capgap::Direction::c2s);
-
-    auto r = capgap::analyze_wireshark_csv(data("fields_syn.csv"), data("fields_lost.csv"),
-                                           wireshark_mode());
-    CHECK(r.summary.total_sessions == 3);
-    CHECK(r.summary.bad_sessions == 2);
-    CHECK(r.summary.unmatched_events == 1);
 }
 
 TEST_CASE("sanitized empty addresses and broken rows are counted with their lines") {
@@ -251,11 +170,6 @@ TEST_CASE("sanitized empty addresses and broken rows are counted with their line
     CHECK(in.counts.bad_rows[0].source == data("sanitized_syn.csv"));
     CHECK(in.counts.bad_rows[0].position == "line 3");
     CHECK(in.sessions.size() == 2);
-    auto r = capgap::analyze_wireshark_csv(data("sanitized_syn.csv"), data("sanitized_lost.csv"),
-                                           wireshark_mode());
-    CHECK(r.summary.total_sessions == 2);
-    CHECK(r.summary.bad_sessions == 1);
-    CHECK(r.ingest.csv_bad_rows == 4);
 }
 
 TEST_CASE("RFC 4180: quotes, doubled quotes, newlines inside quotes, LF/CRLF, extra columns") {
@@ -292,7 +206,7 @@ TEST_CASE("instances without tcp.stream: same raw seq joins, a new one does not"
     CHECK(in.sessions[1].syn_frame == 3);
     CHECK(in.sessions[3].syn_frame == 5);
     CHECK(in.counts.syn_rows_not_syn == 1);  // the SYN-ACK is not a session
-    CHECK(in.counts.time_kind == "relative");
+    CHECK(in.counts.time_kind == capgap::CsvTimeKind::relative);
 }
 
 TEST_CASE("a SYN whose Info an application replaced joins its retransmission") {
@@ -340,7 +254,7 @@ TEST_CASE("time formats: epoch, ISO, day of year, Wireshark's month form, time o
     auto a = one("Time", "2014-06-12 10:11:12.123456789");
     REQUIRE(a.sessions.size() == 1);
     CHECK(a.sessions[0].syn_time == capgap::parse_iso8601("2014-06-12T10:11:12.123456789Z"));
-    CHECK(a.counts.time_kind == "absolute");
+    CHECK(a.counts.time_kind == capgap::CsvTimeKind::absolute);
     auto b = one("frame.time", "Jun 12, 2014 10:11:12.123456789 UTC");
     CHECK(b.sessions[0].syn_time == a.sessions[0].syn_time);
     CHECK(b.counts.times_zone_ignored == 0);
@@ -353,13 +267,19 @@ TEST_CASE("time formats: epoch, ISO, day of year, Wireshark's month form, time o
     CHECK(e.sessions[0].syn_time == a.sessions[0].syn_time);
     auto f = one("Time", "10:11:12.5");
     CHECK(f.sessions[0].syn_time == capgap::Timestamp{36672'500'000'000});
-    CHECK(f.counts.time_kind == "time_of_day");
+    CHECK(f.counts.time_kind == capgap::CsvTimeKind::time_of_day);
     auto g = one("Time", "12.000000001");
     CHECK(g.sessions[0].syn_time == capgap::Timestamp{12'000'000'001});
-    CHECK(g.counts.time_kind == "relative");
+    CHECK(g.counts.time_kind == capgap::CsvTimeKind::relative);
+    // The names Python, the error messages and the stub show.
+    CHECK(std::string(capgap::to_string(capgap::CsvTimeKind::relative)) == "relative");
+    CHECK(std::string(capgap::to_string(capgap::CsvTimeKind::absolute)) == "absolute");
+    CHECK(std::string(capgap::to_string(capgap::CsvTimeKind::time_of_day)) == "time_of_day");
+    CHECK(std::string(capgap::to_string(capgap::CsvTimeKind::none)).empty());
     auto bad = one("Time", "yesterday");
     CHECK(bad.sessions.empty());
     CHECK(bad.stats.csv_bad_rows == 1);
+    CHECK(bad.counts.time_kind == capgap::CsvTimeKind::none);  // no usable row
 }
 
 TEST_CASE("relative and absolute times in the two files are refused") {
@@ -401,7 +321,6 @@ TEST_CASE("errors name the file and the problem") {
         CHECK(std::string(e.what()).find("wrong delimiter") != std::string::npos);
     }
     CHECK_THROWS_AS(capgap::read_wireshark_csv(data("no-such-file.csv"), ok), capgap::io_error);
-    CHECK_THROWS_AS(capgap::socket_join(data("empty.csv"), ok, {}), capgap::format_error);
     // A BOM and blank lines alone are still an empty file.
     TempFile blank("blank.csv", "\xEF\xBB\xBF\r\n\r\n");
     CHECK_THROWS_AS(capgap::read_wireshark_csv(blank.path, ok), capgap::format_error);
