@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "core/errors.hpp"
 
 using namespace py::literals;
 

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/errors.hpp"
+
 namespace {
 
 // A command line that cannot be run: exit status 1 with a short usage.

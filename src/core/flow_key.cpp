@@ -1,7 +1,6 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // Addresses, endpoints, flow keys and the small enum names shared by the value types.
 
-#include <capgap/errors.hpp>
 #include <capgap/flow_key.hpp>
 #include <capgap/loss_event.hpp>
 #include <capgap/session.hpp>
@@ -10,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/errors.hpp"
 #include "core/hash.hpp"
 
 namespace capgap {

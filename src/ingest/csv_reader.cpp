@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/errors.hpp"
+
 namespace capgap {
 
 namespace {

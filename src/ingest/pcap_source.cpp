@@ -28,6 +28,7 @@
 #include <pcap/pcap.h>
 
 #include "core/compiler.hpp"
+#include "core/errors.hpp"
 
 namespace capgap {
 

@@ -3,13 +3,14 @@
 // the verdicts. Built for millions of sessions: one pass over sessions, one over events,
 // hash lookups by id, and a per-key index of SYN times only when some event needs it.
 
-#include <capgap/errors.hpp>
 #include <capgap/matcher.hpp>
 
 #include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <utility>
+
+#include "core/errors.hpp"
 
 namespace capgap {
 

@@ -3,7 +3,6 @@
 // nothing: the segment lives on the stack and counters are plain integers.
 
 #include <capgap/analyze.hpp>
-#include <capgap/errors.hpp>
 
 #include <string>
 #include <unordered_map>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "core/compiler.hpp"
+#include "core/errors.hpp"
 #include "decode/decode.hpp"
 #include "decode/reassembly.hpp"
 

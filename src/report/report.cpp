@@ -3,7 +3,6 @@
 // the per-session / per-event CSV files. The JSON writer is a few lines on purpose: the
 // report has a fixed shape and needs only escaping and exact number printing.
 
-#include <capgap/errors.hpp>
 #include <capgap/report.hpp>
 
 #include <charconv>
@@ -12,6 +11,8 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+
+#include "core/errors.hpp"
 
 namespace capgap {
 
