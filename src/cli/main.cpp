@@ -24,13 +24,14 @@ struct usage_error : std::runtime_error {
 };
 
 enum class Command { analyze, csv };
+enum class Format { text, json };
 
 // Everything the command line selects.
 struct Cli {
     Command command = Command::analyze;
     std::vector<std::string> captures;
     capgap::Options options;
-    std::string format = "text";
+    Format format = Format::text;
     std::string sessions_out;
     std::string events_out;
     std::string syn_csv;
@@ -101,20 +102,19 @@ const std::vector<OptionSpec>& option_table() {
          "headline verdict: capture loss (analyze default) or Wireshark's flags (csv default)",
          [](Cli& c, const std::string& v) {
              c.mode_given = true;
-             if (v == "confirmed") {
-                 c.options.match.mode = capgap::Mode::confirmed;
-             } else if (v == "wireshark") {
-                 c.options.match.mode = capgap::Mode::wireshark;
-             } else {
+             if (!capgap::detail::parse_name(capgap::modes, v, c.options.match.mode)) {
                  throw usage_error("--mode: expected confirmed or wireshark, got '" + v + "'");
              }
          }},
         {"format", "text|json", for_analyze | for_csv, "report format on standard output",
          [](Cli& c, const std::string& v) {
-             if (v != "text" && v != "json") {
+             if (v == "text") {
+                 c.format = Format::text;
+             } else if (v == "json") {
+                 c.format = Format::json;
+             } else {
                  throw usage_error("--format: expected text or json, got '" + v + "'");
              }
-             c.format = v;
          }},
         {"sessions-out", "FILE.csv", for_analyze | for_csv,
          "write one row per counted session in the window",
@@ -333,7 +333,7 @@ int run(const Cli& cli) {
         report = join(cli.join);
         if (cli.compare_joins) {
             capgap::Report other = join(cli.join == "socket" ? "instance" : "socket");
-            compared = compare_joins(report, other, cli.format == "json");
+            compared = compare_joins(report, other, cli.format == Format::json);
         }
     }
     if (!cli.sessions_out.empty()) {
@@ -342,8 +342,8 @@ int run(const Cli& cli) {
     if (!cli.events_out.empty()) {
         write_file(cli.events_out, [&](std::ostream& o) { report.write_events_csv(o); });
     }
-    std::string out = cli.format == "json" ? report.to_json() : report.to_text();
-    if (!compared.empty() && cli.format == "json") {
+    std::string out = cli.format == Format::json ? report.to_json() : report.to_text();
+    if (!compared.empty() && cli.format == Format::json) {
         out.insert(out.rfind('}'), compared);
     } else {
         out += compared;

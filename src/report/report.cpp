@@ -159,7 +159,7 @@ std::string lpad(const std::string& s, std::size_t width) {
 }  // namespace
 
 const char* to_string(Mode m) {
-    return m == Mode::wireshark ? "wireshark" : "confirmed";
+    return detail::name_of(modes, m);
 }
 
 std::pair<double, double> wilson_interval(std::uint64_t k, std::uint64_t n) {
