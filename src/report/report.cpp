@@ -248,8 +248,9 @@ std::string Report::to_text() const {
     }
 
     o << '\n' << "Ingest:\n";
-    for (const auto& c : ingest.counters()) {
-        if (c.second != 0) o << "  " << c.first << ": " << c.second << '\n';
+    for (const IngestCounter& c : ingest_counters) {
+        const std::uint64_t v = ingest.*c.member;
+        if (v != 0) o << "  " << c.name << ": " << v << '\n';
     }
     for (const auto& l : ingest.unsupported_link_types) {
         o << "  unsupported link type " << l.first << ": " << l.second << '\n';
@@ -333,8 +334,8 @@ std::string Report::to_json() const {
 
     w.key("ingest");
     w.begin_object();
-    for (const auto& c : ingest.counters())
-        w.field(c.first, c.second);
+    for (const IngestCounter& c : ingest_counters)
+        w.field(c.name, ingest.*c.member);
     w.key("unsupported_link_types");
     w.begin_object();
     for (const auto& l : ingest.unsupported_link_types)

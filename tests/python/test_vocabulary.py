@@ -1,6 +1,6 @@
-"""The stub python/capgap/_core.pyi against the module: the vocabularies (enum members) come
-from one C++ table each, and the stub, which cannot import C++, must list the same names in
-the same order."""
+"""The stub python/capgap/_core.pyi against the module: the vocabularies (enum members, ingest
+counters) come from one C++ table each, and the stub, which cannot import C++, must list the
+same names in the same order."""
 
 from __future__ import annotations
 
@@ -37,3 +37,8 @@ def _annotated(cls: ast.ClassDef, annotation: str) -> list[str]:
 def test_stub_lists_every_enum_member(enum: str) -> None:
     members = _annotated(_stub_class(enum), f"ClassVar[{enum}]")
     assert members == list(getattr(_core, enum).__members__)
+
+
+def test_stub_lists_every_ingest_counter() -> None:
+    counters = _annotated(_stub_class("IngestStats"), "int")
+    assert counters == list(_core.IngestStats().counters())
