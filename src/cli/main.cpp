@@ -4,17 +4,21 @@
 
 #include <capgap/capgap.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/errors.hpp"
+#include "report/json.hpp"
 
 namespace {
 
@@ -286,21 +290,29 @@ void write_file(const std::string& path, const std::function<void(std::ostream&)
     if (!out) capgap::throw_io_error(path, "", "write failed");
 }
 
-// The headline figures of two joins of the same CSV lists, as text lines or a JSON member.
-std::string compare_joins(const capgap::Report& a, const capgap::Report& b, bool json) {
-    std::ostringstream o;
-    if (json) {
-        o << std::setprecision(15) << ",\"compare_joins\":{";
-        for (const capgap::Report* r : {&a, &b}) {
-            const capgap::Summary& s = r->summary;
-            o << (r == &a ? "" : ",") << '"' << s.join
-              << "\":{\"total_sessions\":" << s.total_sessions
-              << ",\"bad_sessions\":" << s.bad_sessions << ",\"percentage\":" << s.percentage
-              << '}';
-        }
-        o << '}';
-        return o.str();
+// --compare-joins has always printed its percentages with 15 significant digits.
+double significant15(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.15g", v);
+    return std::strtod(buf, nullptr);
+}
+
+// The headline figures of two joins of the same CSV lists: a JSON member, or text lines.
+capgap::detail::Json compare_joins_json(const capgap::Report& a, const capgap::Report& b) {
+    capgap::detail::Json out = capgap::detail::Json::object();
+    for (const capgap::Report* r : {&a, &b}) {
+        const capgap::Summary& s = r->summary;
+        capgap::detail::Json j = capgap::detail::Json::object();
+        j["total_sessions"] = s.total_sessions;
+        j["bad_sessions"] = s.bad_sessions;
+        j["percentage"] = capgap::detail::json_number(significant15(s.percentage));
+        out[s.join] = std::move(j);
     }
+    return out;
+}
+
+std::string compare_joins_text(const capgap::Report& a, const capgap::Report& b) {
+    std::ostringstream o;
     o << "\nJoins compared:\n  join         total      bad  percentage\n";
     for (const capgap::Report* r : {&a, &b}) {
         const capgap::Summary& s = r->summary;
@@ -317,7 +329,7 @@ std::string compare_joins(const capgap::Report& a, const capgap::Report& b, bool
 
 int run(const Cli& cli) {
     capgap::Report report;
-    std::string compared;  // --compare-joins
+    std::optional<capgap::Report> other;  // --compare-joins: the other join's report
     if (cli.command == Command::analyze) {
         report = capgap::analyze(cli.captures, cli.options);
     } else {
@@ -331,10 +343,7 @@ int run(const Cli& cli) {
                        : capgap::analyze_wireshark_csv(cli.syn_csv, cli.lost_csv, match);
         };
         report = join(cli.join);
-        if (cli.compare_joins) {
-            capgap::Report other = join(cli.join == "socket" ? "instance" : "socket");
-            compared = compare_joins(report, other, cli.format == Format::json);
-        }
+        if (cli.compare_joins) other = join(cli.join == "socket" ? "instance" : "socket");
     }
     if (!cli.sessions_out.empty()) {
         write_file(cli.sessions_out, [&](std::ostream& o) { report.write_sessions_csv(o); });
@@ -342,13 +351,14 @@ int run(const Cli& cli) {
     if (!cli.events_out.empty()) {
         write_file(cli.events_out, [&](std::ostream& o) { report.write_events_csv(o); });
     }
-    std::string out = cli.format == Format::json ? report.to_json() : report.to_text();
-    if (!compared.empty() && cli.format == Format::json) {
-        out.insert(out.rfind('}'), compared);
+    if (cli.format == Format::json) {
+        capgap::detail::Json doc = capgap::detail::report_json(report);
+        if (other) doc["compare_joins"] = compare_joins_json(report, *other);
+        std::cout << capgap::detail::dump_json(doc);
     } else {
-        out += compared;
+        std::cout << report.to_text();
+        if (other) std::cout << compare_joins_text(report, *other);
     }
-    std::cout << out;
     std::cout.flush();
     return 0;
 }
