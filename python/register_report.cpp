@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "core/errors.hpp"
 
 using namespace py::literals;
 
@@ -39,43 +40,14 @@ void register_report(py::module_& m) {
             return "InputProblem('" + capgap::format_message(p.source, p.position, p.reason) + "')";
         });
 
-    py::class_<capgap::IngestStats>(m, "IngestStats", "Named ingest counters.")
-        .def(py::init<>())
-        .def_readwrite("files", &capgap::IngestStats::files)
-        .def_readwrite("packets_read", &capgap::IngestStats::packets_read)
-        .def_readwrite("bytes_read", &capgap::IngestStats::bytes_read)
-        .def_readwrite("decoded", &capgap::IngestStats::decoded)
-        .def_readwrite("filtered_out", &capgap::IngestStats::filtered_out)
-        .def_readwrite("skipped_not_ip", &capgap::IngestStats::skipped_not_ip)
-        .def_readwrite("skipped_not_tcp", &capgap::IngestStats::skipped_not_tcp)
-        .def_readwrite("skipped_ip_fragment", &capgap::IngestStats::skipped_ip_fragment)
-        .def_readwrite("skipped_fragment_incomplete",
-                       &capgap::IngestStats::skipped_fragment_incomplete)
-        .def_readwrite("skipped_fragment_evicted", &capgap::IngestStats::skipped_fragment_evicted)
-        .def_readwrite("skipped_bad_ip_header", &capgap::IngestStats::skipped_bad_ip_header)
-        .def_readwrite("skipped_bad_tcp_header", &capgap::IngestStats::skipped_bad_tcp_header)
-        .def_readwrite("skipped_truncated_header", &capgap::IngestStats::skipped_truncated_header)
-        .def_readwrite("skipped_unsupported_link", &capgap::IngestStats::skipped_unsupported_link)
-        .def_readwrite("skipped_encapsulation_depth",
-                       &capgap::IngestStats::skipped_encapsulation_depth)
-        .def_readwrite("skipped_encrypted", &capgap::IngestStats::skipped_encrypted)
-        .def_readwrite("skipped_unsupported_encapsulation",
-                       &capgap::IngestStats::skipped_unsupported_encapsulation)
-        .def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
+    py::class_<capgap::IngestStats> stats(m, "IngestStats", "Named ingest counters.");
+    stats.def(py::init<>());
+    for (const capgap::IngestCounter& c : capgap::ingest_counters)
+        stats.def_readwrite(c.name, c.member);
+    stats.def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
         .def_readwrite("unsupported_encapsulations",
                        &capgap::IngestStats::unsupported_encapsulations)
         .def_readwrite("tunnels", &capgap::IngestStats::tunnels)
-        .def_readwrite("truncated_packets", &capgap::IngestStats::truncated_packets)
-        .def_readwrite("truncated_bytes", &capgap::IngestStats::truncated_bytes)
-        .def_readwrite("duplicate_packets", &capgap::IngestStats::duplicate_packets)
-        .def_readwrite("duplicates_dropped", &capgap::IngestStats::duplicates_dropped)
-        .def_readwrite("flows_closed_expired", &capgap::IngestStats::flows_closed_expired)
-        .def_readwrite("flows_idle_expired", &capgap::IngestStats::flows_idle_expired)
-        .def_readwrite("flows_evicted", &capgap::IngestStats::flows_evicted)
-        .def_readwrite("holes_cap_hit", &capgap::IngestStats::holes_cap_hit)
-        .def_readwrite("open_flows_peak", &capgap::IngestStats::open_flows_peak)
-        .def_readwrite("csv_rows", &capgap::IngestStats::csv_rows)
-        .def_readwrite("csv_bad_rows", &capgap::IngestStats::csv_bad_rows)
         .def_readwrite("csv_bad_lines", &capgap::IngestStats::csv_bad_lines)
         .def_readonly("problems", &capgap::IngestStats::problems)
         .def_readwrite("have_time", &capgap::IngestStats::have_time)
@@ -86,8 +58,8 @@ void register_report(py::module_& m) {
             "counters",
             [](const capgap::IngestStats& s) {
                 py::dict d;
-                for (const auto& kv : s.counters())
-                    d[py::str(kv.first)] = kv.second;
+                for (const capgap::IngestCounter& c : capgap::ingest_counters)
+                    d[c.name] = s.*c.member;
                 return d;
             },
             "The counters as an ordered dict (the order of the text and JSON reports).");

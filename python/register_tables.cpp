@@ -269,9 +269,10 @@ class ColumnReader {
         return out;
     }
 
-    // An enum column: names (as written by to_string) or integer codes below `count`.
-    template <class Enum>
-    std::optional<std::vector<Enum>> enums(const char* name, std::size_t count) const {
+    // An enum column: names from the enum's table, or integer codes indexing it.
+    template <class Enum, std::size_t count>
+    std::optional<std::vector<Enum>> enums(const char* name,
+                                           const capgap::Named<Enum> (&table)[count]) const {
         if (!has(name)) return std::nullopt;
         std::vector<Enum> out(rows());
         py::array arr = py::array::ensure(cols_[name]);
@@ -285,24 +286,16 @@ class ColumnReader {
                                           std::to_string(i) + ": code " + std::to_string(c) +
                                           " out of range");
                 }
-                out[i] = static_cast<Enum>(c);
+                out[i] = table[static_cast<std::size_t>(c)].value;
             }
             return out;
         }
         std::vector<std::string> text = *strings(name);
         for (std::size_t i = 0; i < out.size(); ++i) {
-            bool found = false;
-            for (std::size_t c = 0; c < count && !found; ++c) {
-                if (text[i] == capgap::to_string(static_cast<Enum>(c))) {
-                    out[i] = static_cast<Enum>(c);
-                    found = true;
-                }
-            }
-            if (!found) {
+            if (!capgap::detail::parse_name(table, text[i], out[i])) {
                 std::string names;
-                for (std::size_t c = 0; c < count; ++c)
-                    names += std::string(names.empty() ? "" : ", ") +
-                             capgap::to_string(static_cast<Enum>(c));
+                for (const capgap::Named<Enum>& row : table)
+                    names += std::string(names.empty() ? "" : ", ") + row.name;
                 bad_table(table_, std::string("column '") + name + "' row " + std::to_string(i) +
                                       ": '" + text[i] + "' is not one of " + names);
             }
@@ -335,7 +328,7 @@ std::vector<capgap::Session> sessions_from_columns(const py::dict& cols) {
     const auto server_ip = in.addresses("server_ip");
     const auto client_port = *in.ports("client_port");
     const auto server_port = *in.ports("server_port");
-    const auto category = in.enums<SessionCategory>("category", 5);
+    const auto category = in.enums("category", capgap::session_categories);
     const auto id = in.numbers<std::uint64_t>("session_id");
     const auto syn_frame = in.numbers<std::uint64_t>("syn_frame");
     const auto syn_time = *in.numbers<std::int64_t>("syn_time_ns");
@@ -396,8 +389,8 @@ std::vector<capgap::LossEvent> events_from_columns(const py::dict& cols) {
     }
     // Signed: -1 (or the unsigned maximum) means "join by key and time".
     const auto id = in.numbers<std::int64_t>("session_id");
-    const auto direction = in.enums<Direction>("direction", 2);
-    const auto kind = *in.enums<EventKind>("kind", 7);
+    const auto direction = in.enums("direction", capgap::directions);
+    const auto kind = *in.enums("kind", capgap::event_kinds);
     const auto late = in.numbers<bool>("late_filled");
     const auto frame = in.numbers<std::uint64_t>("frame");
     const auto time = *in.numbers<std::int64_t>("time_ns");

@@ -31,6 +31,14 @@ std::string repr_event(const capgap::LossEvent& e) {
            std::to_string(e.seq_end) + "), missing_bytes=" + std::to_string(e.missing_bytes) + ")";
 }
 
+// A Python enum with a member per row of the table, in table (enum) order.
+template <class Enum, std::size_t N>
+void bind_enum(py::module_& m, const char* name, const capgap::Named<Enum> (&table)[N]) {
+    py::enum_<Enum> e(m, name);
+    for (const capgap::Named<Enum>& row : table)
+        e.value(row.name, row.value);
+}
+
 }  // namespace
 
 namespace capgap_py {
@@ -139,24 +147,10 @@ void register_values(py::module_& m) {
         .def(py::self < py::self);
 
     // ---- enums ----
-    py::enum_<Direction>(m, "Direction").value("c2s", Direction::c2s).value("s2c", Direction::s2c);
-    py::enum_<SessionCategory>(m, "SessionCategory")
-        .value("complete", SessionCategory::complete)
-        .value("syn_only", SessionCategory::syn_only)
-        .value("one_sided", SessionCategory::one_sided)
-        .value("synack_only", SessionCategory::synack_only)
-        .value("partial", SessionCategory::partial);
-    py::enum_<EventKind>(m, "EventKind")
-        .value("acked_unseen", EventKind::acked_unseen)
-        .value("gap_unacked", EventKind::gap_unacked)
-        .value("control_missing", EventKind::control_missing)
-        .value("acked_before_data", EventKind::acked_before_data)
-        .value("reordered", EventKind::reordered)
-        .value("ws_lost_segment", EventKind::ws_lost_segment)
-        .value("ws_ack_lost_segment", EventKind::ws_ack_lost_segment);
-    py::enum_<capgap::Mode>(m, "Mode")
-        .value("confirmed", capgap::Mode::confirmed)
-        .value("wireshark", capgap::Mode::wireshark);
+    bind_enum(m, "Direction", capgap::directions);
+    bind_enum(m, "SessionCategory", capgap::session_categories);
+    bind_enum(m, "EventKind", capgap::event_kinds);
+    bind_enum(m, "Mode", capgap::modes);
     m.def("is_loss", &capgap::is_loss, "kind"_a);
     m.def("is_counted", &capgap::is_counted, "category"_a);
 

@@ -26,8 +26,8 @@ FUZZ_SECONDS="${CAPGAP_FUZZ_SECONDS:-20}"
 FUZZ_TARGETS=(decode capture csv tracker)
 
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-regex-dev
-    libboost-container-dev doctest-dev tshark tcpdump clang-format python3-venv python3-dev git
-    clang libclang-rt-14-dev)
+    libboost-container-dev nlohmann-json3-dev doctest-dev tshark tcpdump clang-format
+    python3-venv python3-dev git clang libclang-rt-14-dev)
 # matplotlib: the plot tests run in the test command, never skipped for want of it.
 PY_TEST_MODULES=(pytest numpy pandas matplotlib)
 # The stub check (mypy's stubtest), pinned like ruff: its verdict must not change under the

@@ -17,4 +17,5 @@
 #include <capgap/time.hpp>
 #include <capgap/tracker.hpp>
 #include <capgap/version.hpp>
+#include <capgap/vocabulary.hpp>
 #include <capgap/wireshark_csv.hpp>

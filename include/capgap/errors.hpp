@@ -8,7 +8,8 @@
 /// of these. Per-record problems (a truncated packet, a non-TCP packet, a malformed CSV row)
 /// never throw: they are named counters in IngestStats.
 ///
-/// Every message has the form "source:position: reason", built in one place (src/errors.cpp).
+/// Every message has the form "source:position: reason", built in one place
+/// (src/core/errors.cpp).
 
 #include <cstdint>
 #include <stdexcept>
@@ -50,24 +51,5 @@ class parse_error : public error {
     std::uint64_t line_;
     std::uint64_t column_;
 };
-
-/// Builds the message "source:position: reason" (position omitted when empty).
-std::string format_message(const std::string& source, const std::string& position,
-                           const std::string& reason);
-
-/// Throws io_error with a message in the common form.
-/// @throws io_error always
-[[noreturn]] void throw_io_error(const std::string& source, const std::string& position,
-                                 const std::string& reason);
-
-/// Throws format_error with a message in the common form.
-/// @throws format_error always
-[[noreturn]] void throw_format_error(const std::string& source, const std::string& position,
-                                     const std::string& reason);
-
-/// Throws parse_error (line and column 1-based, 0 when unknown).
-/// @throws parse_error always
-[[noreturn]] void throw_parse_error(const std::string& source, std::uint64_t line,
-                                    std::uint64_t column, const std::string& reason);
 
 }  // namespace capgap

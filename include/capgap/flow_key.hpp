@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include <capgap/vocabulary.hpp>
+
 namespace capgap {
 
 /// An IPv4 or IPv6 address. IPv4 is stored in the first four bytes, the rest zero.
@@ -120,11 +122,21 @@ struct FlowKey {
     }
 };
 
-/// The direction of a packet or an event within a session.
-enum class Direction : std::uint8_t {
-    c2s,  ///< client to server (the client sent the starting SYN)
-    s2c   ///< server to client
+/// The directions, one `X(name, description)` line each (see vocabulary.hpp).
+#define CAPGAP_DIRECTIONS(X)                                      \
+    X(c2s, "client to server (the client sent the starting SYN)") \
+    X(s2c, "server to client")
+
+/// The direction of a packet or an event within a session: c2s, s2c.
+enum class Direction : std::uint8_t { CAPGAP_DIRECTIONS(CAPGAP_DETAIL_ENUMERATOR) };
+
+/// Every direction with its name, in enum order.
+inline constexpr Named<Direction> directions[] = {
+#define CAPGAP_DETAIL_ROW(name, description) {Direction::name, #name, description},
+    CAPGAP_DIRECTIONS(CAPGAP_DETAIL_ROW)
+#undef CAPGAP_DETAIL_ROW
 };
+static_assert(detail::in_enum_order(directions), "rows in enum order");
 
 /// "c2s" or "s2c".
 const char* to_string(Direction d);

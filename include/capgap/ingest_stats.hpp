@@ -21,33 +21,71 @@ struct InputProblem {
     std::string reason;    ///< what was wrong
 };
 
+/// Who counts a counter, which decides how the pipeline fills it in.
+enum class CounterGroup : std::uint8_t {
+    input,    ///< the reader of the files (PcapSource, the CSV reader): added by the Analyzer
+    packet,   ///< the Analyzer, for every packet read
+    skipped,  ///< the Analyzer, for a packet that gave no segment; IngestStats::skipped() sums them
+    tracker,  ///< the Tracker (TrackerCounters): copied into IngestStats when it finishes
+};
+
+/// The tracker's counters, one `X(name, group, description)` line each; they are
+/// TrackerCounters' members and IngestStats' (see CAPGAP_INGEST_COUNTERS).
+#define CAPGAP_TRACKER_COUNTERS(X)                                                       \
+    X(duplicate_packets, tracker, "exact duplicates (SPAN): counted, never loss")        \
+    X(duplicates_dropped, tracker, "of which dropped (TrackerOptions::drop_duplicates)") \
+    X(flows_closed_expired, tracker, "closed instances finished after closed_timeout")   \
+    X(flows_idle_expired, tracker, "open instances finished after idle_timeout")         \
+    X(flows_evicted, tracker, "instances finished early by max_open_flows")              \
+    X(holes_cap_hit, tracker, "directions that reached max_holes_per_direction")         \
+    X(open_flows_peak, tracker, "most instances open at once")
+
+/// Every ingest counter, in report order (text, JSON, counters()), one
+/// `X(name, group, description)` line each: a new counter is one line here. Each line is a
+/// std::uint64_t member of IngestStats and a row of ingest_counters.
+#define CAPGAP_INGEST_COUNTERS(X)                                                              \
+    X(files, input, "input files opened")                                                      \
+    X(packets_read, packet, "records read from the captures")                                  \
+    X(bytes_read, packet, "captured bytes of those records")                                   \
+    X(decoded, packet, "TCP segments handed to the tracker")                                   \
+    X(filtered_out, packet, "rejected by the BPF filter")                                      \
+    X(skipped_not_ip, skipped, "link payload is not IPv4/IPv6 (ARP, LLDP...)")                 \
+    X(skipped_not_tcp, skipped, "IP payload is not TCP (UDP, ICMP...)")                        \
+    X(skipped_ip_fragment, skipped,                                                            \
+      "IP fragments held for a completed datagram, or of a protocol not reassembled (UDP, "    \
+      "GRE...)")                                                                               \
+    X(skipped_fragment_incomplete, skipped,                                                    \
+      "fragments of TCP datagrams that never completed (30 s timeout, end of input)")          \
+    X(skipped_fragment_evicted, skipped,                                                       \
+      "fragments dropped to bound memory (more than 4096 datagrams pending)")                  \
+    X(skipped_bad_ip_header, skipped, "IP header malformed")                                   \
+    X(skipped_bad_tcp_header, skipped, "TCP data offset < 5 or beyond the IP payload")         \
+    X(skipped_truncated_header, skipped, "snaplen cut before the end of the TCP header")       \
+    X(skipped_unsupported_link, skipped, "link type not decoded (see unsupported_link_types)") \
+    X(skipped_encapsulation_depth, skipped, "more than 8 tunnel/MPLS/PPPoE layers")            \
+    X(skipped_encrypted, skipped, "802.11 protected frames, IPsec ESP, MACsec")                \
+    X(skipped_unsupported_encapsulation, skipped,                                              \
+      "a tunnel or encapsulation not decoded (see unsupported_encapsulations)")                \
+    X(truncated_packets, packet, "decoded packets whose payload the snaplen cut")              \
+    X(truncated_bytes, packet, "payload bytes cut by the snaplen (never loss)")                \
+    CAPGAP_TRACKER_COUNTERS(X)                                                                 \
+    X(csv_rows, input, "CSV rows read (CSV input)")                                            \
+    X(csv_bad_rows, input, "CSV rows that could not be parsed")
+
+/// Expands one line of a counter list to a member `std::uint64_t name = 0;`.
+#define CAPGAP_DETAIL_COUNTER_FIELD(name, group, description) std::uint64_t name = 0;
+
 /// Ingest counters. Invariant for captures:
-/// packets_read == decoded + filtered_out + sum of the skipped_* counters.
+/// packets_read == decoded + filtered_out + skipped().
 /// A fragmented TCP datagram counts once under decoded (at the fragment that completes it);
 /// its other fragments count under skipped_ip_fragment, or under skipped_fragment_incomplete /
 /// skipped_fragment_evicted when the datagram never completes.
+///
+/// The counters (`stats.decoded`, `stats.skipped_not_tcp`, ...) are the members listed in
+/// CAPGAP_INGEST_COUNTERS, each described there; ingest_counters iterates them.
 struct IngestStats {
-    std::uint64_t files = 0;                ///< input files opened
-    std::uint64_t packets_read = 0;         ///< records read from the captures
-    std::uint64_t bytes_read = 0;           ///< captured bytes of those records
-    std::uint64_t decoded = 0;              ///< TCP segments handed to the tracker
-    std::uint64_t filtered_out = 0;         ///< rejected by the BPF filter
-    std::uint64_t skipped_not_ip = 0;       ///< link payload is not IPv4/IPv6 (ARP, LLDP...)
-    std::uint64_t skipped_not_tcp = 0;      ///< IP payload is not TCP (UDP, ICMP...)
-    std::uint64_t skipped_ip_fragment = 0;  ///< IP fragments held for a completed datagram, or
-                                            ///< of a protocol not reassembled (UDP, GRE...)
-    std::uint64_t skipped_fragment_incomplete = 0;  ///< fragments of TCP datagrams that never
-                                                    ///< completed (30 s timeout, end of input)
-    std::uint64_t skipped_fragment_evicted = 0;     ///< fragments dropped to bound memory (more
-                                                    ///< than 4096 datagrams pending)
-    std::uint64_t skipped_bad_ip_header = 0;        ///< IP header malformed
-    std::uint64_t skipped_bad_tcp_header = 0;    ///< TCP data offset < 5 or beyond the IP payload
-    std::uint64_t skipped_truncated_header = 0;  ///< snaplen cut before the end of the TCP header
-    std::uint64_t skipped_unsupported_link = 0;  ///< link type not decoded (see by_link_type)
-    std::uint64_t skipped_encapsulation_depth = 0;  ///< more than 8 tunnel/MPLS/PPPoE layers
-    std::uint64_t skipped_encrypted = 0;            ///< 802.11 protected frames, IPsec ESP, MACsec
-    std::uint64_t skipped_unsupported_encapsulation = 0;          ///< a tunnel or encapsulation not
-                                                                  ///< decoded (see below)
+    CAPGAP_INGEST_COUNTERS(CAPGAP_DETAIL_COUNTER_FIELD)
+
     std::map<std::string, std::uint64_t> unsupported_link_types;  ///< name -> packets skipped
     /// Encapsulation name -> packets skipped, for skipped_unsupported_encapsulation and
     /// skipped_encrypted (e.g. "GRE protocol 0x883e", "UDP port 2152 (GTP-U)").
@@ -55,33 +93,41 @@ struct IngestStats {
     /// With Options::tunnel_key: the tunnel paths seen, Session::tunnel i + 1 naming tunnels[i]
     /// (e.g. "VXLAN 10.0.0.1 <-> 10.0.0.2 VNI 42").
     std::vector<std::string> tunnels;
-    std::uint64_t truncated_packets = 0;     ///< decoded packets whose payload the snaplen cut
-    std::uint64_t truncated_bytes = 0;       ///< payload bytes cut by the snaplen (never loss)
-    std::uint64_t duplicate_packets = 0;     ///< exact duplicates (SPAN): counted, never loss
-    std::uint64_t duplicates_dropped = 0;    ///< of which dropped (TrackerOptions::drop_duplicates)
-    std::uint64_t flows_closed_expired = 0;  ///< closed instances finished after closed_timeout
-    std::uint64_t flows_idle_expired = 0;    ///< open instances finished after idle_timeout
-    std::uint64_t flows_evicted = 0;         ///< instances finished early by max_open_flows
-    std::uint64_t holes_cap_hit = 0;         ///< directions that reached max_holes_per_direction
-    std::uint64_t open_flows_peak = 0;       ///< most instances open at once
-    std::uint64_t csv_rows = 0;              ///< CSV rows read (CSV input)
-    std::uint64_t csv_bad_rows = 0;          ///< CSV rows that could not be parsed
-    std::vector<std::uint64_t> csv_bad_lines;  ///< their line numbers (first 100 kept)
+    std::vector<std::uint64_t> csv_bad_lines;  ///< line numbers of bad CSV rows (first 100 kept)
     std::vector<InputProblem> problems;        ///< reads that stopped early (truncated file, ...)
     bool have_time = false;                    ///< true once a packet or row with a time was read
     Timestamp first_time;  ///< time of the first packet (window bounds are relative to it)
     Timestamp last_time;   ///< time of the last packet
 
-    /// Sum of all skipped_* counters.
-    std::uint64_t skipped() const {
-        return skipped_not_ip + skipped_not_tcp + skipped_ip_fragment +
-               skipped_fragment_incomplete + skipped_fragment_evicted + skipped_bad_ip_header +
-               skipped_bad_tcp_header + skipped_truncated_header + skipped_unsupported_link +
-               skipped_encapsulation_depth + skipped_encrypted + skipped_unsupported_encapsulation;
-    }
+    /// Sum of the counters of group `skipped` (every skipped_* counter).
+    std::uint64_t skipped() const;
 
-    /// The counters as (name, value) pairs in a fixed order, for reports.
+    /// The counters as (name, value) pairs in report order.
     std::vector<std::pair<std::string, std::uint64_t>> counters() const;
 };
+
+/// One ingest counter: a row of ingest_counters.
+struct IngestCounter {
+    const char* name;                    ///< the member's name, as reports write it
+    std::uint64_t IngestStats::*member;  ///< the member: `stats.*c.member`
+    CounterGroup group;                  ///< who counts it
+    const char* description;             ///< one line on what it counts
+};
+
+/// Every ingest counter, in report order.
+inline constexpr IngestCounter ingest_counters[] = {
+#define CAPGAP_DETAIL_ROW(name, group, description) \
+    {#name, &IngestStats::name, CounterGroup::group, description},
+    CAPGAP_INGEST_COUNTERS(CAPGAP_DETAIL_ROW)
+#undef CAPGAP_DETAIL_ROW
+};
+
+inline std::uint64_t IngestStats::skipped() const {
+    std::uint64_t sum = 0;
+    for (const IngestCounter& c : ingest_counters) {
+        if (c.group == CounterGroup::skipped) sum += this->*c.member;
+    }
+    return sum;
+}
 
 }  // namespace capgap

@@ -10,19 +10,31 @@
 #include <capgap/flow_key.hpp>
 #include <capgap/session.hpp>
 #include <capgap/time.hpp>
+#include <capgap/vocabulary.hpp>
 
 namespace capgap {
 
+/// The event kinds, one `X(name, description)` line each (see vocabulary.hpp).
+#define CAPGAP_EVENT_KINDS(X)                                                              \
+    X(acked_unseen, "never seen (or seen too late), some ACK covered it: capture loss")    \
+    X(gap_unacked, "never seen, no ACK covered it: data and ACK missed, or capture ended") \
+    X(control_missing, "only a SYN-ACK or FIN phantom number is missing: capture loss")    \
+    X(acked_before_data,                                                                   \
+      "filled_late: ACK captured before its data, within the reorder window: not loss")    \
+    X(reordered, "filled_late: seen before any ACK after a later number: not loss")        \
+    X(ws_lost_segment, "a packet Wireshark flags \"previous segment not captured\"")       \
+    X(ws_ack_lost_segment, "a packet Wireshark flags \"ACKed unseen segment\"")
+
 /// What a run of sequence numbers (or a flagged packet) is.
-enum class EventKind : std::uint8_t {
-    acked_unseen,         ///< never seen (or seen too late), some ACK covered it: capture loss
-    gap_unacked,          ///< never seen, no ACK covered it: data and ACK missed, or capture ended
-    control_missing,      ///< only a SYN-ACK or FIN phantom number is missing: capture loss
-    acked_before_data,    ///< filled_late: ACK captured before its data, within the reorder window
-    reordered,            ///< filled_late: seen before any ACK after a later number: not loss
-    ws_lost_segment,      ///< a packet Wireshark flags "previous segment not captured"
-    ws_ack_lost_segment,  ///< a packet Wireshark flags "ACKed unseen segment"
+enum class EventKind : std::uint8_t { CAPGAP_EVENT_KINDS(CAPGAP_DETAIL_ENUMERATOR) };
+
+/// Every event kind with its name, in enum order.
+inline constexpr Named<EventKind> event_kinds[] = {
+#define CAPGAP_DETAIL_ROW(name, description) {EventKind::name, #name, description},
+    CAPGAP_EVENT_KINDS(CAPGAP_DETAIL_ROW)
+#undef CAPGAP_DETAIL_ROW
 };
+static_assert(detail::in_enum_order(event_kinds), "rows in enum order");
 
 /// The snake_case name, e.g. "acked_unseen", "filled_late/reordered" is written "reordered".
 const char* to_string(EventKind k);

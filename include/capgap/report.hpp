@@ -18,14 +18,25 @@
 #include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>
 #include <capgap/session.hpp>
+#include <capgap/vocabulary.hpp>
 
 namespace capgap {
 
+/// The verdicts, one `X(name, description)` line each (see vocabulary.hpp).
+#define CAPGAP_MODES(X)                                                          \
+    X(confirmed, "default: acked_unseen, gap_unacked or control_missing events") \
+    X(wireshark, "compatibility: packets Wireshark flags lost_segment / ack_lost_segment")
+
 /// Which verdict is the headline "Bad Sessions".
-enum class Mode : std::uint8_t {
-    confirmed,  ///< default: acked_unseen, gap_unacked or control_missing events
-    wireshark   ///< compatibility: packets Wireshark flags lost_segment / ack_lost_segment
+enum class Mode : std::uint8_t { CAPGAP_MODES(CAPGAP_DETAIL_ENUMERATOR) };
+
+/// Every mode with its name, in enum order.
+inline constexpr Named<Mode> modes[] = {
+#define CAPGAP_DETAIL_ROW(name, description) {Mode::name, #name, description},
+    CAPGAP_MODES(CAPGAP_DETAIL_ROW)
+#undef CAPGAP_DETAIL_ROW
 };
+static_assert(detail::in_enum_order(modes), "rows in enum order");
 /// "confirmed" or "wireshark".
 const char* to_string(Mode m);
 

@@ -8,17 +8,30 @@
 
 #include <capgap/flow_key.hpp>
 #include <capgap/time.hpp>
+#include <capgap/vocabulary.hpp>
 
 namespace capgap {
 
+/// The session categories, one `X(name, description)` line each (see vocabulary.hpp).
+#define CAPGAP_SESSION_CATEGORIES(X)                                                  \
+    X(complete, "started by a pure SYN, packets in both directions: counted")         \
+    X(syn_only, "only SYNs from the client, nothing back: counted, never bad")        \
+    X(one_sided, "started by a SYN, packets in exactly one direction: counted")       \
+    X(synack_only, "a SYN-ACK and no SYN it answers: not counted")                    \
+    X(partial,                                                                        \
+      "no SYN seen (capture started mid-stream, or reuse whose SYN was missed): not " \
+      "counted")
+
 /// Which kind of instance a session is; categories are mutually exclusive.
-enum class SessionCategory : std::uint8_t {
-    complete,     ///< started by a pure SYN, packets in both directions: counted
-    syn_only,     ///< only SYNs from the client, nothing back: counted, never bad
-    one_sided,    ///< started by a SYN, packets in exactly one direction: counted
-    synack_only,  ///< a SYN-ACK and no SYN it answers: not counted
-    partial       ///< no SYN seen (capture started mid-stream, or reuse whose SYN was missed)
+enum class SessionCategory : std::uint8_t { CAPGAP_SESSION_CATEGORIES(CAPGAP_DETAIL_ENUMERATOR) };
+
+/// Every category with its name, in enum order.
+inline constexpr Named<SessionCategory> session_categories[] = {
+#define CAPGAP_DETAIL_ROW(name, description) {SessionCategory::name, #name, description},
+    CAPGAP_SESSION_CATEGORIES(CAPGAP_DETAIL_ROW)
+#undef CAPGAP_DETAIL_ROW
 };
+static_assert(detail::in_enum_order(session_categories), "rows in enum order");
 
 /// "complete", "syn_only", "one_sided", "synack_only" or "partial".
 const char* to_string(SessionCategory c);

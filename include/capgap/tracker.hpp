@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>
 #include <capgap/segment.hpp>
 #include <capgap/session.hpp>
@@ -53,15 +54,11 @@ struct TrackerOptions {
     bool header_prediction = true;
 };
 
-/// What the tracker counted besides sessions and events.
+/// What the tracker counted besides sessions and events: the members listed in
+/// CAPGAP_TRACKER_COUNTERS (duplicate_packets, flows_evicted, ...), each described there.
+/// Analyzer::finish copies them into the IngestStats members of the same names.
 struct TrackerCounters {
-    std::uint64_t duplicate_packets = 0;     ///< duplicates detected
-    std::uint64_t duplicates_dropped = 0;    ///< of which dropped
-    std::uint64_t flows_closed_expired = 0;  ///< closed instances finished by closed_timeout
-    std::uint64_t flows_idle_expired = 0;    ///< open instances finished by idle_timeout
-    std::uint64_t flows_evicted = 0;         ///< instances finished early by max_open_flows
-    std::uint64_t holes_cap_hit = 0;         ///< directions that reached the hole cap
-    std::uint64_t open_flows_peak = 0;       ///< most instances open at once
+    CAPGAP_TRACKER_COUNTERS(CAPGAP_DETAIL_COUNTER_FIELD)
 };
 
 /// What the tracker did with one segment.

@@ -4,15 +4,21 @@
 
 #include <capgap/capgap.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/errors.hpp"
+#include "report/json.hpp"
 
 namespace {
 
@@ -22,13 +28,14 @@ struct usage_error : std::runtime_error {
 };
 
 enum class Command { analyze, csv };
+enum class Format { text, json };
 
 // Everything the command line selects.
 struct Cli {
     Command command = Command::analyze;
     std::vector<std::string> captures;
     capgap::Options options;
-    std::string format = "text";
+    Format format = Format::text;
     std::string sessions_out;
     std::string events_out;
     std::string syn_csv;
@@ -102,20 +109,19 @@ const std::vector<OptionSpec>& option_table() {
          "headline verdict: capture loss (analyze default) or Wireshark's flags (csv default)",
          [](Cli& c, const std::string& v) {
              c.mode_given = true;
-             if (v == "confirmed") {
-                 c.options.match.mode = capgap::Mode::confirmed;
-             } else if (v == "wireshark") {
-                 c.options.match.mode = capgap::Mode::wireshark;
-             } else {
+             if (!capgap::detail::parse_name(capgap::modes, v, c.options.match.mode)) {
                  throw usage_error("--mode: expected confirmed or wireshark, got '" + v + "'");
              }
          }},
         {"format", "text|json", for_analyze | for_csv, "report format on standard output",
          [](Cli& c, const std::string& v) {
-             if (v != "text" && v != "json") {
+             if (v == "text") {
+                 c.format = Format::text;
+             } else if (v == "json") {
+                 c.format = Format::json;
+             } else {
                  throw usage_error("--format: expected text or json, got '" + v + "'");
              }
-             c.format = v;
          }},
         {"sessions-out", "FILE.csv", for_analyze | for_csv,
          "write one row per counted session in the window",
@@ -287,21 +293,29 @@ void write_file(const std::string& path, const std::function<void(std::ostream&)
     if (!out) capgap::throw_io_error(path, "", "write failed");
 }
 
-// The headline figures of two joins of the same CSV lists, as text lines or a JSON member.
-std::string compare_joins(const capgap::Report& a, const capgap::Report& b, bool json) {
-    std::ostringstream o;
-    if (json) {
-        o << std::setprecision(15) << ",\"compare_joins\":{";
-        for (const capgap::Report* r : {&a, &b}) {
-            const capgap::Summary& s = r->summary;
-            o << (r == &a ? "" : ",") << '"' << capgap::to_string(s.join)
-              << "\":{\"total_sessions\":" << s.total_sessions
-              << ",\"bad_sessions\":" << s.bad_sessions << ",\"percentage\":" << s.percentage
-              << '}';
-        }
-        o << '}';
-        return o.str();
+// --compare-joins has always printed its percentages with 15 significant digits.
+double significant15(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.15g", v);
+    return std::strtod(buf, nullptr);
+}
+
+// The headline figures of two joins of the same CSV lists: a JSON member, or text lines.
+capgap::detail::Json compare_joins_json(const capgap::Report& a, const capgap::Report& b) {
+    capgap::detail::Json out = capgap::detail::Json::object();
+    for (const capgap::Report* r : {&a, &b}) {
+        const capgap::Summary& s = r->summary;
+        capgap::detail::Json j = capgap::detail::Json::object();
+        j["total_sessions"] = s.total_sessions;
+        j["bad_sessions"] = s.bad_sessions;
+        j["percentage"] = capgap::detail::json_number(significant15(s.percentage));
+        out[capgap::to_string(s.join)] = std::move(j);
     }
+    return out;
+}
+
+std::string compare_joins_text(const capgap::Report& a, const capgap::Report& b) {
+    std::ostringstream o;
     o << "\nJoins compared:\n  join         total      bad  percentage\n";
     for (const capgap::Report* r : {&a, &b}) {
         const capgap::Summary& s = r->summary;
@@ -318,7 +332,7 @@ std::string compare_joins(const capgap::Report& a, const capgap::Report& b, bool
 
 int run(const Cli& cli) {
     capgap::Report report;
-    std::string compared;  // --compare-joins
+    std::optional<capgap::Report> other;  // --compare-joins: the other join's report
     if (cli.command == Command::analyze) {
         report = capgap::analyze(cli.captures, cli.options);
     } else {
@@ -332,11 +346,9 @@ int run(const Cli& cli) {
                        : capgap::analyze_wireshark_csv(cli.syn_csv, cli.lost_csv, match);
         };
         report = join(cli.join);
-        if (cli.compare_joins) {
-            capgap::Report other = join(cli.join == capgap::Join::socket ? capgap::Join::instance
-                                                                         : capgap::Join::socket);
-            compared = compare_joins(report, other, cli.format == "json");
-        }
+        if (cli.compare_joins)
+            other = join(cli.join == capgap::Join::socket ? capgap::Join::instance
+                                                          : capgap::Join::socket);
     }
     if (!cli.sessions_out.empty()) {
         write_file(cli.sessions_out, [&](std::ostream& o) { report.write_sessions_csv(o); });
@@ -344,13 +356,14 @@ int run(const Cli& cli) {
     if (!cli.events_out.empty()) {
         write_file(cli.events_out, [&](std::ostream& o) { report.write_events_csv(o); });
     }
-    std::string out = cli.format == "json" ? report.to_json() : report.to_text();
-    if (!compared.empty() && cli.format == "json") {
-        out.insert(out.rfind('}'), compared);
+    if (cli.format == Format::json) {
+        capgap::detail::Json doc = capgap::detail::report_json(report);
+        if (other) doc["compare_joins"] = compare_joins_json(report, *other);
+        std::cout << capgap::detail::dump_json(doc);
     } else {
-        out += compared;
+        std::cout << report.to_text();
+        if (other) std::cout << compare_joins_text(report, *other);
     }
-    std::cout << out;
     std::cout.flush();
     return 0;
 }

@@ -2,7 +2,7 @@
 // The one place where error messages are formed, so every message reads
 // "source:position: reason".
 
-#include <capgap/errors.hpp>
+#include "core/errors.hpp"
 
 #include <string>
 #include <utility>

@@ -1,7 +1,6 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // Addresses, endpoints, flow keys and the small enum names shared by the value types.
 
-#include <capgap/errors.hpp>
 #include <capgap/flow_key.hpp>
 #include <capgap/loss_event.hpp>
 #include <capgap/session.hpp>
@@ -10,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/errors.hpp"
 #include "core/hash.hpp"
 
 namespace capgap {
@@ -189,7 +189,7 @@ std::string to_string(const Endpoint& e) {
 }
 
 const char* to_string(Direction d) {
-    return d == Direction::c2s ? "c2s" : "s2c";
+    return detail::name_of(directions, d);
 }
 
 std::size_t hash_value(const IpAddress& a) noexcept {
@@ -207,53 +207,15 @@ std::size_t hash_value(const FlowKey& k) noexcept {
 }
 
 const char* to_string(SessionCategory c) {
-    switch (c) {
-        case SessionCategory::complete:
-            return "complete";
-        case SessionCategory::syn_only:
-            return "syn_only";
-        case SessionCategory::one_sided:
-            return "one_sided";
-        case SessionCategory::synack_only:
-            return "synack_only";
-        case SessionCategory::partial:
-            return "partial";
-    }
-    return "unknown";
+    return detail::name_of(session_categories, c);
 }
 
 const char* to_string(EventKind k) {
-    switch (k) {
-        case EventKind::acked_unseen:
-            return "acked_unseen";
-        case EventKind::gap_unacked:
-            return "gap_unacked";
-        case EventKind::control_missing:
-            return "control_missing";
-        case EventKind::acked_before_data:
-            return "acked_before_data";
-        case EventKind::reordered:
-            return "reordered";
-        case EventKind::ws_lost_segment:
-            return "ws_lost_segment";
-        case EventKind::ws_ack_lost_segment:
-            return "ws_ack_lost_segment";
-    }
-    return "unknown";
+    return detail::name_of(event_kinds, k);
 }
 
 bool parse_event_kind(std::string_view name, EventKind& out) {
-    static constexpr EventKind all[] = {EventKind::acked_unseen,       EventKind::gap_unacked,
-                                        EventKind::control_missing,    EventKind::acked_before_data,
-                                        EventKind::reordered,          EventKind::ws_lost_segment,
-                                        EventKind::ws_ack_lost_segment};
-    for (EventKind k : all) {
-        if (name == to_string(k)) {
-            out = k;
-            return true;
-        }
-    }
-    return false;
+    return detail::parse_name(event_kinds, name, out);
 }
 
 bool operator==(const Session& a, const Session& b) {

@@ -2,13 +2,14 @@
 // Exact time parsing: every number is read as a decimal string into integer nanoseconds,
 // never through a double, so window bounds compare exactly with packet timestamps.
 
-#include <capgap/errors.hpp>
 #include <capgap/time.hpp>
 
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
+
+#include "core/errors.hpp"
 
 namespace capgap {
 

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/errors.hpp"
 #include "ingest/csv_rows.hpp"
 
 namespace capgap {

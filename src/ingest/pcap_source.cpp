@@ -31,6 +31,7 @@
 #include <pcap/pcap.h>
 
 #include "core/compiler.hpp"
+#include "core/errors.hpp"
 #include "ingest/packet.hpp"
 #include "ingest/pcap_block_reader.hpp"
 #include "ingest/pcapng_reader.hpp"

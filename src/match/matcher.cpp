@@ -3,14 +3,15 @@
 // the verdicts. Built for millions of sessions: one pass over sessions, one over events,
 // hash lookups by id, and a per-key index of SYN times only when some event needs it.
 
-#include <capgap/errors.hpp>
 #include <capgap/matcher.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "core/errors.hpp"
 #include "report/summary.hpp"
 
 namespace capgap {
@@ -285,7 +286,9 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
     }
 
     // Verdicts and tallies. Rows are in id order, so walk both sorted lists together.
-    std::uint64_t tally_count[7][2] = {}, tally_bytes[7][2] = {}, tally_late[7][2] = {};
+    constexpr std::size_t kinds = std::size(event_kinds), dirs = std::size(directions);
+    std::uint64_t tally_count[kinds][dirs] = {}, tally_bytes[kinds][dirs] = {},
+                  tally_late[kinds][dirs] = {};
     std::size_t r = 0;
     for (const LossEvent& e : kept) {
         while (report.sessions[r].session.id != e.session_id)
@@ -293,7 +296,7 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         SessionRow& row = report.sessions[r];
         const auto k = static_cast<std::size_t>(e.kind);
         const auto d = static_cast<std::size_t>(e.direction);
-        if (k < 7 && d < 2) {
+        if (k < kinds && d < dirs) {
             ++tally_count[k][d];
             tally_bytes[k][d] += e.missing_bytes;
             if (e.late_filled) ++tally_late[k][d];
@@ -323,12 +326,12 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         if (row.bad_wireshark && !row.bad) ++sum.wireshark_only;
         if (row.bad && !row.bad_wireshark) ++sum.confirmed_only;
     }
-    for (std::size_t k = 0; k < 7; ++k) {
-        for (std::size_t d = 0; d < 2; ++d) {
+    for (std::size_t k = 0; k < kinds; ++k) {
+        for (std::size_t d = 0; d < dirs; ++d) {
             if (tally_count[k][d] == 0) continue;
             EventTally t;
-            t.kind = static_cast<EventKind>(k);
-            t.direction = static_cast<Direction>(d);
+            t.kind = event_kinds[k].value;
+            t.direction = directions[d].value;
             t.count = tally_count[k][d];
             t.missing_bytes = tally_bytes[k][d];
             t.late_filled = tally_late[k][d];

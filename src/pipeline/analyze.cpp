@@ -3,7 +3,6 @@
 // nothing: the segment lives on the stack and counters are plain integers.
 
 #include <capgap/analyze.hpp>
-#include <capgap/errors.hpp>
 
 #include <string>
 #include <unordered_map>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "core/compiler.hpp"
+#include "core/errors.hpp"
 #include "decode/decode.hpp"
 #include "decode/reassembly.hpp"
 
@@ -246,12 +246,13 @@ const IngestStats& Analyzer::stats() const {
 
 void Analyzer::merge_source_stats(const IngestStats& source) {
     // Packet counters and times are counted here as packets are fed; a source contributes
-    // only what the Analyzer cannot see: files opened and reads that stopped early.
+    // only what the Analyzer cannot see: its input counters (files opened, CSV rows) and
+    // reads that stopped early.
     IngestStats& st = impl_->stats;
-    st.files += source.files;
+    for (const IngestCounter& c : ingest_counters) {
+        if (c.group == CounterGroup::input) st.*c.member += source.*c.member;
+    }
     st.problems.insert(st.problems.end(), source.problems.begin(), source.problems.end());
-    st.csv_rows += source.csv_rows;
-    st.csv_bad_rows += source.csv_bad_rows;
     st.csv_bad_lines.insert(st.csv_bad_lines.end(), source.csv_bad_lines.begin(),
                             source.csv_bad_lines.end());
     if (!st.have_time && source.have_time) {
@@ -267,13 +268,9 @@ Report Analyzer::finish() {
     im.flush();
     im.tracker.finish();
     const TrackerCounters& c = im.tracker.counters();
-    im.stats.duplicate_packets = c.duplicate_packets;
-    im.stats.duplicates_dropped = c.duplicates_dropped;
-    im.stats.flows_closed_expired = c.flows_closed_expired;
-    im.stats.flows_idle_expired = c.flows_idle_expired;
-    im.stats.flows_evicted = c.flows_evicted;
-    im.stats.holes_cap_hit = c.holes_cap_hit;
-    im.stats.open_flows_peak = c.open_flows_peak;
+#define CAPGAP_COPY_COUNTER(name, group, description) im.stats.name = c.name;
+    CAPGAP_TRACKER_COUNTERS(CAPGAP_COPY_COUNTER)
+#undef CAPGAP_COPY_COUNTER
     if (nothing_decodable(im.stats)) {
         throw_format_error(
             "capture", "",

@@ -1,9 +1,7 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // Rendering of the report: the classic three lines and detail as text, one JSON object, and
-// the per-session / per-event CSV files. The JSON writer is a few lines on purpose: the
-// report has a fixed shape and needs only escaping and exact number printing.
+// the per-session / per-event CSV files. JSON goes through nlohmann-json (report/json.hpp).
 
-#include <capgap/errors.hpp>
 #include <capgap/report.hpp>
 
 #include <charconv>
@@ -12,6 +10,11 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/errors.hpp"
+#include "report/json.hpp"
 
 namespace capgap {
 
@@ -22,118 +25,6 @@ std::string fixed2(double v) {
     std::snprintf(buf, sizeof buf, "%.2f", v);
     return buf;
 }
-
-// Shortest text that reads back as the same double.
-std::string json_number(double v) {
-    if (!std::isfinite(v)) return "null";
-    char buf[64];
-    auto res = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, res.ptr);
-}
-
-void json_string(std::string& out, std::string_view s) {
-    static const char hex[] = "0123456789abcdef";
-    out += '"';
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out += hex[c >> 4];
-                    out += hex[c & 0xf];
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    out += '"';
-}
-
-// A minimal streaming writer: objects and arrays with commas placed automatically.
-class JsonWriter {
-  public:
-    void begin_object() { open('{'); }
-    void end_object() { close('}'); }
-    void begin_array() { open('['); }
-    void end_array() { close(']'); }
-    void key(std::string_view k) {
-        comma();
-        json_string(out_, k);
-        out_ += ':';
-        after_key_ = true;
-    }
-    void value(std::string_view s) {
-        comma();
-        json_string(out_, s);
-    }
-    void value(const char* s) { value(std::string_view(s)); }
-    void value(std::uint64_t v) {
-        comma();
-        out_ += std::to_string(v);
-    }
-    void value(double v) {
-        comma();
-        out_ += json_number(v);
-    }
-    void value(bool v) {
-        comma();
-        out_ += v ? "true" : "false";
-    }
-    void null() {
-        comma();
-        out_ += "null";
-    }
-    template <typename T>
-    void field(std::string_view k, T v) {
-        key(k);
-        value(v);
-    }
-    std::string take() { return std::move(out_); }
-
-  private:
-    void comma() {
-        if (after_key_) {
-            after_key_ = false;
-            return;
-        }
-        if (need_comma_) out_ += ',';
-        need_comma_ = true;
-    }
-    void open(char c) {
-        comma();
-        out_ += c;
-        need_comma_ = false;
-    }
-    void close(char c) {
-        out_ += c;
-        need_comma_ = true;
-    }
-    std::string out_;
-    bool need_comma_ = false;
-    bool after_key_ = false;
-};
 
 std::string csv_field(const std::string& s) {
     if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
@@ -158,7 +49,7 @@ std::string lpad(const std::string& s, std::size_t width) {
 }  // namespace
 
 const char* to_string(Mode m) {
-    return m == Mode::wireshark ? "wireshark" : "confirmed";
+    return detail::name_of(modes, m);
 }
 
 std::pair<double, double> wilson_interval(std::uint64_t k, std::uint64_t n) {
@@ -247,8 +138,9 @@ std::string Report::to_text() const {
     }
 
     o << '\n' << "Ingest:\n";
-    for (const auto& c : ingest.counters()) {
-        if (c.second != 0) o << "  " << c.first << ": " << c.second << '\n';
+    for (const IngestCounter& c : ingest_counters) {
+        const std::uint64_t v = ingest.*c.member;
+        if (v != 0) o << "  " << c.name << ": " << v << '\n';
     }
     for (const auto& l : ingest.unsupported_link_types) {
         o << "  unsupported link type " << l.first << ": " << l.second << '\n';
@@ -276,111 +168,100 @@ std::string Report::to_text() const {
     return o.str();
 }
 
-std::string Report::to_json() const {
-    const Summary& s = summary;
-    JsonWriter w;
-    w.begin_object();
-    w.key("summary");
-    w.begin_object();
-    w.field("mode", to_string(s.mode));
-    w.field("join", to_string(s.join));
-    w.field("total_sessions", s.total_sessions);
-    w.field("bad_sessions", s.bad_sessions);
-    w.key("percentage");
-    if (s.total_sessions == 0) {
-        w.null();
-    } else {
-        w.value(s.percentage);
-    }
-    w.key("ci95");
-    w.begin_array();
-    w.value(s.ci95_low);
-    w.value(s.ci95_high);
-    w.end_array();
-    w.field("ci95_low", s.ci95_low);
-    w.field("ci95_high", s.ci95_high);
-    w.field("bad_confirmed", s.bad_confirmed);
-    w.field("bad_wireshark", s.bad_wireshark);
-    w.field("bad_sessions_wireshark", s.bad_wireshark);
-    w.field("bad_data_missing", s.bad_data_missing);
-    w.field("bad_control_only", s.bad_control_only);
-    w.field("wireshark_only", s.wireshark_only);
-    w.field("confirmed_only", s.confirmed_only);
-    w.field("syn_only", s.syn_only);
-    w.field("one_sided", s.one_sided);
-    w.field("partial", s.partial);
-    w.field("synack_only", s.synack_only);
-    w.field("before_window", s.before_window);
-    w.field("after_window", s.after_window);
-    w.field("filtered_out", s.filtered_out);
-    w.field("evicted", s.evicted);
-    w.field("unmatched_events", s.unmatched_events);
-    w.end_object();
+namespace detail {
 
-    w.key("events");
-    w.begin_array();
-    for (const EventTally& t : tallies) {
-        w.begin_object();
-        w.field("kind", to_string(t.kind));
-        w.field("direction", to_string(t.direction));
-        w.field("count", t.count);
-        w.field("missing_bytes", t.missing_bytes);
-        w.field("late_filled", t.late_filled);
-        w.end_object();
-    }
-    w.end_array();
+Json json_number(double v) {
+    if (!std::isfinite(v)) return nullptr;
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    // Read the text back as any JSON reader would: "100" is an integer, "24.5" a double.
+    return Json::parse(std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)));
+}
 
-    w.key("ingest");
-    w.begin_object();
-    for (const auto& c : ingest.counters())
-        w.field(c.first, c.second);
-    w.key("unsupported_link_types");
-    w.begin_object();
-    for (const auto& l : ingest.unsupported_link_types)
-        w.field(l.first, l.second);
-    w.end_object();
-    w.key("unsupported_encapsulations");
-    w.begin_object();
-    for (const auto& e : ingest.unsupported_encapsulations)
-        w.field(e.first, e.second);
-    w.end_object();
-    w.key("tunnels");
-    w.begin_array();
-    for (const std::string& t : ingest.tunnels)
-        w.value(std::string_view(t));
-    w.end_array();
-    w.key("problems");
-    w.begin_array();
-    for (const InputProblem& p : ingest.problems) {
-        w.begin_object();
-        w.field("source", std::string_view(p.source));
-        w.field("position", std::string_view(p.position));
-        w.field("reason", std::string_view(p.reason));
-        w.end_object();
-    }
-    w.end_array();
-    w.key("csv_bad_lines");
-    w.begin_array();
-    for (std::uint64_t l : ingest.csv_bad_lines)
-        w.value(l);
-    w.end_array();
-    w.key("first_time");
-    if (ingest.have_time) {
-        w.value(to_string(ingest.first_time));
-    } else {
-        w.null();
-    }
-    w.key("last_time");
-    if (ingest.have_time) {
-        w.value(to_string(ingest.last_time));
-    } else {
-        w.null();
-    }
-    w.end_object();
-    w.end_object();
-    std::string out = w.take();
+std::string dump_json(const Json& doc) {
+    std::string out = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
     out += '\n';
     return out;
+}
+
+Json report_json(const Report& report) {
+    const Summary& s = report.summary;
+    const IngestStats& ingest = report.ingest;
+    // Each member is built whole, then added: a reference into an ordered_json would move
+    // as it grows.
+    Json doc = Json::object();
+
+    Json sum = Json::object();
+    sum["mode"] = to_string(s.mode);
+    sum["join"] = to_string(s.join);
+    sum["total_sessions"] = s.total_sessions;
+    sum["bad_sessions"] = s.bad_sessions;
+    sum["percentage"] = s.total_sessions == 0 ? Json(nullptr) : json_number(s.percentage);
+    sum["ci95"] = Json::array({json_number(s.ci95_low), json_number(s.ci95_high)});
+    sum["ci95_low"] = json_number(s.ci95_low);
+    sum["ci95_high"] = json_number(s.ci95_high);
+    sum["bad_confirmed"] = s.bad_confirmed;
+    sum["bad_wireshark"] = s.bad_wireshark;
+    sum["bad_sessions_wireshark"] = s.bad_wireshark;
+    sum["bad_data_missing"] = s.bad_data_missing;
+    sum["bad_control_only"] = s.bad_control_only;
+    sum["wireshark_only"] = s.wireshark_only;
+    sum["confirmed_only"] = s.confirmed_only;
+    sum["syn_only"] = s.syn_only;
+    sum["one_sided"] = s.one_sided;
+    sum["partial"] = s.partial;
+    sum["synack_only"] = s.synack_only;
+    sum["before_window"] = s.before_window;
+    sum["after_window"] = s.after_window;
+    sum["filtered_out"] = s.filtered_out;
+    sum["evicted"] = s.evicted;
+    sum["unmatched_events"] = s.unmatched_events;
+    doc["summary"] = std::move(sum);
+
+    Json events = Json::array();
+    for (const EventTally& t : report.tallies) {
+        Json e = Json::object();
+        e["kind"] = to_string(t.kind);
+        e["direction"] = to_string(t.direction);
+        e["count"] = t.count;
+        e["missing_bytes"] = t.missing_bytes;
+        e["late_filled"] = t.late_filled;
+        events.push_back(std::move(e));
+    }
+    doc["events"] = std::move(events);
+
+    Json in = Json::object();
+    for (const IngestCounter& c : ingest_counters)
+        in[c.name] = ingest.*c.member;
+    Json links = Json::object();
+    for (const auto& l : ingest.unsupported_link_types)
+        links[l.first] = l.second;
+    in["unsupported_link_types"] = std::move(links);
+    Json encaps = Json::object();
+    for (const auto& e : ingest.unsupported_encapsulations)
+        encaps[e.first] = e.second;
+    in["unsupported_encapsulations"] = std::move(encaps);
+    in["tunnels"] = ingest.tunnels;
+    Json problems = Json::array();
+    for (const InputProblem& p : ingest.problems) {
+        Json j = Json::object();
+        j["source"] = p.source;
+        j["position"] = p.position;
+        j["reason"] = p.reason;
+        problems.push_back(std::move(j));
+    }
+    in["problems"] = std::move(problems);
+    in["csv_bad_lines"] = ingest.csv_bad_lines;
+    in["first_time"] = ingest.have_time ? Json(to_string(ingest.first_time)) : Json(nullptr);
+    in["last_time"] = ingest.have_time ? Json(to_string(ingest.last_time)) : Json(nullptr);
+    doc["ingest"] = std::move(in);
+    return doc;
+}
+
+}  // namespace detail
+
+std::string Report::to_json() const {
+    return detail::dump_json(detail::report_json(*this));
 }
 
 void Report::write_sessions_csv(std::ostream& out) const {

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "core/errors.hpp"
+
 TEST_CASE("format_message: source:position: reason") {
     CHECK(capgap::format_message("a.pcap", "offset 24", "truncated record") ==
           "a.pcap:offset 24: truncated record");

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 using namespace capgap;
 
 namespace {
@@ -155,6 +157,44 @@ TEST_CASE("to_json has summary, events and ingest") {
     const std::string q = quoted.to_json();
     CHECK(q.find("\"a\\\"b\\\\c\\n\"") != std::string::npos);
     CHECK(q.find("\"\\u0001\"") != std::string::npos);
+}
+
+TEST_CASE("to_json: numbers keep their type, members their order") {
+    Report r = sample();
+    r.summary.percentage = 50.0;
+    r.summary.ci95_low = 0.0;
+    r.summary.ci95_high = 100.0 / 3.0;
+    const std::string text = r.to_json();
+    CHECK(text.back() == '\n');
+    CHECK(text.find('\n') == text.size() - 1);
+    const auto j = nlohmann::ordered_json::parse(text);
+    const auto& s = j["summary"];
+    // Whole numbers read back as integers, as they always have; others as the same double.
+    CHECK(s["percentage"].is_number_integer());
+    CHECK(s["percentage"].get<std::int64_t>() == 50);
+    CHECK(s["ci95_low"].is_number_integer());
+    CHECK(s["ci95_high"].is_number_float());
+    CHECK(s["ci95_high"].get<double>() == 100.0 / 3.0);
+    CHECK(s["ci95"] == nlohmann::ordered_json::array({s["ci95_low"], s["ci95_high"]}));
+    CHECK(s.begin().key() == "mode");
+    CHECK(j.begin().key() == "summary");
+    // The ingest members follow the counter table, then the maps and lists.
+    const auto& in = j["ingest"];
+    auto it = in.begin();
+    for (const IngestCounter& c : ingest_counters) {
+        REQUIRE(it != in.end());
+        CHECK(it.key() == c.name);
+        CHECK(it->get<std::uint64_t>() == r.ingest.*c.member);
+        ++it;
+    }
+    REQUIRE(it != in.end());
+    CHECK(it.key() == "unsupported_link_types");
+
+    // Bytes that are not UTF-8 (a file name, say) do not make the document invalid.
+    Report odd;
+    odd.ingest.problems.push_back(InputProblem{"caf\xe9.pcap", "", "truncated"});
+    const auto o = nlohmann::json::parse(odd.to_json());
+    CHECK(o["ingest"]["problems"][0]["source"] == "caf\xef\xbf\xbd.pcap");
 }
 
 TEST_CASE("CSV headers and rows") {
