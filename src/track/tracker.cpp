@@ -7,6 +7,17 @@
 // Holes are resolved when data fills them (reordered / acked_before_data / late-filled
 // acked_unseen) or at the end (gap_unacked / acked_unseen). The Wireshark verdict runs beside
 // it on 32-bit state, as packet-tcp.c keeps it.
+//
+// This file holds instance selection, the flow table's housekeeping and the per-packet path
+// (batch prefetch, duplicates, header prediction); the rest is in headers beside it, inline,
+// so that a packet's work stays in one translation unit:
+//   instance.hpp         an instance's state and its cache-line layout
+//   default_verdict.hpp  what a packet does to a direction's sequence space (sections 4, 5)
+//   gaps.hpp             the hole/run interval set that keeps the result
+//   wireshark_state.hpp  the Wireshark verdict's state and flags (section 6)
+//   finalize.hpp         the end of an instance: its session and its events
+//   place_by_id.hpp      finish()'s ordering of the sessions by id
+//   flow_table.hpp, seq_space.hpp, capture_time.hpp: the table, sequence and time arithmetic
 
 #include <capgap/tracker.hpp>
 
@@ -16,6 +27,8 @@
 #include <utility>
 
 #include "track/capture_time.hpp"
+#include "track/default_verdict.hpp"
+#include "track/finalize.hpp"
 #include "track/flow_table.hpp"
 #include "track/gaps.hpp"
 #include "track/instance.hpp"
@@ -27,19 +40,12 @@ namespace capgap {
 namespace {
 
 using detail::DirState;
-using detail::Gaps;
-using detail::Hole;
 using detail::Instance;
-using detail::PendingAck;
-using detail::Run;
+using detail::phantoms;
 using detail::sat_add;
 using detail::sat_sub;
 using detail::seq_gt;
 using detail::Start;
-
-std::uint32_t phantoms(std::uint8_t flags) {
-    return ((flags & tcp_flags::syn) ? 1u : 0u) + ((flags & tcp_flags::fin) ? 1u : 0u);
-}
 
 }  // namespace
 
@@ -460,201 +466,14 @@ struct Tracker::Impl {
         in.ws_events.push_back(e);
     }
 
-    // ---- default verdict: sequence space (sections 4 and 5) -----------------------------
+    // ---- default verdict (sections 4 and 5): track/default_verdict.hpp ------------------
 
-    void sequence(Instance& in, int d, const Segment& seg) {
-        DirState& x = in.dir[d];
-        DirState& y = in.dir[1 - d];
-        const bool rst = seg.has(tcp_flags::rst);
-        const bool ack = seg.has(tcp_flags::ack);
+    detail::DefaultVerdict verdict() const { return detail::DefaultVerdict{opt}; }
+    void sequence(Instance& in, int d, const Segment& seg) { verdict().sequence(in, d, seg); }
 
-        // The ACK a SYN-SENT endpoint rejects with a RST covers nothing (section 5).
-        if (x.pending_set) {
-            if (rst && !ack && seg.seq == in.pending[d].ack) {
-                x.pending_set = false;
-            } else {
-                apply_pending(in, d);
-            }
-        }
+    // ---- end of an instance: track/finalize.hpp -----------------------------------------
 
-        if (rst) {
-            // A RST reveals nothing and is no evidence; it only places a start.
-            if (x.start_kind == Start::none) {
-                x.start = x.lift.commit(seg.seq);
-                x.frontier = x.highest = x.start;
-                x.start_kind = Start::provisional;
-            }
-            return;
-        }
-
-        data(x, seg);
-
-        if (!ack) return;
-        // Server start without a SYN-ACK: the client's first ACK minus one (section 5).
-        if (d == 0 && in.has_syn && !x.sender.sent_non_rst_ack && y.start_kind != Start::fixed) {
-            const std::int64_t s =
-                y.lift.anchored() ? y.lift.peek(seg.ack - 1) : y.lift.commit(seg.ack - 1);
-            if (y.start_kind == Start::none) {
-                y.start = y.frontier = y.highest = s;
-                y.start_kind = Start::fixed;
-                y.synack_phantom = true;
-            } else if (s < y.start) {
-                lower_start(y, s, seg);
-                y.start_kind = Start::fixed;
-                y.synack_phantom = true;
-            }
-        }
-        if (y.start_kind == Start::none) return;
-        if (d == 1 && in.has_syn && !y.sender.sent_ack_flag) {
-            // The client is still in SYN-SENT: hold the ACK until its next packet.
-            if (y.pending_set) apply_pending(in, 1 - d);
-            y.pending_set = true;
-            in.pending[1 - d] = PendingAck{seg.ack, seg.frame, seg.time};
-            return;
-        }
-        cover(y, y.lift.peek(seg.ack), seg.frame, seg.time);
-    }
-
-    void apply_pending(Instance& in, int d) {
-        DirState& x = in.dir[d];
-        if (!x.pending_set) return;
-        x.pending_set = false;
-        if (x.start_kind == Start::none) return;
-        const PendingAck& p = in.pending[d];
-        cover(x, x.lift.peek(p.ack), p.frame, p.time);
-    }
-
-    void add_hole(DirState& x, const Hole& h) {
-        if (x.gaps_for_write().add_hole(h, opt.max_holes_per_direction)) x.hole_cap_hit = true;
-    }
-
-    // Makes [s, old start) part of the space, as a hole revealed by this packet.
-    void lower_start(DirState& x, std::int64_t s, const Segment& seg) {
-        add_hole(x, Hole{s, x.start, false, seg.frame, seg.time});
-        x.start = s;
-    }
-
-    void data(DirState& x, const Segment& seg) {
-        const bool syn = seg.has(tcp_flags::syn);
-        std::int64_t s = x.lift.commit(seg.seq);
-        const std::int64_t e = s + seg.payload_len + phantoms(seg.flags);
-        if (x.start_kind == Start::none) {
-            x.start = x.frontier = x.highest = s;
-            x.start_kind = syn ? Start::fixed : Start::provisional;
-        } else if (s < x.start) {
-            if (x.start_kind == Start::fixed && !syn) {
-                s = x.start;  // bytes below the ISN belong to no connection
-            } else {
-                // An earlier byte than a provisional start (or a late SYN): the numbers
-                // between this packet and the old start were not seen.
-                if (e < x.start) add_hole(x, Hole{e, x.start, false, seg.frame, seg.time});
-                x.start = s;
-                if (syn) x.start_kind = Start::fixed;
-            }
-        }
-        if (e > s) fill(x, s, std::min(e, x.frontier), seg);
-        if (s > x.frontier) add_hole(x, Hole{x.frontier, s, false, seg.frame, seg.time});
-        x.frontier = std::max(x.frontier, e);
-        x.highest = x.seen_data ? std::max(x.highest, e) : e;
-        x.seen_data = true;
-        if (seg.payload_len > 0 || syn || seg.has(tcp_flags::fin)) {
-            x.max_content_seq = x.has_content ? std::max(x.max_content_seq, s) : s;
-            x.has_content = true;
-        }
-        if (seg.has(tcp_flags::fin)) x.fin_seen = true;
-    }
-
-    // Data seen in [b, e): resolves the parts of holes it fills.
-    void fill(DirState& x, std::int64_t b, std::int64_t e, const Segment& seg) {
-        if (b >= e || !x.gaps || x.gaps->holes.empty()) return;
-        if (x.gaps->fill(b, e, seg.frame, seg.time, opt.reorder_window_ns,
-                         opt.max_holes_per_direction))
-            x.hole_cap_hit = true;
-    }
-
-    // An ACK from the peer covers [start, a): unacked holes below `a` become acked now.
-    void cover(DirState& x, std::int64_t a, std::uint64_t frame, Timestamp time) {
-        if (a <= x.start) return;
-        if (x.gaps && x.gaps->cover(a, frame, time, opt.max_holes_per_direction))
-            x.hole_cap_hit = true;
-        if (a > x.frontier) {
-            add_hole(x, Hole{x.frontier, a, true, frame, time});
-            x.frontier = a;
-        }
-    }
-
-    // ---- end of an instance --------------------------------------------------------------
-
-    void finalize(Instance& in) {
-        apply_pending(in, 0);
-        apply_pending(in, 1);
-        Session& s = in.s;
-        const DirState::Sender& c2s = in.dir[0].sender;
-        const DirState::Sender& s2c = in.dir[1].sender;
-        s.last_time = in.last_time;
-        s.packets = c2s.packets + s2c.packets;
-        s.packets_c2s = c2s.packets;
-        s.bytes_c2s = c2s.bytes;
-        s.bytes_s2c = s2c.bytes;
-        s.truncated_bytes = c2s.truncated_bytes + s2c.truncated_bytes;
-        const bool both = c2s.packets > 0 && s2c.packets > 0;
-        if (in.has_syn) {
-            if (both) {
-                s.category = SessionCategory::complete;
-            } else if (!c2s.sent_non_syn) {
-                s.category = SessionCategory::syn_only;
-            } else {
-                s.category = SessionCategory::one_sided;
-            }
-        } else {
-            s.category = in.has_synack ? SessionCategory::synack_only : SessionCategory::partial;
-        }
-        for (int d = 0; d < 2; ++d) {
-            if (in.dir[d].sender.packets == 0) continue;  // a direction never seen has no events
-            if (in.dir[d].hole_cap_hit) {
-                s.evicted = true;
-                ++counters.holes_cap_hit;
-            }
-            classify(in, d);
-        }
-        for (LossEvent& e : in.ws_events)
-            events.push_back(e);
-        sessions.push_back(s);
-    }
-
-    void classify(Instance& in, int d) {
-        DirState& x = in.dir[d];
-        if (!x.gaps) return;                                   // no hole, no run: no event
-        const std::vector<Run> merged = x.gaps->final_runs();  // one event per run
-        const Endpoint& src = d == 0 ? in.s.client : in.s.server;
-        const Endpoint& dst = d == 0 ? in.s.server : in.s.client;
-        for (const Run& r : merged) {
-            LossEvent e;
-            e.session_id = in.s.id;
-            e.direction = d == 0 ? Direction::c2s : Direction::s2c;
-            e.kind = r.kind;
-            e.late_filled = r.late_filled;
-            e.frame = r.frame;
-            e.time = r.time;
-            e.seq_begin = static_cast<std::uint64_t>(r.begin - x.start);
-            e.seq_end = static_cast<std::uint64_t>(r.end - x.start);
-            e.src = src;
-            e.dst = dst;
-            std::int64_t payload = r.end - r.begin;
-            if (is_loss(r.kind)) {
-                // Phantom numbers: the SYN-ACK's, and a FIN the capture missed.
-                if (x.synack_phantom && r.begin == x.start) --payload;
-                const bool missing_fin = r.end - r.begin == 1 && r.end == x.frontier &&
-                                         !x.fin_seen &&
-                                         !(x.has_content && x.max_content_seq >= r.begin);
-                if (missing_fin) payload = 0;
-                if (payload == 0) e.kind = EventKind::control_missing;
-            }
-            e.missing_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(payload, 0));
-            events.push_back(e);
-        }
-        x.gaps.reset();
-    }
+    void finalize(Instance& in) { detail::finalize(in, verdict(), counters, sessions, events); }
 
     void finish() {
         if (finished) return;
