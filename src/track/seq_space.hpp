@@ -5,7 +5,14 @@
 
 #include <cstdint>
 
+#include <capgap/segment.hpp>
+
 namespace capgap::detail {
+
+// The sequence numbers a segment's SYN and FIN flags occupy beyond its payload.
+constexpr std::uint32_t phantoms(std::uint8_t flags) {
+    return ((flags & tcp_flags::syn) ? 1u : 0u) + ((flags & tcp_flags::fin) ? 1u : 0u);
+}
 
 // a > b in 32-bit sequence space (RFC 1982): true when a is less than 2^31 ahead of b.
 constexpr bool seq_gt(std::uint32_t a, std::uint32_t b) {

@@ -7,205 +7,45 @@
 // Holes are resolved when data fills them (reordered / acked_before_data / late-filled
 // acked_unseen) or at the end (gap_unacked / acked_unseen). The Wireshark verdict runs beside
 // it on 32-bit state, as packet-tcp.c keeps it.
+//
+// This file holds instance selection, the flow table's housekeeping and the per-packet path
+// (batch prefetch, duplicates, header prediction); the rest is in headers beside it, inline,
+// so that a packet's work stays in one translation unit:
+//   instance.hpp         an instance's state and its cache-line layout
+//   default_verdict.hpp  what a packet does to a direction's sequence space (sections 4, 5)
+//   gaps.hpp             the hole/run interval set that keeps the result
+//   wireshark_state.hpp  the Wireshark verdict's state and flags (section 6)
+//   finalize.hpp         the end of an instance: its session and its events
+//   place_by_id.hpp      finish()'s ordering of the sessions by id
+//   flow_table.hpp, seq_space.hpp, capture_time.hpp: the table, sequence and time arithmetic
 
 #include <capgap/tracker.hpp>
 
 #include <algorithm>
 #include <cstddef>
-#include <limits>
 #include <memory>
 #include <utility>
 
-#include <boost/container/small_vector.hpp>
-
+#include "track/capture_time.hpp"
+#include "track/default_verdict.hpp"
+#include "track/finalize.hpp"
 #include "track/flow_table.hpp"
+#include "track/gaps.hpp"
+#include "track/instance.hpp"
+#include "track/place_by_id.hpp"
 #include "track/seq_space.hpp"
+#include "track/wireshark_state.hpp"
 
 namespace capgap {
 namespace {
 
+using detail::DirState;
+using detail::Instance;
+using detail::phantoms;
+using detail::sat_add;
+using detail::sat_sub;
 using detail::seq_gt;
-using detail::SeqLifter;
-
-struct Hole {
-    std::int64_t begin;
-    std::int64_t end;
-    bool acked;           // covered by an ACK of the peer
-    std::uint64_t frame;  // the packet that revealed it, or the first ACK covering it
-    Timestamp time;
-};
-
-// A classified run of sequence numbers, in lifted coordinates.
-struct Run {
-    std::int64_t begin;
-    std::int64_t end;
-    EventKind kind;
-    bool late_filled;
-    std::uint64_t frame;
-    Timestamp time;
-};
-
-// A peer ACK held back while its owner may still reject it (the SYN-SENT rule of section 5).
-struct PendingAck {
-    std::uint32_t ack = 0;
-    std::uint64_t frame = 0;
-    Timestamp time;
-};
-
-enum class Start : std::uint8_t { none, provisional, fixed };
-
-// One direction of an instance: the sequence space its sender uses. Three cache lines, laid
-// out by use: with thousands of flows open at once, fetching flow state from memory is the
-// tracker's largest cost, and a packet reads the first two lines of both directions but the
-// third (its duplicate check) of its sender's only.
-struct alignas(64) DirState {
-    // Default verdict: 64-bit sequence space.
-    SeqLifter lift;
-    std::int64_t start = 0;
-    std::int64_t highest = 0;   // highest seen end
-    std::int64_t frontier = 0;  // max(highest, highest covering ACK)
-    std::int64_t max_content_seq = 0;
-    // Holes and resolved runs. Most directions never have either, so they live on the heap,
-    // allocated with the first one. A direction with one usually has one or two holes: they
-    // live in the Gaps itself.
-    struct Gaps {
-        boost::container::small_vector<Hole, 2> holes;  // sorted, disjoint, below frontier
-        std::size_t acked_below = 0;  // holes[0, acked_below) are all acked: cover() starts there
-        std::vector<Run> runs;        // resolved runs
-        bool loss_run = false;        // one of them is a (late-filled) acked_unseen
-    };
-    std::unique_ptr<Gaps> gaps;
-    Gaps& gaps_for_write() {
-        if (!gaps) gaps = std::make_unique<Gaps>();
-        return *gaps;
-    }
-    Start start_kind = Start::none;
-    bool synack_phantom = false;  // start is the number of a SYN-ACK the capture missed
-    bool seen_data = false;       // a non-RST packet was seen (highest seen end is defined)
-    bool fin_seen = false;
-    bool has_content = false;  // a packet with payload, SYN or FIN was seen
-    bool hole_cap_hit = false;
-    bool pending_set = false;  // Instance::pending[this direction] holds a peer ACK
-
-    // Wireshark verdict: 32-bit state with explicit "unset".
-    struct Wire {
-        std::uint32_t next = 0;
-        std::uint32_t mstba = 0;  // maxseqtobeacked
-        std::uint32_t last_ack = 0;
-        std::uint32_t flags_kept = 0;  // Wireshark flags stored for this side's data
-        std::uint16_t window = 0;
-        bool next_set = false;
-        bool mstba_set = false;
-        bool window_known = false;
-        bool last_ack_set = false;
-        bool ack_lost_quiet = false;  // an ACKed-unseen flag on this side's data was raised
-    } ws;
-
-    // The sender's packets: kept when a SYN-ACK starts the sequence state again.
-    struct Sender {
-        std::uint64_t packets = 0;
-        std::uint64_t bytes = 0;            // on-wire payload
-        std::uint64_t truncated_bytes = 0;  // payload cut by the snaplen
-        bool sent_non_syn = false;          // a packet other than a pure SYN
-        bool sent_ack_flag = false;
-        bool sent_non_rst_ack = false;
-    } sender;
-
-    // The sender's last two packets, newest first, to tell SPAN duplicates (kept as well).
-    struct Signature {
-        std::int64_t time_ns = 0;
-        std::uint32_t seq = 0, ack = 0, len = 0;
-        std::uint16_t window = 0, checksum = 0;
-        std::uint8_t flags = 0;
-        bool valid = false;
-        bool matches(const Segment& g) const {
-            return valid && seq == g.seq && ack == g.ack && len == g.payload_len &&
-                   window == g.window && checksum == g.checksum && flags == g.flags;
-        }
-    };
-    alignas(64) Signature recent[2];
-
-    // Forgets the default verdict's sequence state (a SYN-ACK starts it again); with
-    // `wireshark` the 32-bit Wireshark state too.
-    void reset_sequence_state(bool wireshark) {
-        const Sender kept_sender = sender;
-        const Wire kept_ws = ws;
-        const Signature kept_recent[2] = {recent[0], recent[1]};
-        *this = DirState{};
-        sender = kept_sender;
-        recent[0] = kept_recent[0];
-        recent[1] = kept_recent[1];
-        if (!wireshark) ws = kept_ws;
-    }
-};
-
-// What a packet touches first in the line it starts on, then both directions' hot lines;
-// the session's identity and the rarely used parts after them.
-struct alignas(64) Instance {
-    FlowKey key;
-    std::uint8_t dir_from[2] = {0, 0};  // direction of a packet sent by key.lo, by key.hi
-    bool has_syn = false;
-    bool has_synack = false;
-    bool answered = false;
-    bool ended_after_answer = false;
-    bool rst_or_fin = false;
-    bool rst_seen = false;
-    bool fin_from[2] = {false, false};
-    Timestamp last_time;  // of its last packet
-
-    DirState dir[2];  // [0] client->server, [1] server->client
-
-    Session s;  // identity and times; its counters are filled in when it is finished
-    std::uint32_t client_isn = 0;
-    std::uint32_t syn_end = 0;  // end of the SYN's data (TCP Fast Open) incl. the phantom
-    std::uint32_t server_isn = 0;
-    std::uint32_t synack_ack = 0;  // ACK number of the first SYN-ACK (a late SYN joins by it)
-    PendingAck pending[2];         // per direction, valid while dir[d].pending_set
-    std::vector<LossEvent> ws_events;
-
-    // Direction of a packet sent by key.hi (from_hi) or key.lo. Endpoints are compared once,
-    // when the instance takes its orientation (see orient), not per packet.
-    int dir_of(bool from_hi) const { return dir_from[from_hi ? 1 : 0]; }
-    void orient() {
-        dir_from[0] = key.lo == s.client ? 0 : 1;
-        dir_from[1] = key.hi == s.client ? 0 : 1;
-    }
-    bool closed() const { return rst_seen || (fin_from[0] && fin_from[1]); }
-
-    // Prefetch hints (they change nothing) for every line, as finishing it reads them.
-    void prefetch_all() const {
-        const char* p = reinterpret_cast<const char*>(this);
-        for (std::size_t b = 0; b < sizeof(Instance); b += 64)
-            detail::prefetch_line(p + b);
-    }
-    // Prefetch hints (they change nothing) for the lines a packet reads.
-    void prefetch() const {
-        const char* p = reinterpret_cast<const char*>(this);
-        const char* end = reinterpret_cast<const char*>(&s);
-        for (; p < end; p += 64)
-            detail::prefetch_line(p);
-    }
-};
-static_assert(sizeof(DirState) <= 3 * 64, "a direction's state spans three cache lines");
-static_assert(offsetof(Instance, dir) <= 64, "the key and flags share the first cache line");
-
-// Capture times come from files and can be anything: differences and sums saturate.
-std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
-    std::int64_t r;
-    if (!__builtin_sub_overflow(a, b, &r)) return r;
-    return b < 0 ? std::numeric_limits<std::int64_t>::max()
-                 : std::numeric_limits<std::int64_t>::min();
-}
-std::int64_t sat_add(std::int64_t a, std::int64_t b) {
-    std::int64_t r;
-    if (!__builtin_add_overflow(a, b, &r)) return r;
-    return b > 0 ? std::numeric_limits<std::int64_t>::max()
-                 : std::numeric_limits<std::int64_t>::min();
-}
-
-std::uint32_t phantoms(std::uint8_t flags) {
-    return ((flags & tcp_flags::syn) ? 1u : 0u) + ((flags & tcp_flags::fin) ? 1u : 0u);
-}
+using detail::Start;
 
 }  // namespace
 
@@ -531,8 +371,7 @@ struct Tracker::Impl {
                                   : !y.sender.sent_ack_flag))
             return false;
         // Wireshark: no data beyond what was seen, no ACK of unseen data.
-        if (!x.ws.next_set || seq_gt(seg.seq, x.ws.next)) return false;
-        if (y.ws.mstba_set && seq_gt(seg.ack, y.ws.mstba)) return false;
+        if (!detail::wireshark_in_order(x.ws, y.ws, seg)) return false;
         // Sequence space: data from within what was seen (no hole revealed), an ACK at most
         // up to the peer's frontier (no acked-unseen hole).
         const std::int64_t s = x.lift.peek(seg.seq);
@@ -550,7 +389,7 @@ struct Tracker::Impl {
             x.has_content = true;
         }
         // wireshark_flags(): nothing to flag, the state moves on.
-        advance_wire(x.ws, seg, seg.seq + seg.payload_len, true, false);
+        detail::advance_wire(x.ws, seg, seg.seq + seg.payload_len, true, false);
         // update_flags()
         if (d == 1 && seg.payload_len > 0) in.answered = true;
         x.sender.sent_ack_flag = true;
@@ -601,64 +440,21 @@ struct Tracker::Impl {
     // ---- Wireshark verdict (section 6) --------------------------------------------------
 
     void wireshark_flags(Instance& in, int d, const Segment& seg) {
-        DirState& x = in.dir[d];
-        DirState& y = in.dir[1 - d];
-        const bool rst = seg.has(tcp_flags::rst);
         const std::uint32_t end = seg.seq + seg.payload_len + phantoms(seg.flags);
-        if (!rst && x.ws.next_set && seq_gt(seg.seq, x.ws.next)) {
-            const bool zero_window_probe = seg.payload_len == 1 && seg.seq == x.ws.next &&
-                                           y.ws.window_known && y.ws.window == 0;
-            if (!zero_window_probe) add_ws_event(in, d, seg, EventKind::ws_lost_segment);
-        }
-        if (seg.has(tcp_flags::ack) && y.ws.mstba_set && seq_gt(seg.ack, y.ws.mstba)) {
-            // Wireshark flags one unseen segment once: it moves maxseqtobeacked up to nextseq,
-            // and when that changes nothing, stays quiet until the data's sender ACKs anew
-            // (packet-tcp.c uses its dup-ACK counter for this). Verdicts are not affected.
-            if (y.ws.next_set && y.ws.mstba > y.ws.next) {  // plain compare, as packet-tcp.c
-                y.ws.mstba = y.ws.next;
-                add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
-            } else if (!y.ws.ack_lost_quiet) {
-                y.ws.ack_lost_quiet = true;
-                add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
-            }
-        }
-        advance_wire(x.ws, seg, end, seg.has(tcp_flags::ack), rst);
-    }
-
-    // What the sender's packet leaves in its Wireshark state once the checks are made: the
-    // ACK it sent last, its highest end (nextseq), maxseqtobeacked and its window.
-    static void advance_wire(DirState::Wire& w, const Segment& seg, std::uint32_t end, bool ack,
-                             bool rst) {
-        if (ack) {
-            if (w.last_ack_set && seg.ack != w.last_ack) w.ack_lost_quiet = false;
-            w.last_ack = seg.ack;
-            w.last_ack_set = true;
-        }
-        if (!rst) {
-            if (!w.next_set || seq_gt(end, w.next)) {
-                w.next = end;
-                w.next_set = true;
-            }
-            if (!w.mstba_set) {
-                w.mstba = end;
-                w.mstba_set = true;
-            } else if (seg.seq == w.mstba) {
-                w.mstba = w.next;
-            }
-        }
-        w.window = seg.window;
-        w.window_known = true;
+        const detail::WiresharkFlags f =
+            detail::wireshark_check(in.dir[d].ws, in.dir[1 - d].ws, seg, end);
+        if (f.lost) add_ws_event(in, d, seg, EventKind::ws_lost_segment);
+        if (f.ack_lost) add_ws_event(in, 1 - d, seg, EventKind::ws_ack_lost_segment);
     }
 
     void add_ws_event(Instance& in, int d, const Segment& seg, EventKind kind) {
         // Flags are per packet: past the cap the verdict is settled (it has flags) and only
         // the detail would grow with the packets, so the direction is marked instead.
         DirState& x = in.dir[d];
-        if (x.ws.flags_kept >= opt.max_holes_per_direction) {
+        if (!x.ws.keep_flag(opt.max_holes_per_direction)) {
             x.hole_cap_hit = true;
             return;
         }
-        ++x.ws.flags_kept;
         LossEvent e;
         e.session_id = in.s.id;
         e.direction = d == 0 ? Direction::c2s : Direction::s2c;
@@ -670,330 +466,14 @@ struct Tracker::Impl {
         in.ws_events.push_back(e);
     }
 
-    // ---- default verdict: sequence space (sections 4 and 5) -----------------------------
+    // ---- default verdict (sections 4 and 5): track/default_verdict.hpp ------------------
 
-    void sequence(Instance& in, int d, const Segment& seg) {
-        DirState& x = in.dir[d];
-        DirState& y = in.dir[1 - d];
-        const bool rst = seg.has(tcp_flags::rst);
-        const bool ack = seg.has(tcp_flags::ack);
+    detail::DefaultVerdict verdict() const { return detail::DefaultVerdict{opt}; }
+    void sequence(Instance& in, int d, const Segment& seg) { verdict().sequence(in, d, seg); }
 
-        // The ACK a SYN-SENT endpoint rejects with a RST covers nothing (section 5).
-        if (x.pending_set) {
-            if (rst && !ack && seg.seq == in.pending[d].ack) {
-                x.pending_set = false;
-            } else {
-                apply_pending(in, d);
-            }
-        }
+    // ---- end of an instance: track/finalize.hpp -----------------------------------------
 
-        if (rst) {
-            // A RST reveals nothing and is no evidence; it only places a start.
-            if (x.start_kind == Start::none) {
-                x.start = x.lift.commit(seg.seq);
-                x.frontier = x.highest = x.start;
-                x.start_kind = Start::provisional;
-            }
-            return;
-        }
-
-        data(x, seg);
-
-        if (!ack) return;
-        // Server start without a SYN-ACK: the client's first ACK minus one (section 5).
-        if (d == 0 && in.has_syn && !x.sender.sent_non_rst_ack && y.start_kind != Start::fixed) {
-            const std::int64_t s =
-                y.lift.anchored() ? y.lift.peek(seg.ack - 1) : y.lift.commit(seg.ack - 1);
-            if (y.start_kind == Start::none) {
-                y.start = y.frontier = y.highest = s;
-                y.start_kind = Start::fixed;
-                y.synack_phantom = true;
-            } else if (s < y.start) {
-                lower_start(y, s, seg);
-                y.start_kind = Start::fixed;
-                y.synack_phantom = true;
-            }
-        }
-        if (y.start_kind == Start::none) return;
-        if (d == 1 && in.has_syn && !y.sender.sent_ack_flag) {
-            // The client is still in SYN-SENT: hold the ACK until its next packet.
-            if (y.pending_set) apply_pending(in, 1 - d);
-            y.pending_set = true;
-            in.pending[1 - d] = PendingAck{seg.ack, seg.frame, seg.time};
-            return;
-        }
-        cover(y, y.lift.peek(seg.ack), seg.frame, seg.time);
-    }
-
-    void apply_pending(Instance& in, int d) {
-        DirState& x = in.dir[d];
-        if (!x.pending_set) return;
-        x.pending_set = false;
-        if (x.start_kind == Start::none) return;
-        const PendingAck& p = in.pending[d];
-        cover(x, x.lift.peek(p.ack), p.frame, p.time);
-    }
-
-    void add_hole(DirState& x, const Hole& h) {
-        DirState::Gaps& g = x.gaps_for_write();
-        if (g.holes.size() >= opt.max_holes_per_direction) {
-            x.hole_cap_hit = true;
-            return;
-        }
-        auto pos = std::lower_bound(g.holes.begin(), g.holes.end(), h.begin,
-                                    [](const Hole& a, std::int64_t b) { return a.begin < b; });
-        const std::size_t at = static_cast<std::size_t>(pos - g.holes.begin());
-        if (!h.acked && at <= g.acked_below) {
-            g.acked_below = at;
-        } else if (at < g.acked_below) {
-            ++g.acked_below;
-        }
-        g.holes.insert(pos, h);
-    }
-
-    // Makes [s, old start) part of the space, as a hole revealed by this packet.
-    void lower_start(DirState& x, std::int64_t s, const Segment& seg) {
-        add_hole(x, Hole{s, x.start, false, seg.frame, seg.time});
-        x.start = s;
-    }
-
-    void data(DirState& x, const Segment& seg) {
-        const bool syn = seg.has(tcp_flags::syn);
-        std::int64_t s = x.lift.commit(seg.seq);
-        const std::int64_t e = s + seg.payload_len + phantoms(seg.flags);
-        if (x.start_kind == Start::none) {
-            x.start = x.frontier = x.highest = s;
-            x.start_kind = syn ? Start::fixed : Start::provisional;
-        } else if (s < x.start) {
-            if (x.start_kind == Start::fixed && !syn) {
-                s = x.start;  // bytes below the ISN belong to no connection
-            } else {
-                // An earlier byte than a provisional start (or a late SYN): the numbers
-                // between this packet and the old start were not seen.
-                if (e < x.start) add_hole(x, Hole{e, x.start, false, seg.frame, seg.time});
-                x.start = s;
-                if (syn) x.start_kind = Start::fixed;
-            }
-        }
-        if (e > s) fill(x, s, std::min(e, x.frontier), seg);
-        if (s > x.frontier) add_hole(x, Hole{x.frontier, s, false, seg.frame, seg.time});
-        x.frontier = std::max(x.frontier, e);
-        x.highest = x.seen_data ? std::max(x.highest, e) : e;
-        x.seen_data = true;
-        if (seg.payload_len > 0 || syn || seg.has(tcp_flags::fin)) {
-            x.max_content_seq = x.has_content ? std::max(x.max_content_seq, s) : s;
-            x.has_content = true;
-        }
-        if (seg.has(tcp_flags::fin)) x.fin_seen = true;
-    }
-
-    // Data seen in [b, e): resolve the parts of holes it fills. Only the holes overlapping
-    // [b, e) are touched (found by binary search): with thousands of holes, rebuilding the
-    // list per packet made a capture with jumping sequence numbers quadratic.
-    void fill(DirState& x, std::int64_t b, std::int64_t e, const Segment& seg) {
-        if (b >= e || !x.gaps || x.gaps->holes.empty()) return;
-        DirState::Gaps& g = *x.gaps;
-        auto& holes = g.holes;
-        // Holes are sorted and disjoint, so their ends are sorted too.
-        const auto first = std::partition_point(holes.begin(), holes.end(),
-                                                [b](const Hole& h) { return h.end <= b; });
-        auto last = first;
-        while (last != holes.end() && last->begin < e)
-            ++last;
-        if (first == last) return;
-        Hole pieces[2];  // what stays unseen: left of b in the first, right of e in the last
-        std::size_t kept = 0;
-        for (auto it = first; it != last; ++it) {
-            const Hole& h = *it;
-            const std::int64_t fb = std::max(h.begin, b), fe = std::min(h.end, e);
-            if (h.begin < fb) pieces[kept++] = Hole{h.begin, fb, h.acked, h.frame, h.time};
-            Run r{fb, fe, EventKind::reordered, false, seg.frame, seg.time};
-            if (h.acked) {
-                if (sat_sub(seg.time.ns, h.time.ns) <= opt.reorder_window_ns) {
-                    r.kind = EventKind::acked_before_data;
-                } else {
-                    r.kind = EventKind::acked_unseen;
-                    r.late_filled = true;
-                    r.frame = h.frame;  // the ACK revealed it
-                    r.time = h.time;
-                }
-            }
-            add_run(x, g, r);
-            if (fe < h.end) pieces[kept++] = Hole{fe, h.end, h.acked, h.frame, h.time};
-        }
-        // Replace [first, last) by the kept pieces (one hole split in two grows the list).
-        const std::size_t at = static_cast<std::size_t>(first - holes.begin());
-        const std::size_t overlapped = static_cast<std::size_t>(last - first);
-        g.acked_below = std::min(g.acked_below, at);
-        if (kept > overlapped) {
-            holes[at] = pieces[0];
-            if (holes.size() >= opt.max_holes_per_direction) {
-                // Data inside a hole splits it; at the cap the right piece is forgotten (never
-                // reported as loss) and the session marked, rather than the list growing.
-                x.hole_cap_hit = true;
-            } else {
-                holes.insert(holes.begin() + static_cast<std::ptrdiff_t>(at) + 1, pieces[1]);
-            }
-        } else {
-            for (std::size_t i = 0; i < kept; ++i)
-                holes[at + i] = pieces[i];
-            holes.erase(holes.begin() + static_cast<std::ptrdiff_t>(at + kept),
-                        holes.begin() + static_cast<std::ptrdiff_t>(at + overlapped));
-        }
-    }
-
-    // Keeps a resolved run: merged with the previous one when adjacent and alike (as classify
-    // would merge them), and within max_holes_per_direction, so that a connection whose data
-    // arrives in a million pieces does not keep a million runs. Past the cap the direction is
-    // marked (the session is reported evicted) and only a first loss run is still kept, so
-    // the verdict never changes.
-    void add_run(DirState& x, DirState::Gaps& g, const Run& r) {
-        if (!g.runs.empty()) {
-            Run& last = g.runs.back();
-            if (last.end == r.begin && last.kind == r.kind && last.late_filled == r.late_filled) {
-                last.end = r.end;
-                if (r.frame < last.frame) {
-                    last.frame = r.frame;
-                    last.time = r.time;
-                }
-                return;
-            }
-        }
-        const bool loss = is_loss(r.kind);
-        if (g.runs.size() >= opt.max_holes_per_direction) {
-            x.hole_cap_hit = true;
-            if (!loss || g.loss_run) return;
-        }
-        g.loss_run = g.loss_run || loss;
-        g.runs.push_back(r);
-    }
-
-    // An ACK from the peer covers [start, a): unacked holes below `a` become acked now.
-    void cover(DirState& x, std::int64_t a, std::uint64_t frame, Timestamp time) {
-        if (a <= x.start) return;
-        if (x.gaps) cover_holes(x, *x.gaps, a, frame, time);
-        if (a > x.frontier) {
-            add_hole(x, Hole{x.frontier, a, true, frame, time});
-            x.frontier = a;
-        }
-    }
-
-    void cover_holes(DirState& x, DirState::Gaps& g, std::int64_t a, std::uint64_t frame,
-                     Timestamp time) {
-        std::size_t i = g.acked_below;
-        for (; i < g.holes.size() && g.holes[i].begin < a; ++i) {
-            if (g.holes[i].acked) continue;
-            if (g.holes[i].end > a) {  // only the part below `a` is covered: split it off
-                if (g.holes.size() >= opt.max_holes_per_direction) {
-                    x.hole_cap_hit = true;  // leave it whole (and unacked) rather than grow
-                    break;
-                }
-                const Hole rest{a, g.holes[i].end, false, g.holes[i].frame, g.holes[i].time};
-                g.holes[i].end = a;
-                // The insertion may reallocate: index again below, never hold a reference.
-                g.holes.insert(g.holes.begin() + static_cast<std::ptrdiff_t>(i) + 1, rest);
-            }
-            g.holes[i].acked = true;
-            g.holes[i].frame = frame;
-            g.holes[i].time = time;
-        }
-        g.acked_below = i;  // everything below `a` is acked now (or i is the capped hole)
-    }
-
-    // ---- end of an instance --------------------------------------------------------------
-
-    void finalize(Instance& in) {
-        apply_pending(in, 0);
-        apply_pending(in, 1);
-        Session& s = in.s;
-        const DirState::Sender& c2s = in.dir[0].sender;
-        const DirState::Sender& s2c = in.dir[1].sender;
-        s.last_time = in.last_time;
-        s.packets = c2s.packets + s2c.packets;
-        s.packets_c2s = c2s.packets;
-        s.bytes_c2s = c2s.bytes;
-        s.bytes_s2c = s2c.bytes;
-        s.truncated_bytes = c2s.truncated_bytes + s2c.truncated_bytes;
-        const bool both = c2s.packets > 0 && s2c.packets > 0;
-        if (in.has_syn) {
-            if (both) {
-                s.category = SessionCategory::complete;
-            } else if (!c2s.sent_non_syn) {
-                s.category = SessionCategory::syn_only;
-            } else {
-                s.category = SessionCategory::one_sided;
-            }
-        } else {
-            s.category = in.has_synack ? SessionCategory::synack_only : SessionCategory::partial;
-        }
-        for (int d = 0; d < 2; ++d) {
-            if (in.dir[d].sender.packets == 0) continue;  // a direction never seen has no events
-            if (in.dir[d].hole_cap_hit) {
-                s.evicted = true;
-                ++counters.holes_cap_hit;
-            }
-            classify(in, d);
-        }
-        for (LossEvent& e : in.ws_events)
-            events.push_back(e);
-        sessions.push_back(s);
-    }
-
-    void classify(Instance& in, int d) {
-        DirState& x = in.dir[d];
-        if (!x.gaps) return;  // no hole, no run: no event
-        DirState::Gaps& g = *x.gaps;
-        for (const Hole& h : g.holes) {
-            g.runs.push_back(Run{h.begin, h.end,
-                                 h.acked ? EventKind::acked_unseen : EventKind::gap_unacked, false,
-                                 h.frame, h.time});
-        }
-        std::sort(g.runs.begin(), g.runs.end(),
-                  [](const Run& a, const Run& b) { return a.begin < b.begin; });
-        // One event per maximal run of adjacent numbers of one class.
-        std::vector<Run> merged;
-        for (const Run& r : g.runs) {
-            if (!merged.empty() && merged.back().end == r.begin && merged.back().kind == r.kind &&
-                merged.back().late_filled == r.late_filled) {
-                Run& m = merged.back();
-                m.end = r.end;
-                if (r.frame < m.frame) {
-                    m.frame = r.frame;
-                    m.time = r.time;
-                }
-            } else {
-                merged.push_back(r);
-            }
-        }
-        const Endpoint& src = d == 0 ? in.s.client : in.s.server;
-        const Endpoint& dst = d == 0 ? in.s.server : in.s.client;
-        for (const Run& r : merged) {
-            LossEvent e;
-            e.session_id = in.s.id;
-            e.direction = d == 0 ? Direction::c2s : Direction::s2c;
-            e.kind = r.kind;
-            e.late_filled = r.late_filled;
-            e.frame = r.frame;
-            e.time = r.time;
-            e.seq_begin = static_cast<std::uint64_t>(r.begin - x.start);
-            e.seq_end = static_cast<std::uint64_t>(r.end - x.start);
-            e.src = src;
-            e.dst = dst;
-            std::int64_t payload = r.end - r.begin;
-            if (is_loss(r.kind)) {
-                // Phantom numbers: the SYN-ACK's, and a FIN the capture missed.
-                if (x.synack_phantom && r.begin == x.start) --payload;
-                const bool missing_fin = r.end - r.begin == 1 && r.end == x.frontier &&
-                                         !x.fin_seen &&
-                                         !(x.has_content && x.max_content_seq >= r.begin);
-                if (missing_fin) payload = 0;
-                if (payload == 0) e.kind = EventKind::control_missing;
-            }
-            e.missing_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(payload, 0));
-            events.push_back(e);
-        }
-        x.gaps.reset();
-    }
+    void finalize(Instance& in) { detail::finalize(in, verdict(), counters, sessions, events); }
 
     void finish() {
         if (finished) return;
@@ -1001,49 +481,9 @@ struct Tracker::Impl {
         open.for_each([&](Instance& in) { finalize(in); },
                       [](const Instance& in) { in.prefetch_all(); });
         open.clear();
-        // Every instance started is finished once, so the ids are 0 to n-1: each session is
-        // swapped to its place, in place (sorting a few hundred thousand sessions, or a second
-        // array of them, cost more). Ids that are not such a permutation fall back to a sort.
-        // A cycle of swaps visits the positions i, ids[i], ids[ids[i]], ...: read from the
-        // small copy of the ids, the sessions a few steps ahead are fetched while the current
-        // one is swapped, instead of one wait for memory per step.
-        const std::size_t n = sessions.size();
-        bool placed = next_id == n;
-        std::vector<std::uint64_t> ids(placed ? n : 0);
-        for (std::size_t p = 0; p < ids.size(); ++p)
-            ids[p] = sessions[p].id;
-        auto prefetch_session = [this](std::size_t p) {
-            const auto* line = reinterpret_cast<const char*>(&sessions[p]);
-            for (std::size_t b = 0; b < sizeof(Session); b += 64)
-                detail::prefetch_line(line + b);
-            detail::prefetch_line(line + sizeof(Session) - 1);
-        };
-        constexpr int ahead = 4;
-        for (std::size_t i = 0; placed && i < n; ++i) {
-            if (ids[i] == i) continue;
-            std::uint64_t next = i;  // the position `ahead` steps along the cycle, prefetched
-            for (int k = 0; k < ahead && next < n; ++k) {
-                next = ids[next];
-                if (next < n) prefetch_session(next);
-            }
-            while (ids[i] != i) {
-                const std::uint64_t j = ids[i];
-                if (j >= n || ids[j] == j) {
-                    placed = false;
-                    break;
-                }
-                if (next < n) {
-                    next = ids[next];
-                    if (next < n) prefetch_session(next);
-                }
-                std::swap(sessions[i], sessions[j]);
-                std::swap(ids[i], ids[j]);
-            }
-        }
-        if (!placed) {
-            std::sort(sessions.begin(), sessions.end(),
-                      [](const Session& a, const Session& b) { return a.id < b.id; });
-        }
+        // Every instance started is finished once, so the ids are 0 to n-1.
+        detail::place_by_id(
+            sessions, [](const Session& s) { return s.id; }, next_id == sessions.size());
         std::stable_sort(events.begin(), events.end(), [](const LossEvent& a, const LossEvent& b) {
             return a.session_id != b.session_id ? a.session_id < b.session_id : a.frame < b.frame;
         });
