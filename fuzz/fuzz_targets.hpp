@@ -171,8 +171,8 @@ inline void run_decode(const std::uint8_t* data, std::size_t size) {
         CAPGAP_FUZZ_CHECK(d == detail::Decoded::unsupported_link);
     }
     if (d == detail::Decoded::tcp) {
-        // payload_len comes from the IP total length (SEMANTICS.md section 4) and may exceed
-        // the frame; what the snaplen cut is part of it.
+        // payload_len comes from the IP total length (docs/counting-rules.md section 4) and may
+        // exceed the frame; what the snaplen cut is part of it.
         CAPGAP_FUZZ_CHECK(seg.truncated_bytes <= seg.payload_len);
     }
     // With fragments described (as the Analyzer asks): every piece of a fragmented TCP

@@ -1,8 +1,8 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 /// @file
-/// Loss events: classified runs of a direction's sequence space (SEMANTICS.md section 5), and
-/// the Wireshark flags (section 6) that the compatibility verdict uses.
+/// Loss events: classified runs of a direction's sequence space (docs/counting-rules.md section 5),
+/// and the Wireshark flags (section 6) that the compatibility verdict uses.
 
 #include <cstdint>
 #include <string_view>

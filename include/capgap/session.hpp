@@ -1,7 +1,7 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 /// @file
-/// A TCP session instance (SEMANTICS.md section 2).
+/// A TCP session instance (docs/counting-rules.md section 2).
 
 #include <cstdint>
 #include <limits>

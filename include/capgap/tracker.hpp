@@ -2,7 +2,7 @@
 #pragma once
 /// @file
 /// The session tracker and loss detector: segments in capture order in, session instances and
-/// loss events out (SEMANTICS.md sections 2 to 6), both verdict modes in one pass.
+/// loss events out (docs/counting-rules.md sections 2 to 6), both verdict modes in one pass.
 ///
 /// @code
 /// capgap::Tracker t;
@@ -26,7 +26,7 @@ namespace capgap {
 /// Tracker settings; the defaults are the documented ones.
 struct TrackerOptions {
     /// An ACK captured before its data is tap reordering, not loss, when the data follows
-    /// within this many nanoseconds (SEMANTICS.md section 5). Default 3 ms.
+    /// within this many nanoseconds (docs/counting-rules.md section 5). Default 3 ms.
     std::int64_t reorder_window_ns = 3'000'000;
     /// Cap on unresolved holes kept per direction; past it the session is marked evicted.
     std::size_t max_holes_per_direction = 4096;

@@ -3,7 +3,8 @@
 /// @file
 /// The CSV adapter: Wireshark's "Export Packet Dissections > As CSV" files and tshark
 /// `-T fields -E header=y -E separator=, -E quote=d` files, turned into sessions and events for
-/// the Matcher (SEMANTICS.md section 7). Matching them into a Report is analyze_csv.hpp's.
+/// the Matcher (docs/counting-rules.md section 7). Matching them into a Report is
+/// analyze_csv.hpp's.
 ///
 /// @code
 /// capgap::CsvInput in = capgap::read_wireshark_csv("syn.csv", "lost.csv");

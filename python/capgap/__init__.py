@@ -7,7 +7,7 @@
 >>> df = report.sessions.to_pandas()    # one row per session, with its verdicts
 
 The work is done by a C++ library (the GIL is released while it reads and analyses);
-SEMANTICS.md defines what is counted.
+counting-rules.md defines what is counted.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 // Private: the default verdict's state changes for a packet of the tracker's general path
-// (SEMANTICS.md sections 4 and 5): where each direction's space starts, what a packet's data
-// reveals or fills, what an ACK of the peer covers, and the ACK a SYN-SENT client may still
+// (docs/counting-rules.md sections 4 and 5): where each direction's space starts, what a packet's
+// data reveals or fills, what an ACK of the peer covers, and the ACK a SYN-SENT client may still
 // reject. The holes and runs themselves are kept by track/gaps.hpp; header prediction
 // (tracker.cpp) takes a shortcut past all of this for packets that need none of it.
 

@@ -1,8 +1,8 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
-// Private: the end of an instance (SEMANTICS.md sections 3 and 5): its session's counters and
-// category, and its events, one per classified run of each direction, then the Wireshark
-// flags it raised.
+// Private: the end of an instance (docs/counting-rules.md sections 3 and 5): its session's counters
+// and category, and its events, one per classified run of each direction, then the Wireshark flags
+// it raised.
 
 #include <algorithm>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 // Private: one direction's hole/run interval set, the bookkeeping behind the default verdict
-// (SEMANTICS.md sections 4 and 5), in the lifted 64-bit numbers of track/seq_space.hpp.
+// (docs/counting-rules.md sections 4 and 5), in the lifted 64-bit numbers of track/seq_space.hpp.
 //
 // A hole is a range below the direction's frontier not seen yet: unacked (revealed by a later
 // number) or acked (revealed or covered by an ACK of the peer, with that ACK's frame and time).

@@ -1,8 +1,8 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 // Private: the tracker's per-instance state, laid out for the per-packet path. An Instance is
-// a session instance open in the flow table (SEMANTICS.md section 2); its two DirStates hold
-// each direction's state for both verdicts. The member order is the cache-line layout: change
+// a session instance open in the flow table (docs/counting-rules.md section 2); its two DirStates
+// hold each direction's state for both verdicts. The member order is the cache-line layout: change
 // it only with the benchmark's instruction and cache-miss counts at hand.
 
 #include <cstddef>

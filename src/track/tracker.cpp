@@ -1,5 +1,5 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// The session tracker and loss detector (SEMANTICS.md sections 2 to 6).
+// The session tracker and loss detector (docs/counting-rules.md sections 2 to 6).
 //
 // Each open instance keeps, per direction, the unseen runs ("holes") of its sequence space
 // below the frontier max(highest seen end, highest covering ACK). A hole is either unacked

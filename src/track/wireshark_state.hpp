@@ -1,8 +1,9 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
-// Private: the Wireshark verdict (SEMANTICS.md section 6). One side's state as packet-tcp.c
-// keeps it for the two flags capgap reports: 32-bit sequence numbers with explicit "unset",
-// compared in RFC 1982 order, beside (never mixed with) the default verdict's 64-bit space.
+// Private: the Wireshark verdict (docs/counting-rules.md section 6). One side's state as
+// packet-tcp.c keeps it for the two flags capgap reports: 32-bit sequence numbers with explicit
+// "unset", compared in RFC 1982 order, beside (never mixed with) the default verdict's 64-bit
+// space.
 
 #include <cstddef>
 #include <cstdint>

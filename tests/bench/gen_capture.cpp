@@ -9,8 +9,8 @@
 // close. Some sessions are IPv6, some carry an 802.1Q tag, some reuse the endpoints of a closed
 // session with a new ISN, some ISNs sit just below 2^32. The sessions of the initial pool are
 // already in flight: their packets before a random data segment are not written, so they have no
-// SYN (SEMANTICS.md: partial, never counted). A fraction of the data frames are cut to a 96-byte
-// snaplen (caplen < len: not loss).
+// SYN (docs/counting-rules.md: partial, never counted). A fraction of the data frames are cut to a
+// 96-byte snaplen (caplen < len: not loss).
 //
 // Loss: each session that starts with a SYN is, with probability --loss, chosen to lose one data
 // segment (never a handshake or close packet). Because every receiver ACKs everything it got,

@@ -1,6 +1,6 @@
 """Builds small and large pcap captures in the tests, byte by byte (no capture tools needed).
 
-The small scenario follows SEMANTICS.md rows; the expected verdicts in the tests come from
+The small scenario follows counting-rules.md rows; the expected verdicts in the tests come from
 those rows, never from capgap's own output.
 """
 
@@ -95,7 +95,7 @@ SERVER = "10.0.0.1"
 
 
 def scenario_packets() -> list[tuple[int, bytes]]:
-    """Six connections, one second apart (SEMANTICS.md rows in brackets):
+    """Six connections, one second apart (counting-rules.md rows in brackets):
 
     0s  A 10.0.0.2:40000  clean handshake, data both ways, FIN          [1]  good
     1s  B 10.0.0.2:40001  client segment missed, server ACK seen        [2]  bad, c2s 100 B
@@ -153,7 +153,7 @@ def scenario_packets() -> list[tuple[int, bytes]]:
     return packets
 
 
-#: What SEMANTICS.md says about scenario_packets(), keyed by client port.
+#: What counting-rules.md says about scenario_packets(), keyed by client port.
 EXPECTED = {
     "total_sessions": 4,  # A, B, C, F
     "bad_sessions": 2,  # B, F
@@ -208,7 +208,7 @@ def bulk_capture(path: Path, sessions: int, bad_every: int = 0, gap_ns: int = 1_
     """A capture of `sessions` short connections, 6 packets each, built with numpy.
 
     Each connection: SYN, SYN-ACK, ACK, FIN, FIN-ACK, ACK. With bad_every = k, every k-th
-    connection's server acknowledges 100 client bytes the capture never saw (SEMANTICS.md row
+    connection's server acknowledges 100 client bytes the capture never saw (counting-rules.md row
     2: acked_unseen). Returns the number of packets.
     """
     per = 6

@@ -1,6 +1,6 @@
 """The Python API: analyze(), the report, errors, the Matcher and the streaming Analyzer.
 
-Expected verdicts come from SEMANTICS.md (see _capture_builder.scenario_packets), never from
+Expected verdicts come from counting-rules.md (see _capture_builder.scenario_packets), never from
 capgap's own output; the CLI comparisons check that Python and the command line agree.
 """
 
@@ -357,7 +357,7 @@ def test_matcher_round_trip_pandas(scenario: Path) -> None:
 
 
 def test_matcher_user_built_tables() -> None:
-    """Sessions and events a user builds: verdicts follow SEMANTICS.md section 6."""
+    """Sessions and events a user builds: verdicts follow counting-rules.md section 6."""
     t = T0_NS
     sessions = {
         "session_id": [10, 11, 12],

@@ -3,7 +3,7 @@
 Each capture under tests/data/real (and the README's sample) was recorded with tcpdump and then
 damaged on purpose by tests/tools/pcaptools.py, one action per session (a dropped data segment,
 a dropped SYN-ACK, a swapped pair...). The *.truth.json beside it says what was done and the
-verdict that follows from SEMANTICS.md; the expected numbers come only from that file.
+verdict that follows from counting-rules.md; the expected numbers come only from that file.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ two styles:
 - fields: tshark field names with tcp.stream (the join is on the stream);
 - GUI: the GUI's columns (`-e _ws.col.No. ... -e _ws.col.Info`) under the GUI's header
   "No.","Time","Source","Destination","Protocol","Length","Info" (no stream column: the join is
-  by 4-tuple and time, SEMANTICS.md section 7).
+  by 4-tuple and time, counting-rules.md section 7).
 
 The reference is tshark's own per-stream join of the fields-style lists, computed here: the
 streams in the SYN list are the sessions (a stream whose SYN is not its first packet in capture
@@ -53,7 +53,7 @@ GUI_HEADER = '"No.","Time","Source","Destination","Protocol","Length","Info"\n'
 # dissector (HTTP "Continuation", TPKT) replaces the Info column, a lost row keeps its
 # addresses but loses its ports; with two connections between the same addresses open at the
 # row's time nothing in the export says which one it belongs to, so capgap reports the row as
-# unmatched (ambiguous) instead of guessing (SEMANTICS.md section 7: never dropped silently).
+# unmatched (ambiguous) instead of guessing (counting-rules.md section 7: never dropped silently).
 KNOWN_GUI_DIFFERENCES: dict[str, tuple[tuple[int, int], str]] = {
     "pcapplusplus__many-protocols.pcap": (
         (124, 2),
@@ -74,15 +74,15 @@ KNOWN_ANALYZE_DIFFERENCES: dict[str, str] = {
     "markofu__ftp-crack.pcap": (
         "the trace is recorded twice (frame 9877 repeats frame 12 with the same time and "
         "ISNs): each repeated SYN comes after its connection closed with FINs, so capgap starts "
-        "a new instance (SEMANTICS.md 2.2c, edge case 14) where tshark keeps one stream"
+        "a new instance (counting-rules.md 2.2c, edge case 14) where tshark keeps one stream"
     ),
     "suricata__bug-76.pcap": (
         "frame 46 is a malformed SYN ([Malformed Packet], data offset below 5): capgap skips "
-        "it as bad_tcp_header, tshark still gives it a stream with a SYN (SEMANTICS.md 4)"
+        "it as bad_tcp_header, tshark still gives it a stream with a SYN (counting-rules.md 4)"
     ),
     "suricata__tcp-fastopen-10-syn-data-ignore.pcap": (
         "frame 14 is a SYN-ACK with a new ISN answering the instance's own SYN: it stays in "
-        "the instance and is not a loss; tshark 4.0.17 flags the jump (SEMANTICS.md 2.3, edge "
+        "the instance and is not a loss; tshark 4.0.17 flags the jump (counting-rules.md 2.3, edge "
         "case 36)"
     ),
 }

@@ -1,5 +1,5 @@
 """SPAN duplicates: every packet of a recorded capture written twice, as two monitoring
-sources deliver it. SEMANTICS.md section 8 row 10: duplicates never make a session bad, so the
+sources deliver it. counting-rules.md section 8 row 10: duplicates never make a session bad, so the
 verdicts must equal the capture's ground truth; the count of duplicates is known by
 construction."""
 

@@ -5,7 +5,7 @@ For every capture of ../shared/captures/MANIFEST.tsv with SYN packets, tshark (4
 tcp.analysis.lost_segment or tcp.analysis.ack_lost_segment. Streams whose first frame is a pure
 SYN are the sessions; capgap's --sessions-out rows are joined to them on syn_frame.
 
-Every difference must be listed in KNOWN_DIFFERENCES with the SEMANTICS.md rule that explains
+Every difference must be listed in KNOWN_DIFFERENCES with the counting-rules.md rule that explains
 it; anything else fails with a table. Over all captures at least 99.5% of sessions must agree.
 """
 
@@ -21,26 +21,26 @@ from pathlib import Path
 import pytest
 from conftest import SHARED_CAPTURES, as_bool, captures_with_syns, read_sessions_csv, run_cli
 
-# (capture file, syn_frame) -> the reason, citing the SEMANTICS.md rule. Differences that the
+# (capture file, syn_frame) -> the reason, citing the counting-rules.md rule. Differences that the
 # rules below recognise from tshark's own fields need no entry.
 KNOWN_DIFFERENCES: dict[tuple[str, int], str] = {
     ("suricata__tcp-fastopen-10-syn-data-ignore.pcap", 1): (
-        "SEMANTICS.md section 2.3 and section 8 row 36: SYN-ACKs with two ISNs answer one SYN "
+        "counting-rules.md section 2.3 and section 8 row 36: SYN-ACKs with two ISNs answer one SYN "
         "before the client's ACK; the server's space starts again, tshark 4.0.17 flags the jump"
     ),
 }
 
 # Rule differences recognised from tshark's fields (see explain()).
 RULE_2_2C = (
-    "SEMANTICS.md section 2.2(c): a SYN repeating the ISN after the answered connection ended "
+    "counting-rules.md section 2.2(c): a SYN repeating the ISN after the answered connection ended "
     "(FIN or RST) starts a new instance; tshark 4.0.17 keeps one stream"
 )
 RULE_2_8 = (
-    "SEMANTICS.md section 2.8: a SYN captured after its SYN-ACK joins that instance and is "
+    "counting-rules.md section 2.8: a SYN captured after its SYN-ACK joins that instance and is "
     "counted; tshark's stream starts with the SYN-ACK"
 )
 RULE_4 = (
-    "SEMANTICS.md section 4 and section 8 row 42: a malformed TCP header is skipped "
+    "counting-rules.md section 4 and section 8 row 42: a malformed TCP header is skipped "
     "(bad_tcp_header); tshark still gives the SYN a stream"
 )
 

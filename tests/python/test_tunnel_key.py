@@ -3,7 +3,7 @@
 The sample capture is sent through two VXLAN tunnels (VNI 1 and VNI 2), every packet in both,
 as a fabric mirroring two tenants with identical traffic would deliver it. Keyed by the inner
 endpoints (the default), each pair of copies is one packet seen twice: the sessions and
-verdicts are the sample's ground truth and every second copy is a duplicate (SEMANTICS.md
+verdicts are the sample's ground truth and every second copy is a duplicate (counting-rules.md
 section 8 row 10). With the tunnel in the key, each tunnel holds its own copy of every
 session: twice the ground truth, and each session's tunnel id names its VNI.
 """

@@ -330,7 +330,7 @@ class Session:
 
 
 def split_sessions(packets: list[TcpPacket | None]) -> list[Session]:
-    """Group packets into session instances (a subset of SEMANTICS.md section 2: a pure SYN
+    """Group packets into session instances (a subset of counting-rules.md section 2: a pure SYN
     opens an instance when none is open for the key, its ISN differs, or the open one closed)."""
     open_by_key: dict[tuple[str, str], Session] = {}
     sessions: list[Session] = []
@@ -392,8 +392,8 @@ def holes(s: Session) -> dict[str, list[tuple[int, int]]]:
 # --------------------------------------------------------------------------------------------
 # damage: one action per session, with its expected verdicts
 
-# action -> (bad by default (SEMANTICS.md section 6 `confirmed`), bad in wireshark mode,
-#            the SEMANTICS.md section 8 row it exercises)
+# action -> (bad by default (counting-rules.md section 6 `confirmed`), bad in wireshark mode,
+#            the counting-rules.md section 8 row it exercises)
 ACTIONS: dict[str, tuple[bool, bool, str]] = {
     "none": (False, False, "row 1: clean session"),
     "drop_data_acked": (True, True, "row 2/24: data segment missed, later ACK seen"),
@@ -598,7 +598,7 @@ def build_truth(new: PcapFile, plans: list[dict], capture_name: str, seed: int) 
         "capture": capture_name,
         "seed": seed,
         "note": "bad_expected follows from the action applied to each session "
-        "(SEMANTICS.md section 6/8), never from capgap's output",
+        "(counting-rules.md section 6/8), never from capgap's output",
         "totals": {
             "total_sessions": len(rows),
             "bad_sessions": sum(r["bad_expected"] for r in rows),

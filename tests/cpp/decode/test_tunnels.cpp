@@ -444,7 +444,7 @@ Bytes ipv4_tcp(const Segment& s) {
 
 TEST_CASE("tunnels: a session with a known drop is judged the same inside every encapsulation") {
     // Client data 101..200 is missed while the server's ACK of it is captured: bad
-    // (SEMANTICS.md section 8 row 2) in both verdicts, whatever carries the packets.
+    // (docs/counting-rules.md section 8 row 2) in both verdicts, whatever carries the packets.
     std::vector<Segment> segs;
     capgap::test::Flow f(segs);
     f.handshake();

@@ -22,7 +22,8 @@ void decode(const std::uint8_t (&bytes)[N]) {
 
 TEST_CASE("fuzz decode: an IPv4 total length beyond the frame is taken as on-wire length") {
     // Ethernet, IPv4 total length 0x7334 in a 66-byte frame, TCP ACK with timestamps. Found by
-    // fuzz_decode: payload_len (from the IP header, SEMANTICS.md section 4) exceeds the frame.
+    // fuzz_decode: payload_len (from the IP header, docs/counting-rules.md section 4) exceeds the
+    // frame.
     static const std::uint8_t bytes[] = {
         0x00, 0x01, 0x00, 0x06, 0x5b, 0x87, 0x24, 0xb9, 0x00, 0x06, 0x5b, 0x87, 0x24, 0xb9,
         0x08, 0x00, 0x45, 0x25, 0x73, 0x34, 0xc0, 0x6f, 0x40, 0x00, 0x3e, 0x06, 0x5c, 0xdc,
@@ -64,7 +65,7 @@ TEST_CASE("fuzz tracker: handshake, data with a hole, port reuse") {
 }
 
 TEST_CASE("fuzz tracker: an ACK splitting a hole when the hole list must grow") {
-    // fuzz_tracker, heap-use-after-free in Tracker::Impl::cover (src/tracker.cpp): an ACK that
+    // fuzz_tracker, heap-use-after-free in the hole cover (src/track/gaps.hpp): an ACK that
     // ends inside an unacked hole splits it with holes.insert(), which reallocates once the
     // small_vector's inline room is used, and the reference to the hole being acked is then
     // written through after the storage was freed.
@@ -88,7 +89,7 @@ TEST_CASE("fuzz tracker: an ACK splitting a hole when the hole list must grow") 
 }
 
 TEST_CASE("fuzz capture: a pcapng timestamp past the year 2262") {
-    // fuzz_capture, UBSan signed-integer-overflow in PcapSource (src/pcap_source.cpp): the
+    // fuzz_capture, UBSan signed-integer-overflow in PcapSource (src/ingest/packet.hpp): the
     // timestamp in nanoseconds is tv_sec * 1000000000 + tv_usec in int64, which overflows when
     // a pcapng block's 64-bit timestamp gives more than 9.2e9 seconds (here 2e10 s, in the
     // interface's default microsecond resolution).
@@ -112,8 +113,8 @@ TEST_CASE("fuzz capture: a pcapng timestamp past the year 2262") {
 
 TEST_CASE("fuzz capture: segment times within seconds of the largest Timestamp") {
     // fuzz_capture (with PcapSource's overflow above saturated locally), UBSan
-    // signed-integer-overflow in Tracker::Impl::housekeeping (src/tracker.cpp): the next sweep
-    // time is now + sweep interval, which overflows for times near INT64_MAX nanoseconds.
+    // signed-integer-overflow in Tracker::Impl::housekeeping (src/track/tracker.cpp): the next
+    // sweep time is now + sweep interval, which overflows for times near INT64_MAX nanoseconds.
     // Reachable through Tracker::feed and Analyzer::feed_segment with any such time.
     capgap::Tracker tracker;
     capgap::Segment s;

@@ -1,5 +1,5 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// SEMANTICS.md section 8, row by row: each case built in code, both verdicts asserted.
+// docs/counting-rules.md section 8, row by row: each case built in code, both verdicts asserted.
 
 #include <doctest/doctest.h>
 
