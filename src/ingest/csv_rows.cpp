@@ -1,8 +1,8 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // Columns and rows of a Wireshark CSV list (wireshark_csv.hpp, "Files" and "Bad rows").
 
-#include "core/errors.hpp"
 #include "ingest/csv_rows.hpp"
+#include "core/errors.hpp"
 
 #include <capgap/errors.hpp>
 #include <capgap/segment.hpp>
