@@ -1,8 +1,8 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // Counters, the report, and the pipeline entry points (GIL released around the C++ work).
 
+#include <algorithm>
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -12,18 +12,25 @@
 
 #include "bindings.hpp"
 #include "core/errors.hpp"
+#include "report/output_file.hpp"
 
 using namespace py::literals;
 
 namespace {
 
+// Written as --sessions-out and --events-out are (report/output_file.hpp); a failure raises
+// CaptureError, an OSError with errno, strerror and filename set as Python's own I/O sets them.
 void write_csv(const std::string& path, const std::function<void(std::ostream&)>& write) {
-    py::gil_scoped_release release;
-    std::ofstream out(path, std::ios::binary);
-    if (!out) capgap::throw_io_error(path, "", "cannot open for writing");
-    write(out);
-    out.flush();
-    if (!out) capgap::throw_io_error(path, "", "write failed");
+    try {
+        py::gil_scoped_release release;
+        capgap::detail::write_output_file(path, write);
+    } catch (const capgap::detail::output_error& e) {
+        const py::object error = py::module_::import("capgap._core").attr("CaptureError");
+        const std::string message = e.what();
+        const std::string detail = message.substr(std::min(message.size(), path.size() + 2));
+        PyErr_SetObject(error.ptr(), py::make_tuple(e.error_number(), detail, path).ptr());
+        throw py::error_already_set();
+    }
 }
 
 }  // namespace

@@ -225,6 +225,8 @@ void register_values(py::module_& m) {
         .def_readwrite("max_holes_per_direction", &capgap::TrackerOptions::max_holes_per_direction)
         .def_readwrite("closed_timeout_ns", &capgap::TrackerOptions::closed_timeout_ns)
         .def_readwrite("idle_timeout_ns", &capgap::TrackerOptions::idle_timeout_ns)
+        .def_readwrite("clock_jump_limit_ns", &capgap::TrackerOptions::clock_jump_limit_ns)
+        .def_readwrite("clock_confirm_packets", &capgap::TrackerOptions::clock_confirm_packets)
         .def_readwrite("max_open_flows", &capgap::TrackerOptions::max_open_flows)
         .def_readwrite("duplicate_window_ns", &capgap::TrackerOptions::duplicate_window_ns)
         .def_readwrite("drop_duplicates", &capgap::TrackerOptions::drop_duplicates)

@@ -31,14 +31,23 @@ enum class CounterGroup : std::uint8_t {
 
 /// The tracker's counters, one `X(name, group, description)` line each; they are
 /// TrackerCounters' members and IngestStats' (see CAPGAP_INGEST_COUNTERS).
-#define CAPGAP_TRACKER_COUNTERS(X)                                                       \
-    X(duplicate_packets, tracker, "exact duplicates (SPAN): counted, never loss")        \
-    X(duplicates_dropped, tracker, "of which dropped (TrackerOptions::drop_duplicates)") \
-    X(flows_closed_expired, tracker, "closed instances finished after closed_timeout")   \
-    X(flows_idle_expired, tracker, "open instances finished after idle_timeout")         \
-    X(flows_evicted, tracker, "instances finished early by max_open_flows")              \
-    X(holes_cap_hit, tracker, "directions that reached max_holes_per_direction")         \
-    X(open_flows_peak, tracker, "most instances open at once")
+#define CAPGAP_TRACKER_COUNTERS(X)                                                           \
+    X(duplicate_packets, tracker, "exact duplicates (SPAN): counted, never loss")            \
+    X(duplicates_dropped, tracker, "of which dropped (TrackerOptions::drop_duplicates)")     \
+    X(flows_closed_expired, tracker, "closed instances finished after closed_timeout")       \
+    X(flows_idle_expired, tracker, "open instances finished after idle_timeout")             \
+    X(flows_evicted, tracker, "instances finished early by max_open_flows")                  \
+    X(holes_cap_hit, tracker, "directions that reached max_holes_per_direction")             \
+    X(open_flows_peak, tracker, "most instances open at once")                               \
+    X(packets_out_of_time_order, tracker, "segments dated earlier than the one before them") \
+    X(timestamp_jumps_forward, tracker,                                                      \
+      "times a segment was dated more than clock_jump_limit ahead of the tracker's clock")   \
+    X(timestamp_steps_back, tracker,                                                         \
+      "times a segment was dated more than clock_jump_limit behind the tracker's clock")     \
+    X(timestamp_largest_step_back_ns, tracker,                                               \
+      "the most any segment was dated behind the tracker's clock, in nanoseconds")           \
+    X(timestamp_jumps_followed, tracker,                                                     \
+      "jumps and steps the clock followed: clock_confirm_packets segments in a row agreed")
 
 /// Every ingest counter, in report order (text, JSON, counters()), one
 /// `X(name, group, description)` line each: a new counter is one line here. Each line is a

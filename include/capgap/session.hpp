@@ -60,13 +60,15 @@ struct Session {
     Timestamp syn_time;                    ///< time of the first pure SYN (when syn_frame set)
     std::uint64_t first_frame = no_frame;  ///< first packet of the instance
     Timestamp first_time;                  ///< time of its first packet
-    Timestamp last_time;                   ///< time of its last packet
-    std::uint64_t packets = 0;             ///< packets attributed to the instance
-    std::uint64_t packets_c2s = 0;         ///< of which client to server
-    std::uint64_t bytes_c2s = 0;           ///< on-wire payload bytes client to server
-    std::uint64_t bytes_s2c = 0;           ///< on-wire payload bytes server to client
-    std::uint64_t truncated_bytes = 0;     ///< payload bytes cut by the snaplen (never loss)
-    std::uint32_t syn_count = 0;           ///< pure SYNs (retransmissions included)
+    /// Time of its last packet; one whose time the tracker's clock rejected as an outlier does
+    /// not count (docs/counting-rules.md, "Time and flow expiry").
+    Timestamp last_time;
+    std::uint64_t packets = 0;          ///< packets attributed to the instance
+    std::uint64_t packets_c2s = 0;      ///< of which client to server
+    std::uint64_t bytes_c2s = 0;        ///< on-wire payload bytes client to server
+    std::uint64_t bytes_s2c = 0;        ///< on-wire payload bytes server to client
+    std::uint64_t truncated_bytes = 0;  ///< payload bytes cut by the snaplen (never loss)
+    std::uint32_t syn_count = 0;        ///< pure SYNs (retransmissions included)
     bool evicted = false;      ///< finished early by a resource cap: verdict may be incomplete
     std::uint32_t tunnel = 0;  ///< outer tunnel context (Options::tunnel_key); 0: none
 

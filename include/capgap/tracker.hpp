@@ -42,6 +42,19 @@ struct TrackerOptions {
     /// Cap on instances open at once; past it the least recently active tenth is finished
     /// early and marked evicted. Bounds memory on SYN floods and scans (about 0.5 KB each).
     std::size_t max_open_flows = 1'000'000;
+    /// The tracker's clock (the capture time that closed_timeout and idle_timeout count
+    /// from: the latest time accepted) ignores a segment dated more than this ahead of it or
+    /// behind it: a corrupt timestamp years ahead must not expire every open flow. Such a
+    /// segment is tracked as usual and counted (timestamp_jumps_forward, timestamp_steps_back).
+    /// Default 1 hour, well above the default timeouts; 0: no limit (the clock is the latest
+    /// time seen).
+    std::int64_t clock_jump_limit_ns = 3'600'000'000'000;
+    /// The clock follows a jump or step beyond clock_jump_limit_ns that persists (a capture
+    /// that really continues at the other time: a host suspended, files concatenated) once
+    /// this many segments in a row lie beyond the limit, each within the limit of the latest
+    /// of them; it moves to the latest of them (counted under timestamp_jumps_followed).
+    /// Default 4; 0 or 1 follows every jump at once.
+    std::uint32_t clock_confirm_packets = 4;
     /// Two segments of one direction identical in seq, ack, flags, length, window and TCP
     /// checksum within this many nanoseconds are one packet seen twice (SPAN duplicates).
     std::int64_t duplicate_window_ns = 1'000'000;

@@ -291,6 +291,11 @@ class IngestStats:
     flows_evicted: int
     holes_cap_hit: int
     open_flows_peak: int
+    packets_out_of_time_order: int
+    timestamp_jumps_forward: int
+    timestamp_steps_back: int
+    timestamp_largest_step_back_ns: int
+    timestamp_jumps_followed: int
     csv_rows: int
     csv_bad_rows: int
     csv_bad_lines: list[int]
@@ -310,6 +315,8 @@ class TrackerOptions:
     max_holes_per_direction: int
     closed_timeout_ns: int
     idle_timeout_ns: int
+    clock_jump_limit_ns: int
+    clock_confirm_packets: int
     max_open_flows: int
     duplicate_window_ns: int
     drop_duplicates: bool

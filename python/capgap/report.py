@@ -249,11 +249,13 @@ class Report:
         return json.loads(self._native.to_json())
 
     def write_sessions_csv(self, path: str | os.PathLike[str]) -> None:
-        """Writes the sessions CSV (as --sessions-out). Raises CaptureError on I/O failure."""
+        """Writes the sessions CSV (as --sessions-out: to a temporary beside it, renamed when
+        complete). Raises CaptureError, an OSError with errno and filename, on failure."""
         self._native.write_sessions_csv(os.fsdecode(path))
 
     def write_events_csv(self, path: str | os.PathLike[str]) -> None:
-        """Writes the events CSV (as --events-out). Raises CaptureError on I/O failure."""
+        """Writes the events CSV (as --events-out: to a temporary beside it, renamed when
+        complete). Raises CaptureError, an OSError with errno and filename, on failure."""
         self._native.write_events_csv(os.fsdecode(path))
 
     def __str__(self) -> str:

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -19,6 +18,7 @@
 
 #include "core/errors.hpp"
 #include "report/json.hpp"
+#include "report/output_file.hpp"
 
 namespace {
 
@@ -197,7 +197,7 @@ std::string command_help(Command cmd) {
         out += left + o.help + "\n";
     }
     out += "  --help                      this text\n";
-    out += "\nexit status: 0 success, 1 usage error, 2 input error\n";
+    out += "\nexit status: 0 success, 1 usage error, 2 input or output error\n";
     return out;
 }
 
@@ -285,14 +285,6 @@ Cli parse_args(int argc, char** argv) {
     return cli;
 }
 
-void write_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) capgap::throw_io_error(path, "", "cannot open for writing");
-    write(out);
-    out.flush();
-    if (!out) capgap::throw_io_error(path, "", "write failed");
-}
-
 // --compare-joins has always printed its percentages with 15 significant digits.
 double significant15(double v) {
     char buf[32];
@@ -350,21 +342,36 @@ int run(const Cli& cli) {
             other = join(cli.join == capgap::Join::socket ? capgap::Join::instance
                                                           : capgap::Join::socket);
     }
+    // Every write is checked (a report lost to a full disk or a closed pipe is an error, exit
+    // 2), and an output file takes its name only once complete (report/output_file.hpp).
     if (!cli.sessions_out.empty()) {
-        write_file(cli.sessions_out, [&](std::ostream& o) { report.write_sessions_csv(o); });
+        capgap::detail::write_output_file(cli.sessions_out,
+                                          [&](std::ostream& o) { report.write_sessions_csv(o); });
     }
     if (!cli.events_out.empty()) {
-        write_file(cli.events_out, [&](std::ostream& o) { report.write_events_csv(o); });
+        capgap::detail::write_output_file(cli.events_out,
+                                          [&](std::ostream& o) { report.write_events_csv(o); });
     }
     if (cli.format == Format::json) {
         capgap::detail::Json doc = capgap::detail::report_json(report);
         if (other) doc["compare_joins"] = compare_joins_json(report, *other);
-        std::cout << capgap::detail::dump_json(doc);
+        capgap::detail::write_stdout(capgap::detail::dump_json(doc));
     } else {
-        std::cout << report.to_text();
-        if (other) std::cout << compare_joins_text(report, *other);
+        std::string text = report.to_text();
+        if (other) text += compare_joins_text(report, *other);
+        capgap::detail::write_stdout(text);
     }
-    std::cout.flush();
+    return 0;
+}
+
+// Help and version text on stdout, checked like the report.
+int print(const std::string& text) {
+    try {
+        capgap::detail::write_stdout(text);
+    } catch (const capgap::error& e) {
+        std::cerr << "capgap: " << e.what() << '\n';
+        return 2;
+    }
     return 0;
 }
 
@@ -372,13 +379,11 @@ int run(const Cli& cli) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && (std::strcmp(argv[1], "--version") == 0)) {
-        std::cout << "capgap " << capgap::version << '\n';
-        return 0;
+        return print(std::string("capgap ") + capgap::version + '\n');
     }
     if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
                       std::strcmp(argv[1], "help") == 0)) {
-        std::cout << general_help();
-        return 0;
+        return print(general_help());
     }
     Cli cli;
     try {
@@ -388,8 +393,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (cli.help) {
-        std::cout << command_help(cli.command);
-        return 0;
+        return print(command_help(cli.command));
     }
     try {
         return run(cli);

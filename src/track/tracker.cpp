@@ -57,11 +57,25 @@ struct Tracker::Impl {
     std::uint64_t next_id = 0;
     bool finished = false;
     TrackerCounters counters;
-    std::int64_t now_ns = 0;  // the latest capture time seen (captures may step back)
+    // The clock that expiry counts from: the latest capture time accepted (see clock_slow).
+    std::int64_t now_ns = 0;
     std::int64_t next_sweep_ns = 0;
     bool clock_started = false;
+    // The segment before was not at the clock (or there was none): the next one takes the
+    // slow path, which compares it with prev_ns, that segment's time.
+    bool off_clock = true;
+    std::int64_t prev_ns = 0;
+    // Segments in a row beyond the limit, each within it of run_latest, the latest of them.
+    std::uint32_t run = 0;
+    std::int64_t run_latest = 0;
+    const std::uint64_t jump_limit;  // clock_jump_limit_ns; no limit: the largest value
+    const std::uint32_t confirm;     // clock_confirm_packets, at least 1
 
-    explicit Impl(TrackerOptions o) : opt(o) {}
+    explicit Impl(TrackerOptions o)
+        : opt(o),
+          jump_limit(o.clock_jump_limit_ns > 0 ? static_cast<std::uint64_t>(o.clock_jump_limit_ns)
+                                               : ~std::uint64_t{0}),
+          confirm(std::max<std::uint32_t>(o.clock_confirm_packets, 1)) {}
 
     // ---- instance selection (section 2) -------------------------------------------------
 
@@ -169,16 +183,81 @@ struct Tracker::Impl {
         }
     }
 
-    void housekeeping(const Segment& seg) {
-        if (!clock_started || seg.time.ns > now_ns) now_ns = seg.time.ns;
-        if (!clock_started) {
-            clock_started = true;
-            next_sweep_ns = sat_add(now_ns, sweep_interval_ns());
-        } else if (now_ns >= next_sweep_ns) {
+    // b - a for a <= b, exact (int64 differences can overflow; the unsigned one cannot).
+    static std::uint64_t distance(std::int64_t a, std::int64_t b) {
+        return static_cast<std::uint64_t>(b) - static_cast<std::uint64_t>(a);
+    }
+    bool within_limit(std::int64_t a, std::int64_t b) const {
+        return (a <= b ? distance(a, b) : distance(b, a)) <= jump_limit;
+    }
+
+    // Moves the clock, expires and evicts; false when the segment's time is an outlier the
+    // clock did not take (see clock_slow).
+    bool housekeeping(const Segment& seg) {
+        const std::int64_t t = seg.time.ns;
+        bool on_time = true;
+        // The common segment: after the one before, which was at the clock, and at most the
+        // limit ahead of it.
+        if (!off_clock && t >= now_ns && distance(now_ns, t) <= jump_limit) {
+            now_ns = t;
+        } else {
+            on_time = clock_slow(t);
+        }
+        if (now_ns >= next_sweep_ns) {
             if (opt.closed_timeout_ns > 0 || opt.idle_timeout_ns > 0) sweep();
             next_sweep_ns = sat_add(now_ns, sweep_interval_ns());
         }
         if (opt.max_open_flows > 0 && open.size() >= opt.max_open_flows) evict();
+        return on_time;
+    }
+
+    // The clock's rule (docs/counting-rules.md, "Time and flow expiry"): a segment within
+    // the limit of the clock moves it forward (never back); one beyond the limit, ahead or
+    // behind, is counted and leaves it where it is, unless it completes a run of `confirm`
+    // such segments in a row that agree with each other within the limit: then the capture
+    // really continues at that time and the clock moves to the run's latest. A single corrupt
+    // timestamp therefore expires nothing, and a real jump is followed a few segments late.
+    // Returns false when the segment is such an outlier (not followed).
+    CAPGAP_NOINLINE bool clock_slow(std::int64_t t) {
+        if (!clock_started) {
+            clock_started = true;
+            now_ns = t;
+            off_clock = false;
+            next_sweep_ns = sat_add(now_ns, sweep_interval_ns());
+            return true;
+        }
+        if (t < (off_clock ? prev_ns : now_ns)) ++counters.packets_out_of_time_order;
+        if (t < now_ns) {
+            counters.timestamp_largest_step_back_ns =
+                std::max(counters.timestamp_largest_step_back_ns, distance(t, now_ns));
+        }
+        prev_ns = t;
+        off_clock = true;
+        if (within_limit(t, now_ns)) {
+            run = 0;
+            if (t >= now_ns) {
+                now_ns = t;
+                off_clock = false;
+            }
+            return true;
+        }
+        if (run > 0 && within_limit(t, run_latest)) {
+            ++run;
+            run_latest = std::max(run_latest, t);
+        } else {
+            run = 1;
+            run_latest = t;
+            ++(t > now_ns ? counters.timestamp_jumps_forward : counters.timestamp_steps_back);
+        }
+        if (run < confirm) return false;
+        ++counters.timestamp_jumps_followed;
+        // Forward, housekeeping sweeps at once; back, the next sweep is rescheduled from
+        // the new time.
+        if (run_latest < now_ns) next_sweep_ns = sat_add(run_latest, sweep_interval_ns());
+        now_ns = run_latest;
+        off_clock = t != now_ns;
+        run = 0;
+        return true;
     }
 
     // True when the segment repeats one of the last two of its direction within the window.
@@ -240,7 +319,31 @@ struct Tracker::Impl {
     }
 
     FeedResult feed(const Segment& seg, const Probe& p) {
-        housekeeping(seg);
+        if (!housekeeping(seg)) return feed_off_clock(seg, p);
+        return feed_tracked(seg, p);
+    }
+
+    // A segment whose time the clock did not take is tracked as any other (its own time is
+    // its sessions' and events' time), but it does not count as activity of an instance it
+    // joins: a step back would otherwise make the instance look idle for as long, and a jump
+    // ahead keep it open until the clock got there. An instance it starts is active from the
+    // later of its time and the clock's: a jump ahead that persists is followed from there.
+    CAPGAP_NOINLINE FeedResult feed_off_clock(const Segment& seg, const Probe& p) {
+        const FlowKey key(*p.lo, *p.hi, seg.tunnel);
+        const Instance* before = open.find(key);
+        const std::uint64_t id = before != nullptr ? before->s.id : 0;
+        const Timestamp active = before != nullptr ? before->last_time : Timestamp{};
+        const FeedResult r = feed_tracked(seg, p);
+        if (Instance* in = open.find(key)) {
+            in->last_time = before != nullptr && in->s.id == id
+                                ? active
+                                : Timestamp{std::max(seg.time.ns, now_ns)};
+        }
+        return r;
+    }
+
+    // Out of line, as one body for both callers: the flow lookup stays inlined in it.
+    CAPGAP_NOINLINE FeedResult feed_tracked(const Segment& seg, const Probe& p) {
         bool inserted = false;
         Instance& in = open.find_or_insert(*p.lo, *p.hi, seg.tunnel, p.hash, inserted);
         const bool from_hi = p.lo != &seg.src;

@@ -114,7 +114,10 @@ TEST_CASE("ingest counters: the tracker's are TrackerCounters members of the sam
     }
     CHECK(tracker == std::set<std::string>{"duplicate_packets", "duplicates_dropped",
                                            "flows_closed_expired", "flows_idle_expired",
-                                           "flows_evicted", "holes_cap_hit", "open_flows_peak"});
+                                           "flows_evicted", "holes_cap_hit", "open_flows_peak",
+                                           "packets_out_of_time_order", "timestamp_jumps_forward",
+                                           "timestamp_steps_back", "timestamp_largest_step_back_ns",
+                                           "timestamp_jumps_followed"});
     CHECK(sizeof(TrackerCounters) == tracker.size() * sizeof(std::uint64_t));
 }
 
