@@ -127,6 +127,7 @@ struct Analyzer::Impl {
         detail::TunnelPath* tunnels = options.tunnel_key ? &path : nullptr;
         detail::Decoded d;
         if (tunnels != nullptr || !detail::decode_common(data, caplen, len, link_type, seg, d)) {
+            if (link_type == detail::link_type_erf) count_card_drops(data, caplen);
             detail::IpFragment frag;
             detail::EncapInfo encap;
             d = detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
@@ -148,6 +149,13 @@ struct Analyzer::Impl {
             stats.truncated_bytes += seg.truncated_bytes;
         }
         commit_entry();
+    }
+
+    // An ERF record's loss counter: records the capture card dropped before it. Read for
+    // every record, filtered out or not (never on the common path: decode_common takes only
+    // Ethernet).
+    CAPGAP_NOINLINE void count_card_drops(const std::uint8_t* data, std::uint32_t caplen) {
+        stats.capture_card_drops += detail::erf_loss_counter(data, caplen);
     }
 
     // A packet that gave no segment, counted by why (out of line: the per-packet path above
@@ -217,6 +225,8 @@ void Analyzer::feed(const RawPacket& packet) {
     im.note_time(packet.time);
     if (!packet.passed_filter) {
         ++im.stats.filtered_out;
+        if (packet.link_type == detail::link_type_erf)
+            im.count_card_drops(packet.data, packet.caplen);
         return;
     }
     im.decode(packet.data, packet.caplen, packet.len, packet.link_type, packet.frame, packet.time);
