@@ -63,6 +63,14 @@ def erf(eth: bytes, lctr: int) -> bytes:
     return header + b"\x00\x00" + frame
 
 
+def erf_record(rtype: int, body: bytes, lctr: int) -> bytes:
+    """An ERF record of another type around `body` (the type's own header included)."""
+    header = struct.pack("<Q", 0) + struct.pack(
+        "!BBHHH", rtype, 0x04, 16 + len(body), lctr, len(body)
+    )
+    return header + body
+
+
 def juniper(flags: int, rest: bytes) -> bytes:
     return b"MGC" + bytes([flags]) + rest
 
@@ -82,6 +90,13 @@ WRAPS: dict[str, tuple[int, Callable[[bytes, int], bytes], str | None]] = {
     # The 40-byte pseudo header tshark 4.0 reads before RFC 4391's (capgap takes both).
     "ipoib": (242, lambda e, i: bytes([0x60]) + bytes(39) + b"\x08\x00\x00\x00" + ip_of(e), None),
     "erf": (197, lambda e, i: erf(e, i), None),
+    "erf_ipv4": (197, lambda e, i: erf_record(22, ip_of(e), i), None),
+    "erf_pos_ppp": (197, lambda e, i: erf_record(1, b"\xff\x03\x00\x21" + ip_of(e), i), None),
+    "ipoib_rfc4391": (
+        242,
+        lambda e, i: b"\x08\x00\x00\x00" + ip_of(e),
+        "tshark 4.0.17 reads LINKTYPE_IPOIB as a 44-byte header only",
+    ),
     "pflog": (117, lambda e, i: bytes([61, 2]) + bytes(62) + ip_of(e), None),
     "enc": (109, lambda e, i: struct.pack("<III", 2, 0x1000, 0) + ip_of(e), None),
     "ipnet": (
@@ -100,6 +115,12 @@ WRAPS: dict[str, tuple[int, Callable[[bytes, int], bytes], str | None]] = {
         "tshark 4.0.17 shows frames captured in netANALYZER transparent mode as raw data",
     ),
     "mpacket": (274, lambda e, i: b"\x55" * 7 + b"\xd5" + e + fcs(e), None),
+    "mpacket_preemptable": (274, lambda e, i: b"\x55" * 7 + b"\xe6" + e + fcs(e), None),
+    "atm_rfc1483_bridged": (
+        100,
+        lambda e, i: bytes.fromhex("aaaa030080c200070000") + e,
+        None,
+    ),
     "atm_rfc1483": (100, lambda e, i: bytes.fromhex("aaaa03000000") + e[12:14] + ip_of(e), None),
     "frelay_rfc2427": (107, lambda e, i: bytes.fromhex("1841") + b"\x03\xcc" + ip_of(e), None),
     "frelay_cisco": (107, lambda e, i: bytes.fromhex("1841") + e[12:14] + ip_of(e), None),
