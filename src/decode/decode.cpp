@@ -124,6 +124,7 @@ bool link_type_supported(int link_type) noexcept {
         case dlt_frelay:
         case dlt_enc:
         case dlt_pflog:
+        case dlt_juniper_mlppp:
         case dlt_juniper_ggsn:
         case dlt_juniper_atm2:
         case dlt_juniper_atm1:

@@ -41,6 +41,7 @@ constexpr int dlt_linux_sll = 113;
 constexpr int dlt_pflog = 117;
 constexpr int dlt_ieee802_11_radio = 127;
 constexpr int dlt_arcnet_linux = 129;
+constexpr int dlt_juniper_mlppp = 130;
 constexpr int dlt_juniper_ggsn = 133;
 constexpr int dlt_juniper_atm2 = 135;
 constexpr int dlt_juniper_atm1 = 137;

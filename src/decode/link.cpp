@@ -396,9 +396,60 @@ Decoded juniper_atm(Ctx& c, std::uint32_t off, bool atm2) noexcept {
     return Decoded::not_ip;
 }
 
+// A PPP protocol Juniper's multilink PICs may carry (their cookies are told apart by it).
+bool juniper_ppp_guess(std::uint16_t proto) noexcept {
+    switch (proto) {
+        case 0x0021:  // IPv4
+        case 0x0023:  // OSI
+        case 0x003d:  // multilink
+        case 0x0057:  // IPv6
+        case 0x0281:  // MPLS
+        case 0x0283:
+        case 0x8021:  // IPCP, OSINLCP, IPv6CP, MPLSCP
+        case 0x8023:
+        case 0x8057:
+        case 0x8281:
+        case 0xc021:  // LCP, PAP, CHAP
+        case 0xc023:
+        case 0xc223:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// Juniper multilink PPP: an AS PIC's 8-byte cookie (first byte 0x40 or 0x47) says the layer-3
+// protocol; an LS PIC's 4-byte one (0x54) means PPP; otherwise the cookie is guessed from what
+// follows: FF 03 (a bundle's child link), a 2-byte ML PIC cookie before a PPP protocol, or the
+// PPP protocol itself.
+Decoded juniper_mlppp(Ctx& c, std::uint32_t off, std::uint8_t flags) noexcept {
+    if (c.avail(off) < 8) return Decoded::truncated_header;
+    const std::uint8_t* k = c.data + off;
+    if (k[0] == 0x40 || k[0] == 0x47) {
+        const unsigned dir = k[4] & 0x03u;
+        switch (k[5] & 0xf0u) {
+            case 0x00:  // IPv4, or IS-IS over PPP on incoming packets not from the RE
+                if ((flags & 0x01) != 0 && dir != 0x03) return ppp_protocol(c, off + 8);
+                return ipv4(c, off + 8);
+            case 0x10:
+                return ipv6(c, off + 8);
+            case 0x20:
+                return mpls(c, off + 8);
+            default:
+                return Decoded::not_ip;
+        }
+    }
+    if (k[0] == 0x54) return ppp_protocol(c, off + 4);
+    if (k[0] == 0xff && k[1] == 0x03) return ppp_protocol(c, off + 2);
+    if (juniper_ppp_guess(load16(k + 2))) return ppp_protocol(c, off + 2);
+    if (juniper_ppp_guess(load16(k))) return ppp_protocol(c, off);
+    return Decoded::not_ip;
+}
+
 // The Juniper link types past the common header: PPPoE and Ethernet carry an Ethernet frame,
 // PPP two bytes (address, control) and the PPP protocol, Cisco HDLC and Frame Relay their frames,
-// GGSN a protocol (little-endian: 2 IPv4, 6 IPv6) and a VLAN id before IP, ATM1/ATM2 a cookie.
+// GGSN a protocol (little-endian: 2 IPv4, 6 IPv6) and a VLAN id before IP, ATM1/ATM2 and MLPPP a
+// cookie.
 Decoded juniper(Ctx& c, int link_type) noexcept {
     bool no_l2 = false;
     const std::uint32_t off = juniper_header(c, no_l2);
@@ -425,6 +476,8 @@ Decoded juniper(Ctx& c, int link_type) noexcept {
                     return Decoded::not_ip;
             }
         }
+        case dlt_juniper_mlppp:
+            return juniper_mlppp(c, off, c.data[3]);
         case dlt_juniper_atm1:
             return juniper_atm(c, off, false);
         default:  // dlt_juniper_atm2
@@ -533,6 +586,7 @@ Decoded other_link(Ctx& c, int link_type) noexcept {
         case dlt_juniper_ggsn:
         case dlt_juniper_atm1:
         case dlt_juniper_atm2:
+        case dlt_juniper_mlppp:
             return juniper(c, link_type);
         default:
             return Decoded::unsupported_link;

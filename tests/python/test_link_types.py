@@ -129,6 +129,17 @@ WRAPS: dict[str, tuple[int, Callable[[bytes, int], bytes], str | None]] = {
     "juniper_chdlc": (181, lambda e, i: juniper(0x01, b"\x0f\x00\x08\x00" + ip_of(e)), None),
     "juniper_frelay": (180, lambda e, i: juniper(0x01, b"\x18\x41\x03\xcc" + ip_of(e)), None),
     "juniper_ggsn": (133, lambda e, i: juniper(0x01, b"\x02\x00\x00\x00" + ip_of(e)), None),
+    "juniper_mlppp_child": (130, lambda e, i: juniper(0x01, b"\xff\x03\x00\x21" + ip_of(e)), None),
+    "juniper_mlppp_ml_pic": (
+        130,
+        lambda e, i: juniper(0x01, b"\x00\x05\x00\x21" + ip_of(e)),
+        None,
+    ),
+    "juniper_mlppp_as_pic": (
+        130,
+        lambda e, i: juniper(0x00, bytes([0x47, 0, 0, 0, 0x03, 0x00, 0, 0]) + ip_of(e)),
+        None,
+    ),
     "juniper_atm1": (
         137,
         lambda e, i: juniper(0x01, bytes(4) + bytes.fromhex("aaaa030000000800") + ip_of(e)),

@@ -35,11 +35,11 @@ using namespace capgap::test::encap;
 namespace {
 
 constexpr int dlt_atm_rfc1483 = 11, linktype_atm_rfc1483 = 100, dlt_frelay = 107, dlt_enc = 109,
-              dlt_pflog = 117, dlt_juniper_ggsn = 133, dlt_juniper_atm2 = 135,
-              dlt_juniper_atm1 = 137, dlt_juniper_pppoe = 167, dlt_juniper_ppp = 179,
-              dlt_juniper_frelay = 180, dlt_juniper_chdlc = 181, dlt_erf = 197, dlt_ipnet = 226,
-              dlt_netanalyzer = 240, dlt_netanalyzer_transparent = 241, dlt_ipoib = 242,
-              dlt_mpacket = 274;
+              dlt_pflog = 117, dlt_juniper_mlppp = 130, dlt_juniper_ggsn = 133,
+              dlt_juniper_atm2 = 135, dlt_juniper_atm1 = 137, dlt_juniper_pppoe = 167,
+              dlt_juniper_ppp = 179, dlt_juniper_frelay = 180, dlt_juniper_chdlc = 181,
+              dlt_erf = 197, dlt_ipnet = 226, dlt_netanalyzer = 240,
+              dlt_netanalyzer_transparent = 241, dlt_ipoib = 242, dlt_mpacket = 274;
 
 const Bytes fcs{0xde, 0xad, 0xbe, 0xef};  // never checked
 
@@ -117,6 +117,11 @@ std::vector<std::pair<int, Bytes>> link_frames() {
         {dlt_juniper_frelay, juniper(0x01, cat(Bytes{0x18, 0x41, 0x03, 0xcc}, ipv4(tcp())))},
         {dlt_juniper_ggsn, juniper(0x01, cat(Bytes{0x02, 0x00, 0x00, 0x07}, ipv4(tcp())))},
         {dlt_juniper_ggsn, juniper(0x01, cat(Bytes{0x06, 0x00, 0x00, 0x07}, ipv6(6, tcp())))},
+        {dlt_juniper_mlppp, juniper(0x01, cat(Bytes{0xff, 0x03, 0x00, 0x21}, ipv4(tcp())))},
+        {dlt_juniper_mlppp, juniper(0x01, cat(Bytes{0x00, 0x05, 0x00, 0x21}, ipv4(tcp())))},
+        {dlt_juniper_mlppp,
+         juniper(0x00, cat(Bytes{0x47, 0, 0, 0, 0x03, 0x10, 0, 0}, ipv6(6, tcp())))},  // AS PIC
+        {dlt_juniper_mlppp, juniper(0x00, cat(Bytes{0x54, 0, 0, 1, 0x00, 0x21}, ipv4(tcp())))},
         {dlt_juniper_atm1, juniper(0x01, cat(cat(Bytes(4, 0), snap_ipv4), ipv4(tcp())))},
         {dlt_juniper_atm1, juniper(0x01, cat(Bytes(4, 0), ipv4(tcp())))},  // VC-mux IP
         {dlt_juniper_atm2, juniper(0x01, cat(cat(Bytes(8, 0), snap_ipv4), ipv4(tcp())))},
