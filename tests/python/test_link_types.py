@@ -247,3 +247,15 @@ def test_no_fin_lost_in_wrapping() -> None:
     flags = [eth[47] for _, eth in connections()]
     assert sum(1 for f in flags if f & SYN and not f & ACK) == BUILT_SYNS
     assert sum(1 for f in flags if f & FIN) == 4
+
+
+def test_erf_loss_counter_in_python() -> None:
+    """The Python report carries the counter too (from the counter table)."""
+    capgap = pytest.importorskip("capgap")
+    a = capgap.Analyzer()
+    packets = connections()
+    for i, (t, eth) in enumerate(packets):
+        a.feed_packet(erf(eth, 10 * i), link_type=197, time_ns=t)
+    report = a.finish()
+    assert report.ingest.decoded == len(packets)
+    assert report.ingest.capture_card_drops == 10 * len(packets) * (len(packets) - 1) // 2
