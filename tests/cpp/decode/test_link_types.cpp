@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "../../../fuzz/fuzz_targets.hpp"
 #include "decode/decode.hpp"
 #include "support/bytes.hpp"
 #include "support/encap_packets.hpp"
@@ -265,5 +266,19 @@ TEST_CASE("link types: mutated frames never crash") {
         CHECK(static_cast<int>(d) <= static_cast<int>(Decoded::unsupported_encapsulation));
         CHECK(capgap::detail::erf_loss_counter(pkt.data(),
                                                static_cast<std::uint32_t>(pkt.size())) <= 0xffffu);
+    }
+}
+
+TEST_CASE("link types: the fuzz_decode invariants hold on every frame and its prefixes") {
+    // fuzz_decode's input: 0x8000 | link type picks the link type (and a longer on-wire
+    // length), then the packet; run_decode aborts when an invariant breaks.
+    for (const auto& [link, pkt] : link_frames()) {
+        CAPTURE(link);
+        for (std::size_t n = 0; n <= pkt.size(); n += 7) {
+            Bytes input;
+            put16(input, 0x8000u | static_cast<unsigned>(link));
+            input.insert(input.end(), pkt.begin(), pkt.begin() + static_cast<std::ptrdiff_t>(n));
+            capgap::fuzz::run_decode(input.data(), input.size());
+        }
     }
 }
