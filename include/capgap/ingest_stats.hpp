@@ -77,6 +77,8 @@ enum class CounterGroup : std::uint8_t {
       "a tunnel or encapsulation not decoded (see unsupported_encapsulations)")                \
     X(truncated_packets, packet, "decoded packets whose payload the snaplen cut")              \
     X(truncated_bytes, packet, "payload bytes cut by the snaplen (never loss)")                \
+    X(capture_card_drops, packet,                                                              \
+      "records the capture card lost before those read (ERF loss counters, summed)")           \
     CAPGAP_TRACKER_COUNTERS(X)                                                                 \
     X(csv_rows, input, "CSV rows read (CSV input)")                                            \
     X(csv_bad_rows, input, "CSV rows that could not be parsed")

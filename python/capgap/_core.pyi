@@ -284,6 +284,7 @@ class IngestStats:
     tunnels: list[str]
     truncated_packets: int
     truncated_bytes: int
+    capture_card_drops: int
     duplicate_packets: int
     duplicates_dropped: int
     flows_closed_expired: int

@@ -119,6 +119,25 @@ bool link_type_supported(int link_type) noexcept {
         case dlt_ipv6:
         case dlt_nflog:
         case dlt_linux_sll2:
+        case dlt_atm_rfc1483:
+        case linktype_atm_rfc1483:
+        case dlt_frelay:
+        case dlt_enc:
+        case dlt_pflog:
+        case dlt_juniper_mlppp:
+        case dlt_juniper_ggsn:
+        case dlt_juniper_atm2:
+        case dlt_juniper_atm1:
+        case dlt_juniper_pppoe:
+        case dlt_juniper_ppp:
+        case dlt_juniper_frelay:
+        case dlt_juniper_chdlc:
+        case dlt_erf:
+        case dlt_ipnet:
+        case dlt_netanalyzer:
+        case dlt_netanalyzer_transparent:
+        case dlt_ipoib:
+        case dlt_ethernet_mpacket:
             return true;
         default:
             return false;

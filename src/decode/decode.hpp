@@ -52,6 +52,9 @@ enum class Encap : std::uint8_t {
     ipsec_esp,           // IPsec ESP (encrypted)
     macsec,              // MACsec (encrypted)
     wlan_protected,      // IEEE 802.11 protected frame (encrypted)
+    erf_type,            // an ERF record type not decoded (value: the type)
+    erf_records,         // a packet holding more than one ERF record
+    mpacket_fragment,    // an 802.3br continuation fragment (value: the SMD byte)
 };
 
 struct EncapInfo {
@@ -198,5 +201,12 @@ CAPGAP_ALWAYS_INLINE bool decode_common(const std::uint8_t* data, std::uint32_t 
 
 // True when decode_packet knows the link type.
 bool link_type_supported(int link_type) noexcept;
+
+// The link type whose records carry a capture card's loss counter (ERF).
+constexpr int link_type_erf = 197;
+
+// The loss counter of an ERF record (records the card dropped before this one, 0 for the
+// record types whose field holds a colour or hash instead); 0 when the header is cut.
+std::uint32_t erf_loss_counter(const std::uint8_t* data, std::uint32_t caplen) noexcept;
 
 }  // namespace capgap::detail

@@ -25,23 +25,42 @@ constexpr int dlt_null = 0;
 constexpr int dlt_en10mb = 1;
 constexpr int dlt_ppp = 9;
 constexpr int dlt_fddi = 10;
+constexpr int dlt_atm_rfc1483 = 11;
 constexpr int dlt_raw_linux = 12;
 constexpr int dlt_raw_bsd = 14;
 constexpr int dlt_ppp_serial = 50;
 constexpr int dlt_ppp_ether = 51;
 constexpr int linktype_raw = 101;
+constexpr int linktype_atm_rfc1483 = 100;  // the file value; libpcap reports 11
 constexpr int dlt_c_hdlc = 104;
 constexpr int dlt_ieee802_11 = 105;
+constexpr int dlt_frelay = 107;
 constexpr int dlt_loop = 108;
+constexpr int dlt_enc = 109;  // OpenBSD's DLT_ENC is 13, written to files as 109
 constexpr int dlt_linux_sll = 113;
+constexpr int dlt_pflog = 117;
 constexpr int dlt_ieee802_11_radio = 127;
 constexpr int dlt_arcnet_linux = 129;
+constexpr int dlt_juniper_mlppp = 130;
+constexpr int dlt_juniper_ggsn = 133;
+constexpr int dlt_juniper_atm2 = 135;
+constexpr int dlt_juniper_atm1 = 137;
 constexpr int dlt_ieee802_11_radio_avs = 163;
+constexpr int dlt_juniper_pppoe = 167;
 constexpr int dlt_juniper_ether = 178;
+constexpr int dlt_juniper_ppp = 179;
+constexpr int dlt_juniper_frelay = 180;
+constexpr int dlt_juniper_chdlc = 181;
 constexpr int dlt_ppi = 192;
+constexpr int dlt_erf = 197;
+constexpr int dlt_ipnet = 226;
 constexpr int dlt_ipv4 = 228;
 constexpr int dlt_ipv6 = 229;
 constexpr int dlt_nflog = 239;
+constexpr int dlt_netanalyzer = 240;
+constexpr int dlt_netanalyzer_transparent = 241;
+constexpr int dlt_ipoib = 242;
+constexpr int dlt_ethernet_mpacket = 274;
 constexpr int dlt_linux_sll2 = 276;
 
 constexpr std::uint16_t ethertype_ipv4 = 0x0800;
@@ -118,8 +137,9 @@ struct Ctx {
 
 // ---- entry points of the layers, by file ----------------------------------------------------
 
-// link.cpp: the link types decode.cpp does not take itself (PPP, HDLC, FDDI, 802.11 and its
-// radio headers, NFLOG, ARCNET, Juniper), and the layers that name an ethertype or protocol.
+// link.cpp: the link types decode.cpp does not take itself (PPP, HDLC, Frame Relay, ATM, FDDI,
+// 802.11 and its radio headers, NFLOG, PFLOG, ENC, IPNET, IPoIB, ARCNET, Juniper, ERF,
+// netANALYZER, 802.3br mPackets), and the layers that name an ethertype or protocol.
 Decoded other_link(Ctx& c, int link_type) noexcept;
 Decoded llc_snap(Ctx& c, std::uint32_t off) noexcept;
 Decoded ppp(Ctx& c, std::uint32_t off) noexcept;

@@ -345,6 +345,12 @@ std::string encapsulation_name(EncapInfo e) {
             return "MACsec (encrypted)";
         case Encap::wlan_protected:
             return "IEEE 802.11 protected frame (encrypted)";
+        case Encap::erf_type:
+            return "ERF record type " + n;
+        case Encap::erf_records:
+            return "ERF: several records in one packet";
+        case Encap::mpacket_fragment:
+            return std::string("802.3br continuation fragment, SMD ") + hex;
     }
     return "unknown";
 }

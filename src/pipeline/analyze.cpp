@@ -127,14 +127,7 @@ struct Analyzer::Impl {
         detail::TunnelPath* tunnels = options.tunnel_key ? &path : nullptr;
         detail::Decoded d;
         if (tunnels != nullptr || !detail::decode_common(data, caplen, len, link_type, seg, d)) {
-            detail::IpFragment frag;
-            detail::EncapInfo encap;
-            d = detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
-            if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
-            if (d != detail::Decoded::tcp) {
-                count_skipped(d, link_type, encap);
-                return;
-            }
+            if (!decode_other(data, caplen, len, link_type, time, seg, tunnels)) return;
         } else if (d != detail::Decoded::tcp) {
             count_skipped(d, link_type, detail::EncapInfo{});
             return;
@@ -148,6 +141,39 @@ struct Analyzer::Impl {
             stats.truncated_bytes += seg.truncated_bytes;
         }
         commit_entry();
+    }
+
+    // Every packet decode_common does not take (other link types, tunnels, fragments, and all
+    // with tunnel_key): decoded in full, out of line so that decode() stays small enough to be
+    // inlined into the per-packet loop. True when `seg` holds a TCP segment.
+    CAPGAP_NOINLINE bool decode_other(const std::uint8_t* data, std::uint32_t caplen,
+                                      std::uint32_t len, int link_type, Timestamp time,
+                                      Segment& seg, detail::TunnelPath* tunnels) {
+        if (link_type == detail::link_type_erf) count_card_drops(data, caplen);
+        detail::IpFragment frag;
+        detail::EncapInfo encap;
+        detail::Decoded d =
+            detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
+        if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
+        if (d != detail::Decoded::tcp) {
+            count_skipped(d, link_type, encap);
+            return false;
+        }
+        return true;
+    }
+
+    // An ERF record's loss counter: records the capture card dropped before it. Read for
+    // every record, filtered out or not (never on the common path: decode_common takes only
+    // Ethernet).
+    CAPGAP_NOINLINE void count_card_drops(const std::uint8_t* data, std::uint32_t caplen) {
+        stats.capture_card_drops += detail::erf_loss_counter(data, caplen);
+    }
+
+    // A packet the BPF filter rejected (out of line, as count_skipped): an ERF record's loss
+    // counter still counts.
+    CAPGAP_NOINLINE void count_filtered(const RawPacket& packet) {
+        ++stats.filtered_out;
+        if (packet.link_type == detail::link_type_erf) count_card_drops(packet.data, packet.caplen);
     }
 
     // A packet that gave no segment, counted by why (out of line: the per-packet path above
@@ -216,7 +242,7 @@ void Analyzer::feed(const RawPacket& packet) {
     im.stats.bytes_read += packet.caplen;
     im.note_time(packet.time);
     if (!packet.passed_filter) {
-        ++im.stats.filtered_out;
+        im.count_filtered(packet);
         return;
     }
     im.decode(packet.data, packet.caplen, packet.len, packet.link_type, packet.frame, packet.time);
