@@ -133,7 +133,8 @@ struct PcapSource::Impl {
         // Declared first, destroyed last: the readers below may read through it.
         std::unique_ptr<Stream> stream;
         PcapPtr pcap;
-        std::unique_ptr<PcapngReader> ng;        // set once libpcap gave up on mixed interfaces
+        // Set once libpcap gave up on mixed interfaces (from the start for such a stream).
+        std::unique_ptr<PcapngReader> ng;
         std::unique_ptr<BlockPcapReader> block;  // classic pcap read in large blocks
         int link_type = 0;
         std::uint64_t records = 0;  // packets read from this file so far

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <utility>
 
+#include "ingest/packet.hpp"
+
 namespace capgap::detail {
 
 namespace {
@@ -254,7 +256,10 @@ bool pcapng_interfaces_differ(Stream& stream) {
         if (type == 2 || type == 3 || type == 6) return false;  // the first packet
         if (type == 1) {
             if (total < 20) return false;
-            const std::uint32_t l = u16(p + at + 8), s = u32(p + at + 12);
+            const std::uint32_t l = u16(p + at + 8);
+            // As libpcap compares them: 0 and anything above its largest mean the largest.
+            std::uint32_t s = u32(p + at + 12);
+            if (s == 0 || s > static_cast<std::uint32_t>(snaplen_max)) s = snaplen_max;
             if (seen && (l != link || s != snap)) return true;
             seen = true;
             link = l;

@@ -7,8 +7,8 @@
 // a ByteSource (a file descriptor, or the read function of a CaptureInput), a decompressor is
 // put in front of them when their first bytes are a gzip, zstd or lz4 magic, and the capture
 // bytes reach libpcap through an unbuffered FILE (glibc's fopencookie), so that what libpcap
-// has read is exactly what the Stream gave: the block reader and the pcapng reader then read
-// on from the Stream itself where libpcap stopped.
+// has read is exactly what the Stream gave: the block reader then reads on from the Stream where
+// libpcap stopped. (A pcapng stream whose interfaces differ goes to the pcapng reader whole.)
 
 #include <cstddef>
 #include <cstdint>
