@@ -4,6 +4,8 @@
 
 #include <capgap/capgap.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -283,6 +285,10 @@ Cli parse_args(int argc, char** argv) {
     }
     if (std::count(cli.captures.begin(), cli.captures.end(), "-") > 1) {
         throw usage_error("standard input (-) can be read only once");
+    }
+    // As zcat does: a capture is not typed in, and waiting for one would look like a hang.
+    if (std::count(cli.captures.begin(), cli.captures.end(), "-") == 1 && isatty(STDIN_FILENO)) {
+        throw usage_error("standard input (-) is a terminal: pipe or redirect a capture into it");
     }
     if (cli.command == Command::csv && (cli.syn_csv.empty() || cli.lost_csv.empty())) {
         throw usage_error("csv needs --syn FILE and --lost FILE");

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import os
+import pty
 import shutil
 import socket
 import struct
@@ -159,8 +162,6 @@ def test_cli_cut_compressed_keeps_packets_and_names_the_problem(cli: Path, tmp_p
     cut.write_bytes(packed[: len(packed) // 2])
     proc = run_cli(cli, "analyze", str(cut), "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    import json
-
     report = json.loads(proc.stdout)
     ingest = report["ingest"]
     total = capgap.analyze(SAMPLE).ingest.packets_read
@@ -288,3 +289,20 @@ def test_python_text_stream_and_other_objects_are_type_errors(tmp_path: Path) ->
         capgap.analyze(text)
     with pytest.raises(TypeError, match="binary stream"):
         capgap.analyze([SAMPLE, 42])  # type: ignore[list-item]
+
+
+def test_cli_stdin_terminal_is_a_usage_error(cli: Path) -> None:
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [str(cli), "analyze", "-"],
+            stdin=follower,
+            capture_output=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert proc.returncode == 1
+    assert b"standard input (-) is a terminal" in proc.stderr
