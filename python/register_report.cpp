@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -17,6 +18,89 @@
 using namespace py::literals;
 
 namespace {
+
+// The read function of a CaptureInput over a Python binary stream: readinto() into the C++
+// buffer through a memoryview (no copy), or read() where the stream has no readinto. The GIL
+// is taken only around that call; an exception the stream raises is carried through the C++
+// reading as error_already_set and reaches the caller as itself. The stream object is
+// borrowed: the caller's list keeps it alive while analyze() runs.
+struct PythonStreamRead {
+    PyObject* stream;
+    bool readinto;
+
+    std::size_t operator()(std::uint8_t* buffer, std::size_t size) const {
+        py::gil_scoped_acquire gil;
+        const auto n = static_cast<Py_ssize_t>(
+            std::min<std::size_t>(size, std::numeric_limits<Py_ssize_t>::max()));
+        py::object got;
+        if (readinto) {
+            auto view = py::reinterpret_steal<py::object>(
+                PyMemoryView_FromMemory(reinterpret_cast<char*>(buffer), n, PyBUF_WRITE));
+            if (!view) throw py::error_already_set();
+            // Released whatever readinto did, so that no view of the buffer outlives the call.
+            struct Release {
+                py::object& v;
+                ~Release() {
+                    PyObject* r = PyObject_CallMethod(v.ptr(), "release", nullptr);
+                    if (r == nullptr) {
+                        PyErr_Clear();
+                    } else {
+                        Py_DECREF(r);
+                    }
+                }
+            } release{view};
+            got = py::handle(stream).attr("readinto")(view);
+            if (got.is_none()) throw_none();
+            const auto k = got.cast<Py_ssize_t>();
+            if (k < 0 || k > n) {
+                throw py::value_error("readinto() returned " + std::to_string(k) +
+                                      " for a buffer of " + std::to_string(n) + " bytes");
+            }
+            return static_cast<std::size_t>(k);
+        }
+        got = py::handle(stream).attr("read")(n);
+        if (got.is_none()) throw_none();
+        if (!PyBytes_Check(got.ptr()) && !PyByteArray_Check(got.ptr()) &&
+            !PyMemoryView_Check(got.ptr())) {
+            throw py::type_error("a capture stream must be binary: read() returned " +
+                                 std::string(Py_TYPE(got.ptr())->tp_name) +
+                                 ", not bytes (open the file with 'rb')");
+        }
+        const py::buffer_info info = py::reinterpret_borrow<py::buffer>(got).request();
+        const auto k = static_cast<std::size_t>(info.size * info.itemsize);
+        if (k > size) throw py::value_error("read() returned more bytes than asked for");
+        std::memcpy(buffer, info.ptr, k);
+        return k;
+    }
+
+    [[noreturn]] static void throw_none() {
+        throw py::value_error(
+            "the capture stream returned None: a non-blocking stream without data is not read");
+    }
+};
+
+// Paths (str) and binary streams as CaptureInputs; `streams` keeps the stream objects.
+std::vector<capgap::CaptureInput> capture_inputs(const std::vector<py::object>& items) {
+    std::vector<capgap::CaptureInput> out;
+    out.reserve(items.size());
+    for (const py::object& item : items) {
+        if (py::isinstance<py::str>(item)) {
+            out.emplace_back(item.cast<std::string>());
+            continue;
+        }
+        const bool readinto = py::hasattr(item, "readinto");
+        if (!readinto && !py::hasattr(item, "read")) {
+            throw py::type_error("a capture must be a path or a binary stream, not " +
+                                 std::string(Py_TYPE(item.ptr())->tp_name));
+        }
+        std::string name = "<" + std::string(Py_TYPE(item.ptr())->tp_name) + ">";
+        const py::object attr = py::getattr(item, "name", py::none());
+        if (py::isinstance<py::str>(attr)) name = attr.cast<std::string>();
+        out.push_back(
+            capgap::CaptureInput::stream(std::move(name), PythonStreamRead{item.ptr(), readinto}));
+    }
+    return out;
+}
 
 // Written as --sessions-out and --events-out are (report/output_file.hpp); a failure raises
 // CaptureError, an OSError with errno, strerror and filename set as Python's own I/O sets them.
@@ -198,12 +282,14 @@ void register_report(py::module_& m) {
 
     m.def(
         "analyze",
-        [](const std::vector<std::string>& paths, const capgap::Options& options) {
+        [](const std::vector<py::object>& inputs, const capgap::Options& options) {
+            const std::vector<capgap::CaptureInput> in = capture_inputs(inputs);
             py::gil_scoped_release release;
-            return capgap::analyze(paths, options);
+            return capgap::analyze(in, options);
         },
-        "paths"_a, "options"_a = capgap::Options{},
-        "Reads the captures (merged by time) and returns the report (the GIL is released).");
+        "inputs"_a, "options"_a = capgap::Options{},
+        "Reads the captures (paths and binary streams, merged by time) and returns the report "
+        "(the GIL is released except while a stream's read is called).");
 
     py::class_<capgap::CsvCounts>(m, "CsvCounts", "CSV-specific counters.")
         .def_readonly("syn_rows", &capgap::CsvCounts::syn_rows)

@@ -25,9 +25,12 @@ FUZZ_DIR="${CAPGAP_FUZZ_DIR:-build-fuzz}"
 FUZZ_SECONDS="${CAPGAP_FUZZ_SECONDS:-20}"
 FUZZ_TARGETS=(decode capture csv tracker)
 
+# zlib1g-dev, libzstd-dev, liblz4-dev: compressed captures; gzip, zstd, lz4: the tests and the
+# benchmark compress captures with the command-line tools.
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-regex-dev
     libboost-container-dev nlohmann-json3-dev doctest-dev tshark tcpdump clang-format
-    python3-venv python3-dev git clang libclang-rt-14-dev)
+    python3-venv python3-dev git clang libclang-rt-14-dev zlib1g-dev libzstd-dev liblz4-dev
+    gzip zstd lz4)
 # matplotlib: the plot tests run in the test command, never skipped for want of it.
 PY_TEST_MODULES=(pytest numpy pandas matplotlib)
 # The stub check (mypy's stubtest), pinned like ruff: its verdict must not change under the

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <capgap/matcher.hpp>
@@ -70,8 +71,17 @@ class Analyzer {
     std::unique_ptr<Impl> impl_;
 };
 
-/// Reads the captures (one capture, merged by time) and returns the report.
-/// @throws io_error, format_error, parse_error (see PcapSource and Analyzer::finish)
-Report analyze(const std::vector<std::string>& paths, const Options& options = {});
+/// Reads the captures (one capture, merged by time: files, "-" for standard input, streams;
+/// see CaptureInput) and returns the report.
+/// @throws io_error, format_error, parse_error (see PcapSource and Analyzer::finish), and
+/// whatever a stream's read function throws, unchanged
+Report analyze(const std::vector<CaptureInput>& inputs, const Options& options = {});
+
+/// The same for a list of paths. (A template only so that a braced list, `{"a.pcap"}`, picks
+/// the function above rather than being ambiguous.)
+template <class Path, class = std::enable_if_t<std::is_same_v<Path, std::string>>>
+Report analyze(const std::vector<Path>& paths, const Options& options = {}) {
+    return analyze(std::vector<CaptureInput>(paths.begin(), paths.end()), options);
+}
 
 }  // namespace capgap

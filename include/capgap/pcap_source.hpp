@@ -1,19 +1,22 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 /// @file
-/// Reading pcap and pcapng files (opened and checked by libpcap), several files merged into one
-/// capture.
+/// Reading pcap and pcapng captures (opened and checked by libpcap) from files, standard input
+/// or any stream of bytes, plain or compressed, several merged into one capture.
 ///
 /// @code
-/// capgap::PcapSource src({"a.pcap", "b.pcapng"}, "tcp port 443");
+/// capgap::PcapSource src({"a.pcap", "b.pcapng.gz"}, "tcp port 443");
 /// capgap::RawPacket p;
 /// while (src.next(p)) { /* p.data, p.caplen, p.len, p.link_type, p.time, p.frame */ }
 /// @endcode
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <capgap/ingest_stats.hpp>
@@ -32,6 +35,46 @@ struct RawPacket {
     bool passed_filter = true;  ///< false when a BPF filter was given and rejected it
 };
 
+/// One capture to read: a file by path ("-" is standard input) or a stream of bytes read
+/// through a function (a socket, a decompressor, a Python file object).
+///
+/// @code
+/// std::vector<capgap::CaptureInput> in{capgap::CaptureInput::file("a.pcap"),
+///                                      capgap::CaptureInput::stream("net", read_some)};
+/// capgap::Report r = capgap::analyze(in);
+/// @endcode
+class CaptureInput {
+  public:
+    /// Reads up to `size` bytes into `buffer` and returns how many it read (fewer is fine);
+    /// 0 only at the end. An exception it throws stops the reading and reaches the caller of
+    /// PcapSource (or analyze) unchanged.
+    using Read = std::function<std::size_t(std::uint8_t* buffer, std::size_t size)>;
+
+    /// The file at `path`; "-" reads standard input (named "stdin" in messages).
+    CaptureInput(std::string path);  // NOLINT(google-explicit-constructor): a path is an input
+    /// The same, from a C string (so that `{"a.pcap", "b.pcap"}` is a list of inputs).
+    CaptureInput(const char* path) : CaptureInput(std::string(path)) {}  // NOLINT
+    /// The file at `path`, as the constructor.
+    static CaptureInput file(std::string path) { return CaptureInput(std::move(path)); }
+    /// The bytes `read` gives, named `name` in messages and reports.
+    static CaptureInput stream(std::string name, Read read);
+
+    /// The path, or the stream's name; "stdin" for "-".
+    const std::string& name() const { return name_; }
+    /// The path as given (empty for a stream).
+    const std::string& path() const { return path_; }
+    /// True for standard input ("-").
+    bool is_stdin() const { return path_ == "-"; }
+    /// The read function of a stream (empty for a file).
+    const Read& read() const { return read_; }
+
+  private:
+    CaptureInput() = default;
+    std::string name_;
+    std::string path_;
+    Read read_;
+};
+
 /// Reads one or more capture files (pcap or pcapng, detected by content) as one capture.
 ///
 /// Packets of several files are merged by timestamp, ties in the order the files were given
@@ -43,13 +86,25 @@ struct RawPacket {
 /// packets as pcap_next_ex, at about a third of its cost); pcapng files are read by
 /// pcap_next_ex, or, when their interfaces differ in link type, by a small pcapng reader of
 /// the library's own.
+///
+/// Input compressed with gzip, zstd or lz4 (told by its first bytes, not by its name) is
+/// decompressed as it is read, never whole. Standard input ("-"), pipes and streams are read
+/// once, front to back, through the same readers. A corrupt or cut compressed stream stops
+/// that input like a truncated file: its packets before the damage are kept and the problem
+/// is recorded with the positions in the compressed and in the capture bytes.
 class PcapSource {
   public:
-    /// Opens every file.
-    /// @throws io_error when a file cannot be opened
+    /// Opens every input: files ("-": standard input) and streams.
+    /// @throws io_error when a file cannot be opened, or "-" is given twice
     /// @throws format_error when a file is not a pcap/pcapng capture
     /// @throws parse_error when the BPF filter does not compile
-    explicit PcapSource(const std::vector<std::string>& paths, const std::string& bpf = "");
+    /// @throws whatever a stream's read function throws, unchanged
+    explicit PcapSource(const std::vector<CaptureInput>& inputs, const std::string& bpf = "");
+    /// The same for a list of paths. (A template only so that a braced list, `{"a.pcap"}`,
+    /// picks the constructor above rather than being ambiguous.)
+    template <class Path, class = std::enable_if_t<std::is_same_v<Path, std::string>>>
+    explicit PcapSource(const std::vector<Path>& paths, const std::string& bpf = "")
+        : PcapSource(std::vector<CaptureInput>(paths.begin(), paths.end()), bpf) {}
     ~PcapSource();
     PcapSource(PcapSource&&) noexcept;
     PcapSource& operator=(PcapSource&&) noexcept;
@@ -57,8 +112,9 @@ class PcapSource {
     PcapSource& operator=(const PcapSource&) = delete;
 
     /// Reads the next packet in merged order; false at the end of every file.
-    /// A file that ends in a truncated or corrupt record stops there: the problem is recorded
-    /// in stats().problems, and the packets before it are kept.
+    /// A file that ends in a truncated or corrupt record (or compressed data) stops there: the
+    /// problem is recorded in stats().problems, and the packets before it are kept.
+    /// @throws whatever a stream's read function throws, unchanged
     bool next(RawPacket& out);
 
     /// Reads up to `max` packets, in the order next() gives them, into out[0..n) and returns

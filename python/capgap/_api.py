@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 from . import _core, _options
 from .report import Report, Table
@@ -22,6 +22,9 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
+#: A capture: a path ("-" is standard input) or a binary stream (an open file, io.BytesIO, a
+#: gzip.GzipFile, a socket's makefile("rb"), ...).
+Capture = Union[str, "os.PathLike[str]", BinaryIO]
 
 #: Link types (LINKTYPE_* values) for Analyzer.feed_packet.
 LINKTYPE_NULL = 0
@@ -32,7 +35,7 @@ LINKTYPE_LINUX_SLL2 = 276
 
 
 def analyze(
-    paths: PathLike | Iterable[PathLike],
+    paths: Capture | Iterable[Capture],
     *,
     server: str | Iterable[str] | None = None,
     port: int | Iterable[int] | None = None,
@@ -47,7 +50,11 @@ def analyze(
     """Analyses one capture (several files are merged by time, as mergecap does).
 
     Args:
-        paths: a pcap/pcapng file, or a list of files forming one capture.
+        paths: a pcap/pcapng file, or a list of files forming one capture. Each is a path
+            ("-" reads standard input) or a binary stream, read once from where it stands:
+            ``open(path, "rb")``, ``io.BytesIO``, ``gzip.GzipFile``, a socket's
+            ``makefile("rb")``, anything with ``readinto`` or ``read``. Content compressed with
+            gzip, zstd or lz4 is decompressed as it is read, in files and streams alike.
         server: keep sessions whose server matches 'CIDR[:PORT]' (a list: any of them).
         port: keep sessions whose server port is this (a list: any of them).
         window: 'START,END' or (start, end): seconds from the first packet, epoch seconds,
@@ -68,9 +75,11 @@ def analyze(
         CaptureError (an OSError): a file cannot be opened or read.
         FormatError (a ValueError): a file is not a capture, or nothing in it decodes.
         ParseError (a ValueError): a window, server or BPF filter does not parse.
-        ValueError, TypeError: other invalid arguments.
+        ValueError, TypeError: other invalid arguments (a text stream, for one).
+        Whatever a stream raises while it is read, unchanged.
 
-    The GIL is released while the capture is read and analysed.
+    The GIL is released while the capture is read and analysed, and taken only around the
+    calls into a stream's readinto/read.
     """
     files = _options.paths_arg(paths)
     opt = _options.options(

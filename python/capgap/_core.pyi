@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import ClassVar, Generic, TypeVar, overload
+from typing import BinaryIO, ClassVar, Generic, TypeVar, overload
 
 import numpy as np
 
@@ -467,7 +467,7 @@ class Analyzer:
     def stats(self) -> IngestStats: ...
     def finish(self) -> Report: ...
 
-def analyze(paths: list[str], options: Options = ...) -> Report: ...
+def analyze(inputs: list[str | BinaryIO], options: Options = ...) -> Report: ...
 
 class CsvCounts:
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import math
 import numbers
 import os
@@ -19,21 +20,38 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def paths_arg(paths: Any) -> list[str]:
-    """One path or an iterable of paths, as a list of str."""
-    if isinstance(paths, (str, bytes, os.PathLike)):
+def _is_stream(obj: Any) -> bool:
+    return hasattr(obj, "readinto") or hasattr(obj, "read")
+
+
+def _stream_arg(obj: Any) -> Any:
+    if isinstance(obj, io.TextIOBase):
+        raise TypeError("a capture stream must be binary: open the file with 'rb'")
+    return obj
+
+
+def paths_arg(paths: Any) -> list[str | Any]:
+    """One capture or an iterable of them, as a list of str paths and binary streams."""
+    if isinstance(paths, (str, bytes, os.PathLike)) or _is_stream(paths):
         items = [paths]
     elif isinstance(paths, Iterable):
         items = list(paths)
     else:
-        raise TypeError(f"paths must be a path or a list of paths, not {type(paths).__name__}")
+        raise TypeError(
+            f"paths must be a path, a binary stream or a list of them, not {type(paths).__name__}"
+        )
     if not items:
         raise ValueError("paths is empty: give at least one capture file")
-    out = []
+    out: list[str | Any] = []
     for p in items:
-        if not isinstance(p, (str, bytes, os.PathLike)):
-            raise TypeError(f"paths: expected a str or os.PathLike, got {type(p).__name__}")
-        out.append(os.fsdecode(p))
+        if isinstance(p, (str, bytes, os.PathLike)):
+            out.append(os.fsdecode(p))
+        elif _is_stream(p):
+            out.append(_stream_arg(p))
+        else:
+            raise TypeError(
+                f"paths: expected a str, os.PathLike or binary stream, got {type(p).__name__}"
+            )
     return out
 
 

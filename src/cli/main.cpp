@@ -4,6 +4,9 @@
 
 #include <capgap/capgap.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -178,7 +181,8 @@ std::string command_help(Command cmd) {
             "usage: capgap analyze CAPTURE... [options]\n\n"
             "Reads pcap/pcapng captures (several files are merged by time) and reports how "
             "many TCP\nsessions that started in the window had a segment the capture "
-            "missed.\n\noptions:\n";
+            "missed. A CAPTURE of - is\nstandard input; gzip, zstd and lz4 compressed "
+            "captures are read as they are.\n\noptions:\n";
     } else {
         out =
             "usage: capgap csv --syn S.csv --lost L.csv [options]\n\n"
@@ -278,6 +282,13 @@ Cli parse_args(int argc, char** argv) {
     if (cli.help) return cli;
     if (cli.command == Command::analyze && cli.captures.empty()) {
         throw usage_error("analyze needs at least one capture file");
+    }
+    if (std::count(cli.captures.begin(), cli.captures.end(), "-") > 1) {
+        throw usage_error("standard input (-) can be read only once");
+    }
+    // As zcat does: a capture is not typed in, and waiting for one would look like a hang.
+    if (std::count(cli.captures.begin(), cli.captures.end(), "-") == 1 && isatty(STDIN_FILENO)) {
+        throw usage_error("standard input (-) is a terminal: pipe or redirect a capture into it");
     }
     if (cli.command == Command::csv && (cli.syn_csv.empty() || cli.lost_csv.empty())) {
         throw usage_error("csv needs --syn FILE and --lost FILE");

@@ -4,23 +4,34 @@
 
 #include "ingest/pcap_block_reader.hpp"
 
+#include "ingest/stream.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <pcap/pcap.h>
 
 namespace capgap::detail {
 
-std::unique_ptr<BlockPcapReader> BlockPcapReader::open(pcap_t* p) {
-    std::FILE* f = pcap_file(p);
-    if (f == nullptr) return nullptr;
-    const int fd = fileno(f);
-    struct stat st {};
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+std::unique_ptr<BlockPcapReader> BlockPcapReader::open(pcap_t* p, Stream* stream) {
+    int fd = -1;
+    std::uint64_t size = unknown_size;
+    // libpcap already has the magic in its own terms, but not whether it was the nanosecond one.
     std::uint8_t magic[4];
-    if (::pread(fd, magic, 4, 0) != 4) return nullptr;
+    if (stream != nullptr) {
+        if (!stream->first_bytes(magic)) return nullptr;
+    } else {
+        std::FILE* f = pcap_file(p);
+        if (f == nullptr) return nullptr;
+        fd = fileno(f);
+        struct stat st {};
+        if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+        if (::pread(fd, magic, 4, 0) != 4) return nullptr;
+        size = static_cast<std::uint64_t>(st.st_size);
+    }
     const std::uint32_t m = std::uint32_t{magic[0]} | std::uint32_t{magic[1]} << 8 |
                             std::uint32_t{magic[2]} << 16 | std::uint32_t{magic[3]} << 24;
     bool micro;
@@ -45,7 +56,8 @@ std::unique_ptr<BlockPcapReader> BlockPcapReader::open(pcap_t* p) {
     if (snapshot <= 0 || snapshot > snaplen_max) return nullptr;
     auto r = std::unique_ptr<BlockPcapReader>(new BlockPcapReader());
     r->fd_ = fd;
-    r->size_ = static_cast<std::uint64_t>(st.st_size);
+    r->stream_ = stream;
+    r->size_ = size;
     r->swapped_ = pcap_is_swapped(p) != 0;
     r->micro_ = micro;
     r->snapshot_ = static_cast<std::uint32_t>(snapshot);
@@ -63,17 +75,36 @@ bool BlockPcapReader::refill(std::uint64_t bytes) {
     window_ = pos_;
     length_ = keep;
     while (length_ < bytes) {
-        const ssize_t got = ::pread(fd_, buffer_.data() + length_, buffer_.size() - length_,
-                                    static_cast<off_t>(window_ + length_));
-        if (got < 0 && errno == EINTR) continue;
+        // Never past size_: a file that grows meanwhile is read as far as it was at open.
+        const std::uint64_t room =
+            std::min<std::uint64_t>(buffer_.size() - length_, size_ - (window_ + length_));
+        if (room == 0) return false;  // the capture ends first
+        ssize_t got;
+        if (stream_ != nullptr) {
+            got = stream_->read(buffer_.data() + length_, room);
+            if (got == 0) {
+                size_ = window_ + length_;  // the end of the stream: now its size is known
+                return false;
+            }
+        } else {
+            got =
+                ::pread(fd_, buffer_.data() + length_, room, static_cast<off_t>(window_ + length_));
+            if (got < 0 && errno == EINTR) continue;
+        }
         if (got <= 0) {
-            fail(got < 0 ? std::string("error reading dump file: ") + std::strerror(errno)
+            fail(got < 0 ? std::string("error reading dump file: ") +
+                               std::strerror(stream_ != nullptr ? EIO : errno)
                          : std::string("the file was cut short while being read"));
             return false;
         }
         length_ += static_cast<std::uint64_t>(got);
     }
     return true;
+}
+
+BlockPcapReader::Result BlockPcapReader::ended() {
+    if (!error_.empty()) return failed;  // set by refill()
+    return pos_ == size_ ? end : bad_record();
 }
 
 // The record at pos_ is damaged: says how, in libpcap's words (or why it could not be read).

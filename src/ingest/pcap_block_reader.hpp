@@ -19,6 +19,8 @@ struct pcap;  // pcap_t, from <pcap/pcap.h>, which only the readers' sources inc
 
 namespace capgap::detail {
 
+class Stream;
+
 // Classic pcap records read in large blocks, once libpcap has opened the file and checked its
 // file header. Per packet, pcap_next_ex() makes two fread calls and copies the record twice
 // (the kernel into stdio's 4 KB buffer, stdio into libpcap's); on a capture in the page cache
@@ -28,28 +30,30 @@ namespace capgap::detail {
 // touch missing the caches.) The checks and error messages are libpcap's (sf-pcap.c), so a
 // damaged file stops at the same record with the same words.
 //
+// A capture read through a Stream (standard input, a pipe, compressed input) is read on from
+// the Stream where libpcap left it after the file header, in the same blocks.
+//
 // Files this reader does not take stay with libpcap: pcapng, the old variants of the format
 // (versions before 2.4, Kuznetzov's and Navtel's headers), link types whose pseudo-header
 // libpcap rewrites in files of the other byte order, link types with another largest snapshot
-// length, and what is not a regular file (a pipe).
+// length, and what is neither a regular file nor a Stream.
 class BlockPcapReader {
   public:
     enum Result { packet, end, failed };
 
-    // The reader for the file behind `p`, or null when libpcap should go on reading it.
-    static std::unique_ptr<BlockPcapReader> open(pcap* p);
+    // The reader for the capture behind `p` (opened over `stream` when that is not null), or
+    // null when libpcap should go on reading it.
+    static std::unique_ptr<BlockPcapReader> open(pcap* p, Stream* stream = nullptr);
 
     ~BlockPcapReader() = default;
     BlockPcapReader(const BlockPcapReader&) = delete;
     BlockPcapReader& operator=(const BlockPcapReader&) = delete;
 
     Result next(Packet& out) {
-        const std::uint64_t left = size_ - pos_;
-        if (left < header_bytes || !reach(header_bytes)) return left == 0 ? end : bad_record();
+        if (!reach(header_bytes)) return ended();
         const std::uint8_t* h = buffer_.data() + (pos_ - window_);
         const std::uint32_t caplen = u32(h + 8);
-        if (caplen > static_cast<std::uint32_t>(snaplen_max) || left - header_bytes < caplen ||
-            !reach(header_bytes + caplen))
+        if (caplen > static_cast<std::uint32_t>(snaplen_max) || !reach(header_bytes + caplen))
             return bad_record();
         take(buffer_.data() + (pos_ - window_), caplen, out);
         return packet;
@@ -59,15 +63,13 @@ class BlockPcapReader {
     // (records handed out before stay where they are). False changes nothing: next() then
     // reads on, or says what is wrong with the record.
     bool next_buffered(Packet& out) {
-        // The buffer may hold bytes past size_ when the file grew after it was opened: those
-        // are not read, as next() does not read them.
-        const std::uint64_t left = size_ - pos_;
+        // The buffer never holds bytes past size_ (a file that grew after it was opened is
+        // read as far as it was then).
         const std::uint64_t buffered = window_ + length_ - pos_;
-        if (left < header_bytes || buffered < header_bytes) return false;
+        if (buffered < header_bytes) return false;
         const std::uint8_t* h = buffer_.data() + (pos_ - window_);
         const std::uint32_t caplen = u32(h + 8);
-        if (caplen > static_cast<std::uint32_t>(snaplen_max) || left - header_bytes < caplen ||
-            buffered - header_bytes < caplen)
+        if (caplen > static_cast<std::uint32_t>(snaplen_max) || buffered - header_bytes < caplen)
             return false;
         take(h, caplen, out);
         return true;
@@ -114,18 +116,26 @@ class BlockPcapReader {
         return failed;
     }
 
-    // Makes [pos_, pos_ + bytes) part of the buffer (the caller checked it is in the file).
+    // Makes [pos_, pos_ + bytes) part of the buffer; false when the capture ends before (or
+    // reading failed: error_ says so).
     bool reach(std::uint64_t bytes) { return pos_ + bytes <= window_ + length_ || refill(bytes); }
 
     // Moves the unread rest of the buffer to its front and reads on from the file until
     // [pos_, pos_ + bytes) is there (bytes never exceeds a record, 16 + 262,144 bytes).
     CAPGAP_NOINLINE bool refill(std::uint64_t bytes);
 
+    // No whole record header is left: the end, or a damaged last record.
+    CAPGAP_NOINLINE Result ended();
+
     // The record at pos_ is damaged: says how, in libpcap's words (or why it could not be read).
     CAPGAP_NOINLINE Result bad_record();
 
-    int fd_ = -1;             // libpcap's, closed by pcap_close
-    std::uint64_t size_ = 0;  // at open: a file growing meanwhile is read that far
+    static constexpr std::uint64_t unknown_size = ~std::uint64_t{0};
+
+    int fd_ = -1;  // libpcap's, closed by pcap_close
+    Stream* stream_ = nullptr;
+    // At open: a file growing meanwhile is read that far. A Stream's is known at its end.
+    std::uint64_t size_ = 0;
     bool swapped_ = false;
     bool micro_ = true;
     std::uint32_t snapshot_ = 0;

@@ -13,14 +13,22 @@
 // gives each packet its own interface's link type, applies the interface's timestamp
 // resolution and offset, and compiles the BPF filter once per link type.
 //
+// A capture that cannot be read again (standard input, a pipe, a user's stream, compressed
+// input) cannot be reopened either: the look-ahead of stream.cpp tells a pcapng stream whose
+// interfaces differ from the start, and the pcapng reader then reads all of it. An interface
+// of another link type that appears only after packets (rare: writers describe every interface
+// up front) ends such a stream with that problem reported.
+//
 // The readers: libpcap's pcap_next_ex, pcap_block_reader (classic pcap read in large blocks,
 // the common case) and pcapng_reader (the fallback above). Those two and this file are the
-// only sources that include <pcap/pcap.h>.
+// only sources that include <pcap/pcap.h>. Streams and decompression: stream.cpp and
+// decompress.cpp.
 
 #include <capgap/errors.hpp>
 #include <capgap/pcap_source.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -35,6 +43,7 @@
 #include "ingest/packet.hpp"
 #include "ingest/pcap_block_reader.hpp"
 #include "ingest/pcapng_reader.hpp"
+#include "ingest/stream.hpp"
 
 namespace capgap {
 
@@ -44,6 +53,7 @@ using detail::Packet;
 using detail::PcapngReader;
 using detail::seconds_to_ns;
 using detail::snaplen_max;
+using detail::Stream;
 
 namespace {
 
@@ -94,13 +104,37 @@ FilePtr open_file(const std::string& path) {
     return f;
 }
 
+// Is `f` a regular file whose first bytes are not a compression magic, which libpcap and the
+// block reader read by offset? Anything else (pipes, devices, compressed files) is a Stream.
+bool plain_regular_file(std::FILE* f) {
+    struct stat st {};
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    std::uint8_t head[4];
+    const ssize_t got = ::pread(fileno(f), head, sizeof head, 0);
+    return got < 0 ||
+           detail::compression_of(head, static_cast<std::size_t>(got)) == detail::Compression::none;
+}
+
 }  // namespace
+
+CaptureInput::CaptureInput(std::string path)
+    : name_(path == "-" ? "stdin" : path), path_(std::move(path)) {}
+
+CaptureInput CaptureInput::stream(std::string name, Read read) {
+    CaptureInput in;
+    in.name_ = std::move(name);
+    in.read_ = std::move(read);
+    return in;
+}
 
 struct PcapSource::Impl {
     struct Input {
         std::string path;
+        // Declared first, destroyed last: the readers below may read through it.
+        std::unique_ptr<Stream> stream;
         PcapPtr pcap;
-        std::unique_ptr<PcapngReader> ng;        // set once libpcap gave up on mixed interfaces
+        // Set once libpcap gave up on mixed interfaces (from the start for such a stream).
+        std::unique_ptr<PcapngReader> ng;
         std::unique_ptr<BlockPcapReader> block;  // classic pcap read in large blocks
         int link_type = 0;
         std::uint64_t records = 0;  // packets read from this file so far
@@ -121,39 +155,95 @@ struct PcapSource::Impl {
     bool started = false;
     bool have_last = false;
 
-    void open(const std::vector<std::string>& paths) {
-        inputs.reserve(paths.size());
-        for (const std::string& path : paths) {
-            FilePtr f = open_file(path);
-            char errbuf[PCAP_ERRBUF_SIZE] = "";
-            PcapPtr p(pcap_fopen_offline_with_tstamp_precision(f.get(), PCAP_TSTAMP_PRECISION_NANO,
-                                                               errbuf));
-            if (!p) {
-                // libpcap reports a failed read as "error reading dump file: <strerror>";
-                // everything else means the content is not a capture it knows.
-                if (std::strncmp(errbuf, "error reading", 13) == 0) {
-                    throw_io_error(path, "", errbuf);
-                }
-                throw_format_error(path, "", errbuf);
-            }
-            f.release();  // pcap_close closes it from now on
+    void open(const std::vector<CaptureInput>& captures) {
+        int stdin_given = 0;
+        for (const CaptureInput& c : captures)
+            stdin_given += !c.read() && c.is_stdin() ? 1 : 0;
+        if (stdin_given > 1) throw_io_error("stdin", "", "standard input (-) given more than once");
+        inputs.reserve(captures.size());
+        for (const CaptureInput& c : captures) {
             Input in;
-            in.path = path;
-            in.link_type = pcap_datalink(p.get());
-            in.block = BlockPcapReader::open(p.get());
-            in.pcap = std::move(p);
+            in.path = c.name();
+            if (c.read()) {
+                open_stream(in, detail::function_source(c.read()));
+            } else if (c.is_stdin()) {
+                open_stream(in, detail::fd_source(STDIN_FILENO, false));
+            } else {
+                FilePtr f = open_file(c.path());
+                if (plain_regular_file(f.get())) {
+                    open_pcap(in, std::move(f));
+                } else {
+                    const int fd = ::dup(fileno(f.get()));
+                    if (fd < 0) throw_io_error(in.path, "", std::strerror(errno));
+                    open_stream(in, detail::fd_source(fd, true));
+                }
+            }
             inputs.push_back(std::move(in));
             ++stats.files;
         }
         if (bpf.empty()) return;
         std::string error;
-        if (!compile_filter_for(DLT_EN10MB, bpf, error) && inputs.empty()) {
-            throw_parse_error("--filter", 0, 0, error);
-        }
+        std::string ethernet_error;
+        const bool ethernet_ok = compile_filter_for(DLT_EN10MB, bpf, ethernet_error) != nullptr;
+        if (!ethernet_ok && inputs.empty()) throw_parse_error("--filter", 0, 0, ethernet_error);
         for (Input& in : inputs) {
+            if (!in.pcap) {  // read by the pcapng reader: filters per link type as met
+                if (!ethernet_ok) throw_parse_error("--filter", 0, 0, ethernet_error);
+                continue;
+            }
             in.filter = compile_filter(in.pcap.get(), bpf, error);
             if (!in.filter) check_link_specific(error);
         }
+    }
+
+    // libpcap opens the file `f` (or the FILE over in.stream) and checks its header.
+    void open_pcap(Input& in, FilePtr f) {
+        char errbuf[PCAP_ERRBUF_SIZE] = "";
+        PcapPtr p(
+            pcap_fopen_offline_with_tstamp_precision(f.get(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
+        if (!p) {
+            if (in.stream && in.stream->failed()) stream_failed_at_open(in);
+            // libpcap reports a failed read as "error reading dump file: <strerror>";
+            // everything else means the content is not a capture it knows.
+            if (std::strncmp(errbuf, "error reading", 13) == 0) {
+                throw_io_error(in.path, "", errbuf);
+            }
+            throw_format_error(in.path, "", errbuf);
+        }
+        f.release();  // pcap_close closes it from now on
+        in.link_type = pcap_datalink(p.get());
+        in.block = BlockPcapReader::open(p.get(), in.stream.get());
+        in.pcap = std::move(p);
+    }
+
+    // Standard input, a pipe, a user's stream or compressed input, read once from the front.
+    void open_stream(Input& in, std::unique_ptr<detail::ByteSource> raw) {
+        try {
+            in.stream = Stream::open(std::move(raw));
+        } catch (const detail::StreamError& e) {
+            if (e.io) throw_io_error(in.path, "", e.what());
+            throw_format_error(in.path, "", e.what());
+        }
+        std::uint8_t head[4];
+        if (in.stream->first_bytes(head) && head[0] == 0x0a && head[1] == 0x0d && head[2] == 0x0d &&
+            head[3] == 0x0a && detail::pcapng_interfaces_differ(*in.stream)) {
+            // libpcap would refuse it, and a stream cannot be opened again for the pcapng
+            // reader: that reader takes all of it from the start.
+            FilePtr f(in.stream->make_file());
+            if (!f) throw_io_error(in.path, "", std::strerror(errno));
+            in.ng = std::make_unique<PcapngReader>(std::move(f));
+            return;
+        }
+        if (in.stream->failed()) stream_failed_at_open(in);
+        FilePtr f(in.stream->make_file());
+        if (!f) throw_io_error(in.path, "", std::strerror(errno));
+        open_pcap(in, std::move(f));
+    }
+
+    [[noreturn]] void stream_failed_at_open(const Input& in) {
+        in.stream->rethrow_user_exception();
+        if (in.stream->io_problem()) throw_io_error(in.path, "", in.stream->problem());
+        throw_format_error(in.path, "", in.stream->problem());
     }
 
     // A filter that compiles for Ethernet but not for some link type ("ether host" on raw IP)
@@ -186,9 +276,27 @@ struct PcapSource::Impl {
         return prog != nullptr && pcap_offline_filter(prog, &hdr, pk.data) != 0;
     }
 
+    // `reason` in the readers' words; a Stream's own problem (corrupt or cut compressed data,
+    // a failed read) says more, with the capture offset it was met at.
     void problem(Input& in, const std::string& reason) {
-        stats.problems.push_back({in.path, "record " + std::to_string(in.records + 1), reason});
+        std::string why = reason;
+        if (in.stream && in.stream->failed()) {
+            in.stream->rethrow_user_exception();
+            why = in.stream->problem() + " (capture offset " + std::to_string(in.stream->offset()) +
+                  ")";
+        }
+        stats.problems.push_back({in.path, "record " + std::to_string(in.records + 1), why});
         in.done = true;
+    }
+
+    // The end of an input; a Stream that failed there (its data stopped short of a complete
+    // compressed stream exactly at a record boundary) is a problem, not the end.
+    void input_ended(Input& in) {
+        if (in.stream && in.stream->failed()) {
+            problem(in, "");
+        } else {
+            in.done = true;
+        }
     }
 
     // Reads the next packet of `in` into in.pending.
@@ -211,7 +319,7 @@ struct PcapSource::Impl {
     // Out of line, so that the per-packet path above stays small.
     CAPGAP_NOINLINE void block_ended(Input& in, BlockPcapReader::Result r) {
         if (r == BlockPcapReader::end) {
-            in.done = true;
+            input_ended(in);
         } else {
             problem(in, in.block->error() + " (offset " + std::to_string(in.block->offset()) + ")");
         }
@@ -226,7 +334,7 @@ struct PcapSource::Impl {
                     ++in.records;
                     return;
                 case PcapngReader::end:
-                    in.done = true;
+                    input_ended(in);
                     return;
                 case PcapngReader::failed:
                     problem(in, in.ng->error() + " (offset " +
@@ -251,7 +359,7 @@ struct PcapSource::Impl {
                 ++in.records;
                 return;
             case PCAP_ERROR_BREAK:
-                in.done = true;
+                input_ended(in);
                 return;
             case PCAP_ERROR: {
                 const std::string error = pcap_geterr(in.pcap.get());
@@ -271,6 +379,13 @@ struct PcapSource::Impl {
     }
 
     void switch_to_own_reader(Input& in) {
+        if (in.stream) {
+            problem(in, pcap_geterr(in.pcap.get()) +
+                            std::string(": an interface of another link type after the first "
+                                        "packets cannot be read from a stream; read the file "
+                                        "by name"));
+            return;
+        }
         in.pcap.reset();
         in.ng = std::make_unique<PcapngReader>(open_file(in.path));
         Packet skipped;
@@ -347,10 +462,10 @@ struct PcapSource::Impl {
     }
 };
 
-PcapSource::PcapSource(const std::vector<std::string>& paths, const std::string& bpf)
+PcapSource::PcapSource(const std::vector<CaptureInput>& inputs, const std::string& bpf)
     : impl_(std::make_unique<Impl>()) {
     impl_->bpf = bpf;
-    impl_->open(paths);
+    impl_->open(inputs);
 }
 
 PcapSource::~PcapSource() = default;

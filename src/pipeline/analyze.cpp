@@ -306,8 +306,8 @@ Report Analyzer::finish() {
     return matcher.match(im.tracker.take_sessions(), im.tracker.take_events(), im.stats);
 }
 
-Report analyze(const std::vector<std::string>& paths, const Options& options) {
-    PcapSource src(paths, options.bpf);
+Report analyze(const std::vector<CaptureInput>& inputs, const Options& options) {
+    PcapSource src(inputs, options.bpf);
     Analyzer a(options);
     std::vector<RawPacket> batch(256);
     while (const std::size_t n = src.next_batch(batch.data(), batch.size()))
@@ -315,8 +315,8 @@ Report analyze(const std::vector<std::string>& paths, const Options& options) {
     a.merge_source_stats(src.stats());
     if (nothing_decodable(a.stats())) {
         std::string names;
-        for (const std::string& path : paths)
-            names += (names.empty() ? "" : ", ") + path;
+        for (const CaptureInput& in : inputs)
+            names += (names.empty() ? "" : ", ") + in.name();
         throw_format_error(
             names, "",
             "no packet could be decoded: unsupported link type " + describe_links(a.stats()));

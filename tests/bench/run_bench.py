@@ -16,6 +16,10 @@ settings is already in the scratch directory), warm the page cache, then time on
   (e) with --baseline BIN: BIN (another capgap build, e.g. the one before a change) and this
       build's capgap analyze in turn, --repeat pairs; prints the median and range of the paired
       CPU-time ratios baseline/new (1 or more: no slowdown)
+  (f) the compressed path: capgap analyze on gzip, zstd and lz4 copies of the capture (made once
+      with the command-line tools, or Python's gzip module) and on the plain file read from
+      standard input, each beside a run on the plain file; prints packets/s and the ratio to
+      the plain file, and checks each report equals the plain one (--no-compressed skips it)
 
 Prints wall seconds, CPU seconds (user + sys), packets/s, MB/s and peak resident memory for each,
 the ratios capgap/tshark, capgap/bare loop and Python/CLI, and checks capgap's counts (and each
@@ -210,6 +214,48 @@ def python_module_built(build_dir: Path) -> bool:
     return cache.exists() and "CAPGAP_BUILD_PYTHON:BOOL=ON" in cache.read_text()
 
 
+def compressed_copy(capture: Path, kind: str) -> Path | None:
+    """capture.gz, .zst or .lz4 beside the capture, made once (again when the capture is newer)
+    with the command-line tool, or Python's gzip module for gzip; None when the tool is
+    missing."""
+    out = capture.with_name(capture.name + "." + kind)
+    if out.exists() and out.stat().st_mtime >= capture.stat().st_mtime:
+        return out
+    tool = {"gz": "gzip", "zst": "zstd", "lz4": "lz4"}[kind]
+    tmp = out.with_name(out.name + ".part")
+    if shutil.which(tool):
+        log(f"(f) {tool} {capture.name}")
+        with capture.open("rb") as src, tmp.open("wb") as dst:
+            subprocess.run([tool, "-c"], stdin=src, stdout=dst, check=True)
+    elif kind == "gz":
+        import gzip
+
+        log(f"(f) gzip {capture.name} (Python's gzip module)")
+        with capture.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    else:
+        return None
+    tmp.replace(out)
+    return out
+
+
+def compressed_runs(capgap: Path, capture: Path) -> list[tuple[str, Path, list[str]]]:
+    """(name, file, command) of the compressed runs: the gzip, zstd and lz4 copies, and the
+    plain file through standard input (`-`, read as a stream rather than by offset)."""
+    out = []
+    for kind, tool in (("gz", "gzip"), ("zst", "zstd"), ("lz4", "lz4")):
+        path = compressed_copy(capture, kind)
+        if path is None:
+            log(f"(f) {tool} skipped: the {tool} command is not installed")
+            continue
+        out.append(
+            (f"capgap {tool}", path, [str(capgap), "analyze", str(path), "--format", "json"])
+        )
+    stdin_cmd = f'exec "{capgap}" analyze - --format json < "{capture}"'
+    out.append(("stdin", capture, ["sh", "-c", stdin_cmd]))
+    return out
+
+
 def gen_settings(args: argparse.Namespace) -> dict:
     return {"packets": args.packets, "seed": args.seed, "loss": args.loss}
 
@@ -386,6 +432,11 @@ def main() -> int:
     ap.add_argument("--tshark-prefix", type=int, default=500_000, help="packets in the prefix")
     ap.add_argument("--no-tshark", action="store_true")
     ap.add_argument(
+        "--no-compressed",
+        action="store_true",
+        help="skip (f), the gzip, zstd, lz4 and standard-input runs",
+    )
+    ap.add_argument(
         "--baseline",
         type=Path,
         metavar="BIN",
@@ -443,6 +494,29 @@ def main() -> int:
             args.repeat,
         )
         runs += [base, cg_base]
+
+    compressed: list[tuple[Run, Run, list[tuple[Run, Run]]]] = []
+    compressed_differ: list[str] = []
+    if not args.no_compressed:
+        log("(f) compressed copies and standard input, each in turn with the plain file")
+        for kind, path, cmd in compressed_runs(capgap, capture):
+            psize = path.stat().st_size
+            warm(path)
+            c_run, p_run, pairs = alternate(
+                lambda cmd=cmd, kind=kind, psize=psize: timed(
+                    f"capgap {kind}",
+                    cmd,
+                    npk,
+                    psize,
+                    note=f"{psize / size * 100:.0f}% of the plain size",
+                ),
+                lambda kind=kind: timed(f"  plain (beside {kind})", cg_cmd, npk, size),
+                args.repeat,
+            )
+            compressed.append((c_run, p_run, pairs))
+            runs += [c_run, p_run]
+            if json.loads(c_run.stdout) != json.loads(p_run.stdout):
+                compressed_differ.append(kind)
 
     ts_full: Run | None = None
     ts_pre: Run | None = None
@@ -630,6 +704,17 @@ def main() -> int:
             + pair_ratios([(p.cpu, c.cpu) for c, p in py_pairs])
             + "  (the whole process)"
         )
+    for c_run, p_run, pairs in compressed:
+        print(
+            f"{c_run.name[:20] + ' / plain:':32}{c_run.pps / p_run.pps:9.3f}"
+            f" {c_run.cpu_pps / p_run.cpu_pps:9.3f}  ({c_run.pps / 1e6:.3f} Mpkt/s by wall;"
+            " throughput ratio)"
+        )
+        print(
+            "  median of the runs in turn, CPU:"
+            + pair_ratios([(p.cpu, c.cpu) for c, p in pairs])
+            + "  (plain / compressed time)"
+        )
     print()
 
     # ---------------------------------------------------------------- truth
@@ -662,6 +747,9 @@ def main() -> int:
         failed |= strict and not ok
         mark = "ok" if ok else ("FAIL" if strict else "differs")
         print(f"  {name:30} capgap {got:>10}  truth {want:>10}  {mark}")
+    for kind in compressed_differ:
+        print(f"  {kind:30} report differs from the plain file's  FAIL")
+    failed |= bool(compressed_differ)
     diffs = check_sessions(capgap, capture, args.scratch)
     print(f"  per-session verdicts (by SYN frame): {'ok' if not diffs else 'FAIL'}")
     for d in diffs:

@@ -7,13 +7,25 @@
 #include <capgap/errors.hpp>
 #include <capgap/pcap_source.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
+
+#include <lz4frame.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <stdexcept>
+#include <thread>
 
 #include "decode/decode.hpp"
 #include "support/shared_captures.hpp"
@@ -115,8 +127,7 @@ struct Rec {
     std::uint32_t len = 0;  // 0: data.size()
 };
 
-void write_pcap(const std::string& path, int link, const std::vector<Rec>& recs, bool nano,
-                bool big = false) {
+Bytes pcap_bytes(int link, const std::vector<Rec>& recs, bool nano, bool big = false) {
     Writer w;
     w.big = big;
     w.u32(nano ? 0xa1b23c4d : 0xa1b2c3d4);
@@ -133,6 +144,13 @@ void write_pcap(const std::string& path, int link, const std::vector<Rec>& recs,
         w.u32(r.len != 0 ? r.len : static_cast<std::uint32_t>(r.data.size()));
         w.bytes(r.data);
     }
+    return w.out;
+}
+
+void write_pcap(const std::string& path, int link, const std::vector<Rec>& recs, bool nano,
+                bool big = false) {
+    Writer w;
+    w.out = pcap_bytes(link, recs, nano, big);
     w.save(path);
 }
 
@@ -197,6 +215,7 @@ struct Pcapng {
         return *this;
     }
     void save(const std::string& path) const { w.save(path); }
+    const Bytes& bytes() const { return w.out; }
 };
 
 struct Seen {
@@ -206,6 +225,10 @@ struct Seen {
     std::uint32_t caplen;
     std::uint32_t len;
     bool passed;
+    bool operator==(const Seen& o) const {
+        return frame == o.frame && ns == o.ns && link == o.link && caplen == o.caplen &&
+               len == o.len && passed == o.passed;
+    }
 };
 
 std::vector<Seen> read_all(PcapSource& src) {
@@ -625,4 +648,339 @@ TEST_CASE("pcap_source: shared malformed captures") {
         CHECK(read_all(src).size() == static_cast<std::size_t>(e.packets));
         CHECK(src.stats().problems.size() == (e.problem ? 1u : 0u));
     }
+}
+
+// ---- compressed captures, standard input, pipes and streams ----
+
+namespace {
+
+// gzip through zlib (window bits 16 + 15: a gzip header and trailer).
+Bytes gzip(const Bytes& in) {
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    Bytes out(deflateBound(&z, static_cast<uLong>(in.size())));
+    z.next_in = const_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+Bytes zstd(const Bytes& in) {
+    Bytes out(ZSTD_compressBound(in.size()));
+    const std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
+    REQUIRE_FALSE(ZSTD_isError(n));
+    out.resize(n);
+    return out;
+}
+
+Bytes lz4(const Bytes& in) {
+    Bytes out(LZ4F_compressFrameBound(in.size(), nullptr));
+    const std::size_t n = LZ4F_compressFrame(out.data(), out.size(), in.data(), in.size(), nullptr);
+    REQUIRE_FALSE(LZ4F_isError(n));
+    out.resize(n);
+    return out;
+}
+
+using Compress = Bytes (*)(const Bytes&);
+struct Codec {
+    const char* name;
+    Compress compress;
+};
+const Codec codecs[] = {{"gzip", gzip}, {"zstd", zstd}, {"lz4", lz4}};
+
+// About 3 MB of records of varied sizes: more than the block reader's 1 MB buffer and the
+// decompressors' input buffers, so both refill many times.
+Bytes big_capture(std::size_t packets = 2500) {
+    std::vector<Rec> recs;
+    for (std::size_t i = 0; i < packets; ++i) {
+        recs.push_back({static_cast<std::int64_t>(i) * 1000 + sec,
+                        tcp_frame(1000 + static_cast<unsigned>(i % 50), 80, (i * 37) % 1400)});
+    }
+    return pcap_bytes(1, recs, true);
+}
+
+void save(const std::string& path, const Bytes& b) {
+    Writer w;
+    w.out = b;
+    w.save(path);
+}
+
+// A stream over bytes in memory, `chunk` bytes per read at most.
+capgap::CaptureInput memory_stream(const std::string& name, Bytes bytes, std::size_t chunk) {
+    auto data = std::make_shared<Bytes>(std::move(bytes));
+    auto at = std::make_shared<std::size_t>(0);
+    return capgap::CaptureInput::stream(name, [data, at, chunk](std::uint8_t* buf, std::size_t n) {
+        const std::size_t k = std::min({n, chunk, data->size() - *at});
+        std::memcpy(buf, data->data() + *at, k);
+        *at += k;
+        return k;
+    });
+}
+
+// Checks that `got` is the first got.size() packets of `all`.
+void check_prefix(const std::vector<Seen>& got, const std::vector<Seen>& all) {
+    REQUIRE(got.size() <= all.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(got[i].ns == all[i].ns);
+        CHECK(got[i].caplen == all[i].caplen);
+        CHECK(got[i].frame == all[i].frame);
+    }
+}
+
+struct StreamFailure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+TEST_CASE("pcap_source: gzip, zstd and lz4 captures give the plain file's packets") {
+    TempDir dir;
+    const Bytes plain = big_capture();
+    const std::string plain_path = dir.file("plain.pcap");
+    save(plain_path, plain);
+    PcapSource ref({plain_path});
+    const auto want = read_all(ref);
+    REQUIRE(want.size() == 2500);
+    const Bytes half1(plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(plain.size() / 2));
+    const Bytes half2(plain.begin() + static_cast<std::ptrdiff_t>(plain.size() / 2), plain.end());
+    for (const Codec& c : codecs) {
+        CAPTURE(c.name);
+        const Bytes packed = c.compress(plain);
+        const std::string path = dir.file(std::string("cap.") + c.name);
+        save(path, packed);
+        PcapSource file({path});
+        CHECK(read_all(file) == want);
+        CHECK(file.stats().problems.empty());
+        CHECK(file.stats().bytes_read == ref.stats().bytes_read);
+
+        // Two members / frames back to back (gzip a b, pigz, zstd and lz4 of two parts).
+        Bytes two = c.compress(half1);
+        const Bytes second = c.compress(half2);
+        two.insert(two.end(), second.begin(), second.end());
+        PcapSource joined({memory_stream("joined", two, 1 << 20)});
+        CHECK(read_all(joined) == want);
+        CHECK(joined.stats().problems.empty());
+
+        // A stream that gives a few bytes at a time.
+        PcapSource trickle({memory_stream("trickle", packed, 7)});
+        CHECK(read_all(trickle) == want);
+        CHECK(trickle.stats().problems.empty());
+    }
+    // The plain capture as a stream, read by the block reader through the Stream.
+    PcapSource plain_stream({memory_stream("plain", plain, 4093)});
+    CHECK(read_all(plain_stream) == want);
+}
+
+TEST_CASE("pcap_source: cut or corrupt compressed data keeps the packets before it") {
+    TempDir dir;
+    const Bytes plain = big_capture(600);
+    const std::string plain_path = dir.file("plain.pcap");
+    save(plain_path, plain);
+    PcapSource ref({plain_path});
+    const auto want = read_all(ref);
+    for (const Codec& c : codecs) {
+        CAPTURE(c.name);
+        const Bytes packed = c.compress(plain);
+        for (const std::size_t keep :
+             {packed.size() / 3, packed.size() * 2 / 3, packed.size() - 1}) {
+            CAPTURE(keep);
+            const std::string path = dir.file(std::string("cut.") + c.name);
+            save(path, Bytes(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(keep)));
+            PcapSource src({path});
+            std::vector<Seen> got;
+            REQUIRE_NOTHROW(got = read_all(src));
+            check_prefix(got, want);
+            CHECK(got.size() < want.size() + (keep == packed.size() - 1 ? 1 : 0));
+            REQUIRE(src.stats().problems.size() == 1);
+            const capgap::InputProblem& p = src.stats().problems[0];
+            CHECK(p.source == path);
+            CHECK(p.position == "record " + std::to_string(got.size() + 1));
+            CHECK(p.reason.find(std::string(c.name) + " data cut short after " +
+                                std::to_string(keep) + " compressed bytes") == 0);
+            CHECK(p.reason.find("(capture offset ") != std::string::npos);
+        }
+    }
+    SUBCASE("a wrong gzip checksum: every packet, then the problem") {
+        Bytes packed = gzip(plain);
+        packed[packed.size() - 8] ^= 0xff;  // the trailer's CRC-32
+        const std::string path = dir.file("crc.gz");
+        save(path, packed);
+        PcapSource src({path});
+        CHECK(read_all(src) == want);
+        REQUIRE(src.stats().problems.size() == 1);
+        CHECK(src.stats().problems[0].reason.find("gzip data corrupt at compressed byte") == 0);
+        CHECK(src.stats().problems[0].reason.find("incorrect data check") != std::string::npos);
+    }
+    SUBCASE("data after the gzip stream") {
+        Bytes packed = gzip(plain);
+        packed.push_back(0);
+        packed.push_back(0);
+        const std::string path = dir.file("tail.gz");
+        save(path, packed);
+        PcapSource src({path});
+        CHECK(read_all(src) == want);
+        REQUIRE(src.stats().problems.size() == 1);
+        CHECK(src.stats().problems[0].reason.find("data after the end of the gzip stream") !=
+              std::string::npos);
+    }
+    SUBCASE("compressed data that is not a capture") {
+        const std::string path = dir.file("text.gz");
+        save(path, gzip(Bytes(100, 'x')));
+        CHECK_THROWS_AS(PcapSource({path}), capgap::format_error);
+        save(path, Bytes{0x1f, 0x8b, 0x08, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+        CHECK_THROWS_AS(PcapSource({path}), capgap::format_error);
+    }
+}
+
+TEST_CASE("pcap_source: standard input and pipes") {
+    const Bytes plain = big_capture(300);
+    TempDir dir;
+    const std::string plain_path = dir.file("plain.pcap");
+    save(plain_path, plain);
+    PcapSource ref({plain_path});
+    const auto want = read_all(ref);
+    for (const bool compressed : {false, true}) {
+        CAPTURE(compressed);
+        const Bytes bytes = compressed ? gzip(plain) : plain;
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        std::thread writer([&] {
+            std::size_t at = 0;
+            while (at < bytes.size()) {
+                const ssize_t n = ::write(fds[1], bytes.data() + at, bytes.size() - at);
+                if (n <= 0) break;
+                at += static_cast<std::size_t>(n);
+            }
+            ::close(fds[1]);
+        });
+        SUBCASE("-: standard input") {
+            const int saved = ::dup(STDIN_FILENO);
+            ::dup2(fds[0], STDIN_FILENO);
+            ::close(fds[0]);
+            {
+                PcapSource src({"-", plain_path});  // merged with a file by time
+                const auto seen = read_all(src);
+                CHECK(seen.size() == 2 * want.size());
+                CHECK(src.stats().problems.empty());
+                CHECK(src.stats().files == 2);
+            }
+            writer.join();
+            ::dup2(saved, STDIN_FILENO);
+            ::close(saved);
+        }
+        SUBCASE("a pipe by name") {
+            const std::string name = "/dev/fd/" + std::to_string(fds[0]);
+            {
+                PcapSource src({name});
+                CHECK(read_all(src) == want);
+                CHECK(src.stats().problems.empty());
+            }
+            writer.join();
+            ::close(fds[0]);
+        }
+    }
+    CHECK_THROWS_AS(PcapSource({"-", "-"}), capgap::io_error);
+}
+
+TEST_CASE("pcap_source: a truncated capture on standard input names stdin") {
+    const Bytes plain = big_capture(10);
+    PcapSource src({memory_stream("stdin", Bytes(plain.begin(), plain.end() - 5), 1 << 20)});
+    CHECK(read_all(src).size() == 9);
+    REQUIRE(src.stats().problems.size() == 1);
+    CHECK(src.stats().problems[0].source == "stdin");
+    CHECK(src.stats().problems[0].reason.find("truncated dump file") == 0);
+    CHECK(capgap::CaptureInput("-").name() == "stdin");
+}
+
+TEST_CASE("pcap_source: multi-interface pcapng read from a stream") {
+    Pcapng ng;
+    ng.iface({1})
+        .iface({0, 65535, 9})
+        .iface({101, 65535, 0x80 | 30})
+        .packet({0, 1000000, tcp_frame(1, 80)})
+        .packet({1, 2000000001, null_frame(2, 80)})
+        .packet({2, (std::uint64_t{3} << 30) + (std::uint64_t{1} << 29), raw_frame(3, 80)})
+        .packet({0, 4000000, tcp_frame(4, 22)});
+    for (const bool compressed : {false, true}) {
+        CAPTURE(compressed);
+        const Bytes bytes = compressed ? zstd(ng.bytes()) : ng.bytes();
+        PcapSource src({memory_stream("ng", bytes, 13)});
+        const auto seen = read_all(src);
+        REQUIRE(seen.size() == 4);
+        CHECK(seen[0].link == 1);
+        CHECK(seen[0].ns == 1 * sec);
+        CHECK(seen[1].link == 0);
+        CHECK(seen[1].ns == 2 * sec + 1);
+        CHECK(seen[2].link == 12);
+        CHECK(seen[2].ns == 3 * sec + sec / 2);
+        CHECK(seen[3].link == 1);
+        CHECK(src.stats().problems.empty());
+        PcapSource f({memory_stream("ng", bytes, 13)}, "tcp dst port 80");
+        const auto fs = read_all(f);
+        REQUIRE(fs.size() == 4);
+        CHECK(f.stats().filtered_out == 1);
+        CHECK_FALSE(fs[3].passed);
+    }
+    SUBCASE("one interface: libpcap reads the stream") {
+        Pcapng one;
+        one.iface({1}).packet({0, 5, tcp_frame(1, 80)}).packet({0, 6, tcp_frame(2, 80)});
+        PcapSource src({memory_stream("one", one.bytes(), 5)});
+        const auto seen = read_all(src);
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[1].ns == 6000);
+        CHECK(src.stats().problems.empty());
+    }
+    SUBCASE("an interface of another type after packets: the packets before, and the problem") {
+        Pcapng late;
+        late.iface({1})
+            .packet({0, 1, tcp_frame(1, 80)})
+            .packet({0, 2, tcp_frame(2, 80)})
+            .iface({0})
+            .packet({1, 3, null_frame(3, 80)});
+        PcapSource src({memory_stream("late", late.bytes(), 1 << 20)});
+        CHECK(read_all(src).size() == 2);
+        REQUIRE(src.stats().problems.size() == 1);
+        CHECK(src.stats().problems[0].reason.find("cannot be read from a stream") !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("pcap_source: an exception of a stream's read function reaches the caller") {
+    const Bytes packed = gzip(big_capture(2000));
+    auto failing = [](std::size_t after) {
+        auto at = std::make_shared<std::size_t>(0);
+        return [at, after](std::uint8_t* buf, std::size_t n) -> std::size_t {
+            if (*at >= after) throw StreamFailure("the network went away");
+            const std::size_t k = std::min(n, after - *at);
+            std::memset(buf, 0, k);
+            *at += k;
+            return k;
+        };
+    };
+    // At open: the first bytes cannot be read.
+    CHECK_THROWS_AS(PcapSource({capgap::CaptureInput::stream("s", failing(0))}), StreamFailure);
+    // Part way: through libpcap's header read, and through the block reader.
+    auto part = std::make_shared<std::size_t>(0);
+    const std::size_t limit = packed.size() / 2;
+    const auto read = [&packed, part, limit](std::uint8_t* buf, std::size_t n) -> std::size_t {
+        if (*part >= limit) throw StreamFailure("the network went away");
+        const std::size_t k = std::min(n, limit - *part);
+        std::memcpy(buf, packed.data() + *part, k);
+        *part += k;
+        return k;
+    };
+    PcapSource src({capgap::CaptureInput::stream("s", read)});
+    RawPacket p;
+    std::size_t n = 0;
+    CHECK_THROWS_WITH_AS(
+        [&] {
+            while (src.next(p))
+                ++n;
+        }(),
+        "the network went away", StreamFailure);
+    CHECK(n > 0);
 }
