@@ -48,7 +48,7 @@ struct Analyzer::Impl {
     std::vector<Segment> batch;  // batch_size entries, the first `batched` of them in use
     std::size_t batched = 0;
     IngestStats stats;
-    detail::Reassembler reassembler;  // fragmented TCP datagrams (counts its own pieces)
+    detail::Reassembler reassembler;  // fragmented TCP and tunnel datagrams (counts its pieces)
     std::uint64_t frames = 0;
     // Link type -> libpcap name, filled on first sight so the hot path never formats names.
     std::vector<std::pair<int, std::string>> link_names;
@@ -130,7 +130,8 @@ struct Analyzer::Impl {
             detail::IpFragment frag;
             detail::EncapInfo encap;
             d = detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
-            if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
+            if (d == detail::Decoded::tcp_fragment)
+                d = reassembler.add(frag, time, seg, stats, &encap, tunnels);
             if (d != detail::Decoded::tcp) {
                 count_skipped(d, link_type, encap);
                 return;
