@@ -127,15 +127,9 @@ struct Analyzer::Impl {
         detail::TunnelPath* tunnels = options.tunnel_key ? &path : nullptr;
         detail::Decoded d;
         if (tunnels != nullptr || !detail::decode_common(data, caplen, len, link_type, seg, d)) {
-            detail::IpFragment frag;
-            detail::EncapInfo encap;
-            d = detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
-            if (d == detail::Decoded::tcp_fragment)
-                d = reassembler.add(frag, time, seg, stats, &encap, tunnels);
-            if (d != detail::Decoded::tcp) {
-                count_skipped(d, link_type, encap);
+            if (decode_other(data, caplen, len, link_type, time, seg, tunnels) !=
+                detail::Decoded::tcp)
                 return;
-            }
         } else if (d != detail::Decoded::tcp) {
             count_skipped(d, link_type, detail::EncapInfo{});
             return;
@@ -149,6 +143,22 @@ struct Analyzer::Impl {
             stats.truncated_bytes += seg.truncated_bytes;
         }
         commit_entry();
+    }
+
+    // A packet decode_common did not take: the general decoder, the reassembler for a
+    // fragment, and the count of a packet that gave no segment. Out of line, so that the
+    // per-packet path above stays small enough to be inlined into the read loop.
+    CAPGAP_NOINLINE detail::Decoded decode_other(const std::uint8_t* data, std::uint32_t caplen,
+                                                 std::uint32_t len, int link_type, Timestamp time,
+                                                 Segment& seg, detail::TunnelPath* tunnels) {
+        detail::IpFragment frag;
+        detail::EncapInfo encap;
+        detail::Decoded d =
+            detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
+        if (d == detail::Decoded::tcp_fragment)
+            d = reassembler.add(frag, time, seg, stats, &encap, tunnels);
+        if (d != detail::Decoded::tcp) count_skipped(d, link_type, encap);
+        return d;
     }
 
     // A packet that gave no segment, counted by why (out of line: the per-packet path above
