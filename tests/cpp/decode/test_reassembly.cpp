@@ -491,3 +491,41 @@ TEST_CASE("reassembly: the bytes held for tunnels are bounded") {
     CHECK(f.st.skipped_ip_fragment == 0);
     CHECK(f.st.skipped_fragment_evicted + f.st.skipped_fragment_incomplete == 60);
 }
+
+TEST_CASE("reassembly: every prefix of every piece of a fragmented tunnel stays inside caplen") {
+    // Each piece in turn cut to every length (in an exactly sized copy, so that a read past
+    // caplen is a sanitizer error): the datagram gives the segment with truncated bytes, a
+    // truncated header, or never completes; nothing else (a UDP header cut before its ports is
+    // just "not TCP", as whole).
+    for (const TunnelCase& tc : tunnel_cases(200)) {
+        const auto frags = outer_fragments4(tc.payload, tc.proto, 96);
+        for (std::size_t cut = 0; cut < frags.size(); ++cut) {
+            for (std::size_t n = 0; n < frags[cut].size(); ++n) {
+                const std::string name = tc.name;
+                CAPTURE(name);
+                CAPTURE(cut);
+                CAPTURE(n);
+                Reassembler r;
+                capgap::IngestStats st;
+                Segment seg;
+                Decoded d = Decoded::not_ip;
+                for (std::size_t i = 0; i < frags.size(); ++i) {
+                    const std::size_t caplen = i == cut ? n : frags[i].size();
+                    const Bytes copy(frags[i].begin(),
+                                     frags[i].begin() + static_cast<std::ptrdiff_t>(caplen));
+                    IpFragment f;
+                    d = decode_packet(copy.data(), static_cast<std::uint32_t>(caplen),
+                                      static_cast<std::uint32_t>(frags[i].size()), dlt_en10mb, seg,
+                                      &f);
+                    if (d == Decoded::tcp_fragment) d = r.add(f, capgap::Timestamp{0}, seg, st);
+                }
+                CHECK((d == Decoded::tcp || d == Decoded::truncated_header ||
+                       d == Decoded::tcp_fragment || (d == Decoded::not_tcp && tc.proto == 17)));
+                if (d == Decoded::tcp) {
+                    CHECK(seg.payload_len == 200);
+                    CHECK(seg.truncated_bytes <= 200);
+                }
+            }
+        }
+    }
+}
