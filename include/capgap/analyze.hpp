@@ -33,10 +33,10 @@ struct Options {
     TrackerOptions tracker;  ///< detector settings
     MatchOptions match;      ///< window, server filter, mode
     std::string bpf;         ///< optional BPF filter (libpcap syntax); empty: none
-    /// Make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve: outer endpoints and VNI or key)
-    /// part of the flow key, so the same inner connection in two tunnels is two sessions.
-    /// Off by default: the inner endpoints alone are the key, and a packet mirrored through
-    /// two tunnels is one session (with its copy counted as a duplicate).
+    /// Make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve, GTP-U: outer endpoints and VNI,
+    /// key or TEID) part of the flow key, so the same inner connection in two tunnels is two
+    /// sessions. Off by default: the inner endpoints alone are the key, and a packet mirrored
+    /// through two tunnels is one session (with its copy counted as a duplicate).
     bool tunnel_key = false;
 };
 

@@ -61,12 +61,12 @@ enum class CounterGroup : std::uint8_t {
     X(skipped_not_ip, skipped, "link payload is not IPv4/IPv6 (ARP, LLDP...)")                 \
     X(skipped_not_tcp, skipped, "IP payload is not TCP (UDP, ICMP...)")                        \
     X(skipped_ip_fragment, skipped,                                                            \
-      "IP fragments held for a completed datagram, or of a protocol not reassembled (UDP, "    \
-      "GRE...)")                                                                               \
+      "IP fragments held for a completed datagram, or of a protocol not reassembled (ICMP, "   \
+      "ESP...)")                                                                               \
     X(skipped_fragment_incomplete, skipped,                                                    \
-      "fragments of TCP datagrams that never completed (30 s timeout, end of input)")          \
+      "fragments of datagrams that never completed (30 s timeout, end of input)")              \
     X(skipped_fragment_evicted, skipped,                                                       \
-      "fragments dropped to bound memory (more than 4096 datagrams pending)")                  \
+      "fragments dropped to bound memory (more than 4096 datagrams or 8 MB pending)")          \
     X(skipped_bad_ip_header, skipped, "IP header malformed")                                   \
     X(skipped_bad_tcp_header, skipped, "TCP data offset < 5 or beyond the IP payload")         \
     X(skipped_truncated_header, skipped, "snaplen cut before the end of the TCP header")       \
@@ -88,9 +88,10 @@ enum class CounterGroup : std::uint8_t {
 
 /// Ingest counters. Invariant for captures:
 /// packets_read == decoded + filtered_out + skipped().
-/// A fragmented TCP datagram counts once under decoded (at the fragment that completes it);
-/// its other fragments count under skipped_ip_fragment, or under skipped_fragment_incomplete /
-/// skipped_fragment_evicted when the datagram never completes.
+/// A fragmented datagram (TCP, or a tunnel carrying TCP) counts once under decoded, or under
+/// the reason decoding it gives, at the fragment that completes it; its other fragments count under
+/// skipped_ip_fragment, or under skipped_fragment_incomplete / skipped_fragment_evicted when the
+/// datagram never completes.
 ///
 /// The counters (`stats.decoded`, `stats.skipped_not_tcp`, ...) are the members listed in
 /// CAPGAP_INGEST_COUNTERS, each described there; ingest_counters iterates them.

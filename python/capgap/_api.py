@@ -67,8 +67,8 @@ def analyze(
             follows within this time.
         drop_duplicates: drop exact duplicate packets (two SPAN sources) before tracking;
             they are counted either way and never make a session bad.
-        tunnel_key: make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve endpoints and VNI or
-            key) part of the flow key; sessions then carry a tunnel id naming
+        tunnel_key: make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve, GTP-U endpoints and
+            VNI, key or TEID) part of the flow key; sessions then carry a tunnel id naming
             report.ingest.tunnels[id - 1].
 
     Raises:

@@ -155,9 +155,9 @@ const std::vector<OptionSpec>& option_table() {
          "either way and never make a session bad",
          [](Cli& c, const std::string&) { c.options.tracker.drop_duplicates = true; }},
         {"tunnel-key", nullptr, for_analyze,
-         "make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve endpoints and VNI or key) part of "
-         "the session key; the report lists the tunnels and --sessions-out gives each "
-         "session's",
+         "make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve, GTP-U endpoints and VNI, key or "
+         "TEID) part of the session key; the report lists the tunnels and --sessions-out gives "
+         "each session's",
          [](Cli& c, const std::string&) { c.options.tunnel_key = true; }},
     };
     return table;

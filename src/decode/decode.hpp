@@ -21,17 +21,17 @@ constexpr unsigned max_encapsulation_depth = 8;
 // The outcome of decoding one packet; every value but `tcp` and `tcp_fragment` names an
 // IngestStats counter.
 enum class Decoded : std::uint8_t {
-    tcp,                  // `out` holds the segment (frame and time are left to the caller)
-    not_ip,               // skipped_not_ip
-    not_tcp,              // skipped_not_tcp
-    ip_fragment,          // skipped_ip_fragment (a fragment that is not reassembled here)
-    bad_ip_header,        // skipped_bad_ip_header
-    bad_tcp_header,       // skipped_bad_tcp_header
-    truncated_header,     // skipped_truncated_header
-    unsupported_link,     // skipped_unsupported_link
-    tcp_fragment,         // `frag` holds one piece of a fragmented TCP datagram: reassemble it
-    encapsulation_depth,  // skipped_encapsulation_depth (more than max_encapsulation_depth)
-    encrypted,            // skipped_encrypted (802.11 protected frame, IPsec ESP, MACsec)
+    tcp,                        // `out` holds the segment (frame and time are left to the caller)
+    not_ip,                     // skipped_not_ip
+    not_tcp,                    // skipped_not_tcp
+    ip_fragment,                // skipped_ip_fragment (a fragment that is not reassembled here)
+    bad_ip_header,              // skipped_bad_ip_header
+    bad_tcp_header,             // skipped_bad_tcp_header
+    truncated_header,           // skipped_truncated_header
+    unsupported_link,           // skipped_unsupported_link
+    tcp_fragment,               // `frag` holds one piece of a fragmented datagram: reassemble it
+    encapsulation_depth,        // skipped_encapsulation_depth (more than max_encapsulation_depth)
+    encrypted,                  // skipped_encrypted (802.11 protected frame, IPsec ESP, MACsec)
     unsupported_encapsulation,  // skipped_unsupported_encapsulation
 };
 
@@ -55,6 +55,10 @@ enum class Encap : std::uint8_t {
     erf_type,            // an ERF record type not decoded (value: the type)
     erf_records,         // a packet holding more than one ERF record
     mpacket_fragment,    // an 802.3br continuation fragment (value: the SMD byte)
+    gtp_version,         // GTP other than GTP-U version 1 on port 2152 (value: version, PT)
+    gtpu_message,        // a GTP-U message without user data (value: the message type)
+    gtpu_payload,        // a G-PDU that does not carry IP (value: first nibble)
+    gtpu_extension,      // a G-PDU whose extension header chain is malformed (a length of 0)
 };
 
 struct EncapInfo {
@@ -71,10 +75,10 @@ std::string encapsulation_name(EncapInfo e);
 // The IP tunnels a packet came through, outermost first, for Options::tunnel_key: each
 // layer's outer endpoints (unordered: both directions give the same path) and its VNI or key.
 struct TunnelLayer {
-    enum class Kind : std::uint8_t { ip_in_ip, gre, vxlan, geneve };
+    enum class Kind : std::uint8_t { ip_in_ip, gre, vxlan, geneve, gtpu };
     Kind kind = Kind::ip_in_ip;
     bool has_id = false;
-    std::uint32_t id = 0;  // VXLAN/Geneve VNI, GRE key (PPTP: call id)
+    std::uint32_t id = 0;  // VXLAN/Geneve VNI, GRE key (PPTP: call id), GTP-U TEID
     IpAddress a;           // the smaller outer address
     IpAddress b;           // the larger one
 
@@ -93,11 +97,14 @@ struct TunnelPath {
     std::string describe() const;
 };
 
-// One piece of a fragmented IPv4 or IPv6 datagram whose upper protocol is TCP. `data` points
-// into the packet buffer: copy what you keep before the buffer goes away.
+// One piece of a fragmented IPv4 or IPv6 datagram whose upper protocol is TCP or one that may
+// carry a tunnel (IP in IP, GRE, UDP). `data` points into the packet buffer: copy what you
+// keep before the buffer goes away.
 struct IpFragment {
     IpAddress src;
     IpAddress dst;
+    std::uint8_t proto = 6;    // the upper protocol (IPv6: the fragment header's next header)
+    unsigned depth = 0;        // encapsulation layers peeled before this IP header
     std::uint32_t id = 0;      // IPv4 identification or IPv6 fragment header identification
     std::uint32_t offset = 0;  // byte offset of this piece in the datagram's payload
     std::uint32_t length = 0;  // on-wire bytes of this piece
@@ -111,13 +118,22 @@ struct IpFragment {
 // With `encap` set, it tells which encapsulation an unsupported_encapsulation or encrypted
 // result stopped at; with `tunnels` set, which IP tunnels a packet came through.
 //
-// Fragments: with `frag` set, every piece of a fragmented TCP datagram (first one included)
-// returns tcp_fragment and is described in *frag; fragments of other protocols return
-// ip_fragment. Without `frag`, a first fragment decodes as TCP with its own length and later
-// pieces return ip_fragment (stateless decoding).
+// Fragments: with `frag` set, every piece of a fragmented datagram carrying TCP, IP in IP, GRE
+// or UDP (first one included) returns tcp_fragment and is described in *frag; fragments of
+// other protocols return ip_fragment. Without `frag`, a first fragment decodes as TCP with its
+// own length and later pieces return ip_fragment (stateless decoding).
 Decoded decode_packet(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
                       int link_type, Segment& out, IpFragment* frag = nullptr,
                       EncapInfo* encap = nullptr, TunnelPath* tunnels = nullptr) noexcept;
+
+// Decodes the payload of a reassembled IP datagram (protocol `proto`, not TCP; `len` bytes on
+// the wire of which the first `caplen` were captured) between `src` and `dst`, `depth`
+// encapsulation layers deep, as decode_packet would have decoded it unfragmented. `tunnels`
+// is extended from its current depth. Never reads past caplen.
+Decoded decode_reassembled(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
+                           std::uint8_t proto, const IpAddress& src, const IpAddress& dst,
+                           unsigned depth, Segment& out, IpFragment* frag, EncapInfo* encap,
+                           TunnelPath* tunnels) noexcept;
 
 // Network byte order reads, and a segment's addresses written in place, in 8-byte pieces:
 // returning an IpAddress built on the stack made the copy read 16 bytes just written in

@@ -6,13 +6,15 @@
 
 namespace capgap::detail::layers {
 
-// Fills *c.frag for a piece of a fragmented TCP datagram.
-Decoded tcp_fragment(Ctx& c, const IpAddress& src, const IpAddress& dst, std::uint32_t id,
-                     std::uint32_t offset, bool more, std::uint32_t off,
-                     std::uint32_t length) noexcept {
+// Fills *c.frag for a piece of a fragmented datagram the reassembler takes.
+Decoded fragment_piece(Ctx& c, std::uint8_t proto, const IpAddress& src, const IpAddress& dst,
+                       std::uint32_t id, std::uint32_t offset, bool more, std::uint32_t off,
+                       std::uint32_t length) noexcept {
     IpFragment& f = *c.frag;
     f.src = src;
     f.dst = dst;
+    f.proto = proto;
+    f.depth = c.depth;
     f.id = id;
     f.offset = offset;
     f.more = more;
@@ -62,10 +64,10 @@ Decoded ipv6(Ctx& c, std::uint32_t off) noexcept {
                 if (offset != 0 || more) {  // an atomic fragment (RFC 6946) is whole
                     if (8 > remaining) return Decoded::bad_ip_header;
                     if (c.frag != nullptr) {
-                        if (c.data[p] != proto_tcp) return Decoded::ip_fragment;
-                        return tcp_fragment(c, IpAddress::v6_from(ip + 8),
-                                            IpAddress::v6_from(ip + 24), load32(c.data + p + 4),
-                                            offset, more, p + 8, remaining - 8);
+                        if (!reassembled_protocol(c.data[p])) return Decoded::ip_fragment;
+                        return fragment_piece(c, c.data[p], IpAddress::v6_from(ip + 8),
+                                              IpAddress::v6_from(ip + 24), load32(c.data + p + 4),
+                                              offset, more, p + 8, remaining - 8);
                     }
                     if (offset != 0) return Decoded::ip_fragment;
                 }

@@ -148,9 +148,13 @@ Decoded ppp_protocol(Ctx& c, std::uint32_t off) noexcept;
 // ip.cpp
 Decoded ipv6(Ctx& c, std::uint32_t off) noexcept;
 Decoded ip_by_version(Ctx& c, std::uint32_t off) noexcept;
-Decoded tcp_fragment(Ctx& c, const IpAddress& src, const IpAddress& dst, std::uint32_t id,
-                     std::uint32_t offset, bool more, std::uint32_t off,
-                     std::uint32_t length) noexcept;
+// The protocols whose fragments are reassembled: TCP, and those that may carry a tunnel.
+inline bool reassembled_protocol(std::uint8_t proto) noexcept {
+    return proto == proto_tcp || proto == 4 || proto == 41 || proto == 47 || proto == 17;
+}
+Decoded fragment_piece(Ctx& c, std::uint8_t proto, const IpAddress& src, const IpAddress& dst,
+                       std::uint32_t id, std::uint32_t offset, bool more, std::uint32_t off,
+                       std::uint32_t length) noexcept;
 
 // tunnels.cpp: every ethertype but IPv4 and IPv6 (VLAN tags met late, MPLS, PPPoE, LLC,
 // MACsec, named tunnels), and every IP protocol but TCP (IP in IP, GRE, ESP, UDP tunnels).
@@ -198,12 +202,13 @@ CAPGAP_ALWAYS_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
     const std::uint16_t frag = load16(ip + 6);
     if ((frag & 0x3fff) != 0) {
         // MF set or a non-zero offset. Statelessly, a first fragment still decodes with its own
-        // on-wire length; with a reassembler every TCP piece goes there.
+        // on-wire length; with a reassembler every piece of TCP or of a tunnel goes there.
         if (c.frag != nullptr) {
-            if (ip[9] != proto_tcp) return Decoded::ip_fragment;
+            if (!reassembled_protocol(ip[9])) return Decoded::ip_fragment;
             if (c.avail(off) < ihl) return Decoded::truncated_header;
-            return tcp_fragment(c, IpAddress::v4(ip + 12), IpAddress::v4(ip + 16), load16(ip + 4),
-                                (frag & 0x1fffu) * 8, (frag & 0x2000) != 0, off + ihl, total - ihl);
+            return fragment_piece(c, ip[9], IpAddress::v4(ip + 12), IpAddress::v4(ip + 16),
+                                  load16(ip + 4), (frag & 0x1fffu) * 8, (frag & 0x2000) != 0,
+                                  off + ihl, total - ihl);
         }
         if ((frag & 0x1fff) != 0) return Decoded::ip_fragment;
     }

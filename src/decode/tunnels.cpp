@@ -1,10 +1,12 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // What an IP header or an ethertype may carry besides TCP: IP in IP, GRE (with PPTP, ERSPAN
-// and WCCP), VXLAN, Geneve, MPLS, PPPoE, MACsec; the encapsulations recognised but not
-// decoded, and their names; the tunnel paths of Options::tunnel_key. The common path never
-// comes here: each of these layers counts towards max_encapsulation_depth.
+// and WCCP), VXLAN, Geneve, GTP-U, MPLS, PPPoE, MACsec; the encapsulations recognised but not
+// decoded, and their names; the tunnel paths of Options::tunnel_key; the payload of a
+// reassembled datagram. The common path never comes here: each of these layers counts towards
+// max_encapsulation_depth.
 
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <string>
 
@@ -33,6 +35,7 @@ constexpr std::uint8_t proto_esp = 50;
 
 constexpr std::uint16_t port_vxlan = 4789;
 constexpr std::uint16_t port_geneve = 6081;
+constexpr std::uint16_t port_gtpu = 2152;
 
 // Tunnels recognised by their UDP destination port but not decoded (named in the report).
 struct NamedNumber {
@@ -40,7 +43,7 @@ struct NamedNumber {
     const char* name;
 };
 constexpr NamedNumber udp_tunnels[] = {
-    {1701, "L2TP"},      {2152, "GTP-U"}, {4341, "LISP"},        {4500, "IPsec NAT-T"},
+    {1701, "L2TP"},      {2123, "GTP-C"}, {4341, "LISP"},        {4500, "IPsec NAT-T"},
     {4790, "VXLAN-GPE"}, {6080, "GUE"},   {6635, "MPLS in UDP"},
 };
 // Tunnel and tag ethertypes not decoded (named in the report rather than lumped with ARP).
@@ -160,6 +163,56 @@ Decoded geneve(Ctx& c, std::uint32_t off) noexcept {
     return tunnel_payload(c, body, type, Encap::geneve_protocol);
 }
 
+// GTP-U messages other than the G-PDU: signalling on the user plane, no user data.
+constexpr NamedNumber gtpu_messages[] = {
+    {1, "echo request"},      {2, "echo response"},
+    {26, "error indication"}, {31, "supported extension headers notification"},
+    {253, "tunnel status"},   {254, "end marker"},
+};
+constexpr std::uint8_t gtpu_g_pdu = 255;
+
+// GTP-U version 1 (3GPP TS 29.281): an 8-byte header (flags, message type, length of what
+// follows it, TEID), 4 more bytes (sequence number, N-PDU number, next extension header type)
+// when any of the E, S and PN flags is set, then, with E, a chain of extension headers, each
+// a length in 4-byte units, its content and the next one's type (0: none). A G-PDU carries an
+// IPv4 or IPv6 packet; other messages carry no user data.
+Decoded gtpu(Ctx& c, std::uint32_t off) noexcept {
+    if (c.avail(off) < 8) return Decoded::truncated_header;
+    const std::uint8_t* g = c.data + off;
+    // Version 1 with protocol type 1 (0 is GTP', charging, which never carries user data).
+    if ((g[0] >> 4) != 3) return c.unsupported(Encap::gtp_version, g[0] >> 4);
+    c.tunnel_id(load32(g + 4));
+    if (g[1] != gtpu_g_pdu) return c.unsupported(Encap::gtpu_message, g[1]);
+    const std::uint32_t end = off + 8 + load16(g + 2);
+    if (end < c.end) c.end = end;
+    std::uint32_t p = off + 8;
+    if ((g[0] & 0x07) != 0) {
+        if (c.avail(off) < 12) return Decoded::truncated_header;
+        // The next-extension-header byte means something only with E set.
+        std::uint8_t next = (g[0] & 0x04) != 0 ? g[11] : 0;
+        p = off + 12;
+        // Each extension header is at least 4 bytes and moves p forward, so this ends.
+        while (next != 0) {
+            if (c.avail(p) < 1) return Decoded::truncated_header;
+            const std::uint32_t size = std::uint32_t{c.data[p]} * 4;
+            if (size == 0) return c.unsupported(Encap::gtpu_extension);
+            if (c.avail(p) < size) return Decoded::truncated_header;
+            next = c.data[p + size - 1];
+            p += size;
+        }
+    }
+    if (p >= c.end) return Decoded::not_tcp;  // a G-PDU without a packet
+    if (c.avail(p) < 1) return Decoded::truncated_header;
+    switch (c.data[p] >> 4) {
+        case 4:
+            return ipv4(c, p);
+        case 6:
+            return ipv6(c, p);
+        default:
+            return c.unsupported(Encap::gtpu_payload, c.data[p] >> 4);
+    }
+}
+
 }  // namespace
 
 // After an MPLS bottom-of-stack label: IPv4 or IPv6 by the first nibble, or an Ethernet
@@ -239,14 +292,22 @@ Decoded ip_payload(Ctx& c, std::uint8_t proto, std::uint32_t off, std::uint32_t 
             if (size < 8) return Decoded::not_tcp;
             if (c.avail(off) < 4) return Decoded::not_tcp;  // not even the ports: not ours
             const std::uint16_t dport = load16(c.data + off + 2);
-            if (dport != port_vxlan && dport != port_geneve) {
+            if (dport != port_vxlan && dport != port_geneve && dport != port_gtpu) {
                 if (find_name(std::begin(udp_tunnels), std::end(udp_tunnels), dport))
                     return c.unsupported(Encap::udp_tunnel, dport);
                 return Decoded::not_tcp;
             }
             if (!enter(c)) return Decoded::encapsulation_depth;
-            c.tunnel(dport == port_vxlan ? TunnelLayer::Kind::vxlan : TunnelLayer::Kind::geneve);
-            return dport == port_vxlan ? vxlan(c, off + 8) : geneve(c, off + 8);
+            if (dport == port_vxlan) {
+                c.tunnel(TunnelLayer::Kind::vxlan);
+                return vxlan(c, off + 8);
+            }
+            if (dport == port_geneve) {
+                c.tunnel(TunnelLayer::Kind::geneve);
+                return geneve(c, off + 8);
+            }
+            c.tunnel(TunnelLayer::Kind::gtpu);
+            return gtpu(c, off + 8);
         }
         default:
             return Decoded::not_tcp;
@@ -256,8 +317,27 @@ Decoded ip_payload(Ctx& c, std::uint8_t proto, std::uint32_t off, std::uint32_t 
 }  // namespace layers
 
 using layers::find_name;
+using layers::gtpu_messages;
 using layers::tunnel_ethertypes;
 using layers::udp_tunnels;
+
+Decoded decode_reassembled(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len,
+                           std::uint8_t proto, const IpAddress& src, const IpAddress& dst,
+                           unsigned depth, Segment& out, IpFragment* frag, EncapInfo* encap,
+                           TunnelPath* tunnels) noexcept {
+    layers::Ctx c{data, caplen, len, out, frag, depth, len};
+    c.tunnels = tunnels;
+    // The outer addresses as an IP header holds them, for the tunnel path.
+    std::uint8_t addrs[32];
+    const std::size_t n = src.v6 ? 16 : 4;
+    std::memcpy(addrs, src.bytes.data(), n);
+    std::memcpy(addrs + n, dst.bytes.data(), n);
+    c.outer = addrs;
+    c.outer_v6 = src.v6;
+    const Decoded d = layers::ip_payload(c, proto, 0, len);
+    if (encap != nullptr) *encap = c.encap;
+    return d;
+}
 
 bool operator==(const TunnelPath& x, const TunnelPath& y) {
     if (x.depth != y.depth) return false;
@@ -296,12 +376,18 @@ std::string TunnelPath::describe() const {
             case TunnelLayer::Kind::geneve:
                 out += "Geneve ";
                 break;
+            case TunnelLayer::Kind::gtpu:
+                out += "GTP-U ";
+                break;
         }
         out += to_string(l.a) + " <-> " + to_string(l.b);
         if (l.has_id) {
-            const bool vni =
-                l.kind == TunnelLayer::Kind::vxlan || l.kind == TunnelLayer::Kind::geneve;
-            out += (vni ? " VNI " : " key ") + std::to_string(l.id);
+            const char* label = " key ";
+            if (l.kind == TunnelLayer::Kind::vxlan || l.kind == TunnelLayer::Kind::geneve)
+                label = " VNI ";
+            else if (l.kind == TunnelLayer::Kind::gtpu)
+                label = " TEID ";
+            out += label + std::to_string(l.id);
         }
     }
     return out;
@@ -351,6 +437,19 @@ std::string encapsulation_name(EncapInfo e) {
             return "ERF: several records in one packet";
         case Encap::mpacket_fragment:
             return std::string("802.3br continuation fragment, SMD ") + hex;
+        case Encap::gtp_version:
+            return "GTP version " + std::to_string(e.value >> 1) +
+                   ((e.value & 1) != 0 ? "" : " (GTP')") + " on UDP port 2152";
+        case Encap::gtpu_message: {
+            const char* name =
+                find_name(std::begin(gtpu_messages), std::end(gtpu_messages), e.value);
+            return std::string("GTP-U ") + (name ? name : "message") + " (type " + n +
+                   ", no user data)";
+        }
+        case Encap::gtpu_payload:
+            return "GTP-U payload with first nibble " + n + " (not IP)";
+        case Encap::gtpu_extension:
+            return "GTP-U malformed extension header";
     }
     return "unknown";
 }

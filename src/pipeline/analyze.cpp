@@ -48,7 +48,7 @@ struct Analyzer::Impl {
     std::vector<Segment> batch;  // batch_size entries, the first `batched` of them in use
     std::size_t batched = 0;
     IngestStats stats;
-    detail::Reassembler reassembler;  // fragmented TCP datagrams (counts its own pieces)
+    detail::Reassembler reassembler;  // fragmented TCP and tunnel datagrams (counts its pieces)
     std::uint64_t frames = 0;
     // Link type -> libpcap name, filled on first sight so the hot path never formats names.
     std::vector<std::pair<int, std::string>> link_names;
@@ -144,7 +144,8 @@ struct Analyzer::Impl {
     }
 
     // Every packet decode_common does not take (other link types, tunnels, fragments, and all
-    // with tunnel_key): decoded in full, out of line so that decode() stays small enough to be
+    // with tunnel_key): the general decoder, the reassembler for a fragment, and the count of a
+    // packet that gave no segment. Out of line, so that decode() stays small enough to be
     // inlined into the per-packet loop. True when `seg` holds a TCP segment.
     CAPGAP_NOINLINE bool decode_other(const std::uint8_t* data, std::uint32_t caplen,
                                       std::uint32_t len, int link_type, Timestamp time,
@@ -154,7 +155,8 @@ struct Analyzer::Impl {
         detail::EncapInfo encap;
         detail::Decoded d =
             detail::decode_packet(data, caplen, len, link_type, seg, &frag, &encap, tunnels);
-        if (d == detail::Decoded::tcp_fragment) d = reassembler.add(frag, time, seg, stats);
+        if (d == detail::Decoded::tcp_fragment)
+            d = reassembler.add(frag, time, seg, stats, &encap, tunnels);
         if (d != detail::Decoded::tcp) {
             count_skipped(d, link_type, encap);
             return false;

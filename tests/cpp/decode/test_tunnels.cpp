@@ -1,5 +1,5 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// Encapsulations (MPLS, PPPoE, GRE, PPTP, ERSPAN, VXLAN, Geneve, IP in IP, MACsec), what is
+// Encapsulations (MPLS, PPPoE, GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U, IP in IP, MACsec), what is
 // recognised but not decoded, tunnel paths and the tunnel key, and the shared captures that
 // use them. Packets are built byte by byte (support/encap_packets.hpp).
 
@@ -220,6 +220,77 @@ TEST_CASE("tunnels: VXLAN and Geneve") {
     }
 }
 
+namespace {
+
+// GTP-U v1 (3GPP TS 29.281) with TEID `teid` around `payload`: message type `type` (255: a
+// G-PDU); `flags` among E (4), S (2), PN (1) add the optional word; with E, `ext` are the
+// extension headers' contents (each 2 + 4k bytes), chained in order, each of type 0x85.
+Bytes gtpu(unsigned teid, const Bytes& payload, unsigned flags = 0,
+           const std::vector<Bytes>& ext = {}, unsigned type = 255) {
+    Bytes rest;
+    if (flags != 0) {
+        put16(rest, 0x1234);  // sequence number
+        rest.push_back(0);    // N-PDU number
+        rest.push_back((flags & 4) != 0 && !ext.empty() ? 0x85 : 0);
+        for (std::size_t i = 0; i < ext.size(); ++i) {
+            rest.push_back(static_cast<std::uint8_t>((ext[i].size() + 2) / 4));
+            rest.insert(rest.end(), ext[i].begin(), ext[i].end());
+            rest.push_back(i + 1 < ext.size() ? 0x85 : 0);
+        }
+    }
+    rest = cat(rest, payload);
+    Bytes b{static_cast<std::uint8_t>(0x30 | flags), static_cast<std::uint8_t>(type)};
+    put16(b, static_cast<unsigned>(rest.size()));
+    put32(b, teid);
+    return cat(b, rest);
+}
+
+}  // namespace
+
+TEST_CASE("tunnels: GTP-U") {
+    Segment s;
+    SUBCASE("a G-PDU with IPv4 or IPv6 inside and outside") {
+        REQUIRE(decode(outer4(17, udp(2152, gtpu(7, ipv4(tcp())))), dlt_en10mb, s) == Decoded::tcp);
+        check_inner(s);
+        REQUIRE(decode(outer4(17, udp(2152, gtpu(7, ipv6(6, tcp())))), dlt_en10mb, s) ==
+                Decoded::tcp);
+        check_inner(s, "[2001:db8::1]:40000", "[2001:db8::2]:80");
+        REQUIRE(decode(ether(0x86dd, ipv6(17, udp(2152, gtpu(7, ipv4(tcp()))), 7)), dlt_en10mb,
+                       s) == Decoded::tcp);
+        check_inner(s);
+        REQUIRE(decode(ether(0x86dd, ipv6(17, udp(2152, gtpu(7, ipv6(6, tcp()))), 7)), dlt_en10mb,
+                       s) == Decoded::tcp);
+        check_inner(s, "[2001:db8::1]:40000", "[2001:db8::2]:80");
+    }
+    SUBCASE("the optional word and chained extension headers") {
+        for (const unsigned flags : {1u, 2u, 3u, 4u, 7u}) {
+            CAPTURE(flags);
+            REQUIRE(decode(outer4(17, udp(2152, gtpu(7, ipv4(tcp()), flags))), dlt_en10mb, s) ==
+                    Decoded::tcp);
+            check_inner(s);
+        }
+        const std::vector<Bytes> ext = {Bytes{0x00, 0x01}, Bytes(6, 0x55), Bytes(10, 0x66)};
+        REQUIRE(decode(outer4(17, udp(2152, gtpu(7, ipv4(tcp()), 4, ext))), dlt_en10mb, s) ==
+                Decoded::tcp);
+        check_inner(s);
+        // Without E, the next-extension-header byte means nothing: no extension is read.
+        Bytes no_e = gtpu(7, ipv4(tcp()), 2);
+        no_e[11] = 0x85;
+        REQUIRE(decode(outer4(17, udp(2152, no_e)), dlt_en10mb, s) == Decoded::tcp);
+        check_inner(s);
+    }
+    SUBCASE("the GTP-U length bounds the inner packet") {
+        // The G-PDU's length says 10 bytes fewer than the inner IPv4 claims (60): the rest
+        // is not part of the packet, as a PPPoE length bounds what it carries.
+        Bytes g = gtpu(7, ipv4(tcp(0x18, 20)));
+        REQUIRE(g[3] == 20 + 24 + 20);
+        g[3] -= 10;
+        REQUIRE(decode(outer4(17, udp(2152, g)), dlt_en10mb, s) == Decoded::tcp);
+        CHECK(s.payload_len == 10);
+        CHECK(s.truncated_bytes == 0);
+    }
+}
+
 TEST_CASE("tunnels: IP in IP") {
     Segment s;
     REQUIRE(decode(outer4(4, ipv4(tcp())), dlt_en10mb, s) == Decoded::tcp);
@@ -288,6 +359,8 @@ std::vector<std::pair<int, Bytes>> tunnel_packets() {
         {dlt_en10mb, outer4(47, gre(0x1000, 0x88be, cat(Bytes(8, 0x10), inner_frame())))},
         {dlt_en10mb, outer4(17, udp(4789, vxlan(inner_frame())))},
         {dlt_en10mb, outer4(17, udp(6081, geneve(0x6558, 2, inner_frame())))},
+        {dlt_en10mb, outer4(17, udp(2152, gtpu(9, ipv4(tcp()))))},
+        {dlt_en10mb, outer4(17, udp(2152, gtpu(9, ipv6(6, tcp()), 7, {Bytes{1, 2}, Bytes(6, 3)})))},
         {dlt_en10mb, ether(0x86dd, ipv6(4, ipv4(tcp())))},
         {dlt_ppp, cat(Bytes{0xff, 0x03, 0x00, 0x21}, ipv4(tcp()))},
         {dlt_ppp_ether, pppoe(0x0021, ipv4(tcp()))},
@@ -533,8 +606,27 @@ TEST_CASE("tunnels: encapsulations that are not decoded are named, not called 'n
     CHECK(stopped_at(outer4(47, gre(0x4000, 0x0800, ipv4(tcp()))), unsupported) ==
           "GRE with source routing");
     CHECK(stopped_at(outer4(47, gre(0x0002, 0x0800, ipv4(tcp()))), unsupported) == "GRE version 2");
-    CHECK(stopped_at(outer4(17, udp(2152, Bytes(40, 0x30))), unsupported) ==
-          "UDP port 2152 (GTP-U)");
+    CHECK(stopped_at(outer4(17, udp(2123, Bytes(40, 0x48))), unsupported) ==
+          "UDP port 2123 (GTP-C)");
+    CHECK(stopped_at(outer4(17, udp(2152, gtpu(1, Bytes{}, 2, {}, 1))), unsupported) ==
+          "GTP-U echo request (type 1, no user data)");
+    CHECK(stopped_at(outer4(17, udp(2152, gtpu(1, Bytes{}, 0, {}, 254))), unsupported) ==
+          "GTP-U end marker (type 254, no user data)");
+    CHECK(stopped_at(outer4(17, udp(2152, gtpu(1, Bytes(8, 0), 0, {}, 26))), unsupported) ==
+          "GTP-U error indication (type 26, no user data)");
+    CHECK(stopped_at(outer4(17, udp(2152, gtpu(1, Bytes(40, 0x11)))), unsupported) ==
+          "GTP-U payload with first nibble 1 (not IP)");
+    Bytes gtp2 = gtpu(1, ipv4(tcp()));
+    gtp2[0] = 0x50;  // version 2 (GTP-C's), protocol type 1
+    CHECK(stopped_at(outer4(17, udp(2152, gtp2)), unsupported) == "GTP version 2 on UDP port 2152");
+    Bytes gtp_prime = gtpu(1, ipv4(tcp()));
+    gtp_prime[0] = 0x20;  // protocol type 0
+    CHECK(stopped_at(outer4(17, udp(2152, gtp_prime)), unsupported) ==
+          "GTP version 1 (GTP') on UDP port 2152");
+    Bytes zero_ext = gtpu(1, ipv4(tcp()), 4, {Bytes{1, 2}});
+    zero_ext[12] = 0;  // an extension header of length 0 would never end
+    CHECK(stopped_at(outer4(17, udp(2152, zero_ext)), unsupported) ==
+          "GTP-U malformed extension header");
     CHECK(stopped_at(outer4(17, udp(1701, Bytes(40, 0x02))), unsupported) ==
           "UDP port 1701 (L2TP)");
     CHECK(stopped_at(outer4(17, udp(6081, geneve(0x1234, 0, Bytes(40, 0)))), unsupported) ==
@@ -565,8 +657,8 @@ TEST_CASE("tunnels: MACsec without encryption is decoded") {
 TEST_CASE("tunnels: the report counts and names what could not be decoded") {
     capgap::Analyzer a;
     const std::vector<Bytes> frames = {
-        outer4(17, udp(2152, Bytes(40, 0x30))),
-        outer4(17, udp(2152, Bytes(40, 0x30))),
+        outer4(17, udp(2123, Bytes(40, 0x48))),
+        outer4(17, udp(2123, Bytes(40, 0x48))),
         outer4(47, gre(0, 0x1234, ipv4(tcp()))),
         outer4(50, Bytes(40, 0)),
         inner_frame(),  // one that decodes
@@ -582,10 +674,10 @@ TEST_CASE("tunnels: the report counts and names what could not be decoded") {
     CHECK(r.ingest.skipped_encrypted == 1);
     CHECK(r.ingest.packets_read == r.ingest.decoded + r.ingest.skipped());
     const std::map<std::string, std::uint64_t> expected = {
-        {"UDP port 2152 (GTP-U)", 2}, {"GRE protocol 0x1234", 1}, {"IPsec ESP (encrypted)", 1}};
+        {"UDP port 2123 (GTP-C)", 2}, {"GRE protocol 0x1234", 1}, {"IPsec ESP (encrypted)", 1}};
     CHECK(r.ingest.unsupported_encapsulations == expected);
     const std::string text = r.to_text();
-    CHECK(text.find("undecoded encapsulation UDP port 2152 (GTP-U): 2") != std::string::npos);
+    CHECK(text.find("undecoded encapsulation UDP port 2123 (GTP-C): 2") != std::string::npos);
     CHECK(r.to_json().find("\"unsupported_encapsulations\":{\"GRE protocol 0x1234\":1,") !=
           std::string::npos);
 }
@@ -680,6 +772,8 @@ TEST_CASE("tunnels: tunnel paths name every layer with its VNI or key") {
           "GRE 10.0.2.1 <-> 10.0.2.2 key 305419896");
     CHECK(path_of(outer4(47, gre(0, 0x0800, inner))) == "GRE 10.0.2.1 <-> 10.0.2.2");
     CHECK(path_of(outer4(4, inner)) == "IP-in-IP 10.0.2.1 <-> 10.0.2.2");
+    CHECK(path_of(outer4(17, udp(2152, gtpu(0x01020304, inner, 4, {Bytes{1, 2}})))) ==
+          "GTP-U 10.0.2.1 <-> 10.0.2.2 TEID 16909060");
     CHECK(path_of(outer4(17, udp(6081, geneve(0x0800, 0, inner)))) ==
           "Geneve 10.0.2.1 <-> 10.0.2.2 VNI 1");
     // VXLAN inside GRE: both layers, outermost first.
@@ -713,6 +807,7 @@ TEST_CASE("tunnels: a tunnel path's hash follows its equality") {
         path_of(outer4(17, udp(6081, geneve(0x6558, 0, inner_frame())))),
         path_of(other_addr),
         path_of(outer4(4, ipv4(udp(4789, vxlan(inner_frame())), 17, 0, 10))),
+        path_of(outer4(17, udp(2152, gtpu(1, ipv4(tcp()))))),
     };
     for (const TunnelPath& o : others) {
         CHECK_FALSE(o == a);
