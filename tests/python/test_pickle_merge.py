@@ -276,3 +276,18 @@ def test_merged_report_pickles() -> None:
     back = pickle.loads(pickle.dumps(merged))
     assert_same_report(merged, back)
     assert back.sources == merged.sources
+
+
+def test_csv_input_and_counts_pickle() -> None:
+    csv = REPO / "tests" / "data" / "csv"
+    read = _core.read_wireshark_csv(str(csv / "fields_syn.csv"), str(csv / "fields_lost.csv"))
+    assert len(read.sessions) > 0 and read.counts.syn_rows > 0
+    back = pickle.loads(pickle.dumps(read))
+    assert list(back.sessions) == list(read.sessions)
+    assert list(back.events) == list(read.events)
+    assert _attrs(back.counts) == _attrs(read.counts)
+    assert back.stats.counters() == read.stats.counters()
+    assert back.unmatched_events == read.unmatched_events
+    report = capgap.from_wireshark_csv(csv / "fields_syn.csv", csv / "fields_lost.csv")
+    assert report.sources == [f"{csv / 'fields_syn.csv'}, {csv / 'fields_lost.csv'}"]
+    assert_same_report(pickle.loads(pickle.dumps(report)), report)
