@@ -117,6 +117,97 @@ void write_csv(const std::string& path, const std::function<void(std::ostream&)>
     }
 }
 
+// ---- pickled states of the types that hold strings and containers ----
+
+py::tuple problem_state(const capgap::InputProblem& p) {
+    return py::make_tuple(p.source, p.position, p.reason);
+}
+
+capgap::InputProblem problem_from(const py::handle& h) {
+    const auto t = h.cast<py::tuple>();
+    if (t.size() != 3) throw py::value_error("cannot unpickle capgap.InputProblem");
+    return {t[0].cast<std::string>(), t[1].cast<std::string>(), t[2].cast<std::string>()};
+}
+
+py::list problems_state(const std::vector<capgap::InputProblem>& v) {
+    py::list out;
+    for (const capgap::InputProblem& p : v)
+        out.append(problem_state(p));
+    return out;
+}
+
+std::vector<capgap::InputProblem> problems_from(const py::handle& h) {
+    std::vector<capgap::InputProblem> out;
+    for (const py::handle item : h.cast<py::list>())
+        out.push_back(problem_from(item));
+    return out;
+}
+
+// The counters travel by name, so that a state names what it holds.
+py::tuple ingest_state(const capgap::IngestStats& s) {
+    py::dict counters;
+    for (const capgap::IngestCounter& c : capgap::ingest_counters)
+        counters[c.name] = s.*c.member;
+    return py::make_tuple(capgap_py::pickle_header("IngestStats"), counters,
+                          s.unsupported_link_types, s.unsupported_encapsulations, s.tunnels,
+                          s.csv_bad_lines, problems_state(s.problems), s.have_time, s.first_time.ns,
+                          s.last_time.ns);
+}
+
+capgap::IngestStats ingest_from(const py::handle& h) {
+    const auto state = h.cast<py::tuple>();
+    capgap_py::check_pickle_state(state, "IngestStats", 10);
+    capgap::IngestStats s;
+    auto counters = state[1].cast<py::dict>();
+    for (const capgap::IngestCounter& c : capgap::ingest_counters) {
+        if (!counters.contains(c.name)) {
+            throw py::value_error(std::string("cannot unpickle capgap.IngestStats: no counter ") +
+                                  c.name);
+        }
+        s.*c.member = counters[c.name].cast<std::uint64_t>();
+    }
+    if (counters.size() != std::size(capgap::ingest_counters))
+        throw py::value_error("cannot unpickle capgap.IngestStats: unknown counters");
+    s.unsupported_link_types = state[2].cast<std::map<std::string, std::uint64_t>>();
+    s.unsupported_encapsulations = state[3].cast<std::map<std::string, std::uint64_t>>();
+    s.tunnels = state[4].cast<std::vector<std::string>>();
+    s.csv_bad_lines = state[5].cast<std::vector<std::uint64_t>>();
+    s.problems = problems_from(state[6]);
+    s.have_time = state[7].cast<bool>();
+    s.first_time.ns = state[8].cast<std::int64_t>();
+    s.last_time.ns = state[9].cast<std::int64_t>();
+    return s;
+}
+
+template <class T>
+T one_pod(const py::handle& b, const char* name) {
+    std::vector<T> v = capgap_py::pod_vector<T>(b, name);
+    if (v.size() != 1)
+        throw py::value_error(std::string("cannot unpickle capgap.") + name + ": wrong size");
+    return v[0];
+}
+
+py::tuple report_state(const capgap::Report& r) {
+    using capgap_py::pod_bytes;
+    return py::make_tuple(capgap_py::pickle_header("Report"),
+                          pod_bytes(std::vector<capgap::Summary>{r.summary}), pod_bytes(r.sessions),
+                          pod_bytes(r.events), pod_bytes(r.tallies), ingest_state(r.ingest),
+                          r.sources);
+}
+
+capgap::Report report_from(const py::tuple& state) {
+    using capgap_py::pod_vector;
+    capgap_py::check_pickle_state(state, "Report", 7);
+    capgap::Report r;
+    r.summary = one_pod<capgap::Summary>(state[1], "Report");
+    r.sessions = pod_vector<capgap::SessionRow>(state[2], "Report");
+    r.events = pod_vector<capgap::LossEvent>(state[3], "Report");
+    r.tallies = pod_vector<capgap::EventTally>(state[4], "Report");
+    r.ingest = ingest_from(state[5]);
+    r.sources = state[6].cast<std::vector<std::string>>();
+    return r;
+}
+
 }  // namespace
 
 namespace capgap_py {
@@ -124,6 +215,14 @@ namespace capgap_py {
 void register_report(py::module_& m) {
     // ---- ingest counters ----
     py::class_<capgap::InputProblem>(m, "InputProblem")
+        .def(py::pickle(
+            [](const capgap::InputProblem& p) {
+                return py::make_tuple(pickle_header("InputProblem"), problem_state(p));
+            },
+            [](const py::tuple& state) {
+                check_pickle_state(state, "InputProblem", 2);
+                return problem_from(state[1]);
+            }))
         .def_readonly("source", &capgap::InputProblem::source)
         .def_readonly("position", &capgap::InputProblem::position)
         .def_readonly("reason", &capgap::InputProblem::reason)
@@ -131,11 +230,13 @@ void register_report(py::module_& m) {
             return "InputProblem('" + capgap::format_message(p.source, p.position, p.reason) + "')";
         });
 
-    py::class_<capgap::IngestStats> stats(m, "IngestStats", "Named ingest counters.");
-    stats.def(py::init<>());
+    py::class_<capgap::IngestStats> ingest_cls(m, "IngestStats", "Named ingest counters.");
+    ingest_cls.def(py::init<>());
+    ingest_cls.def(
+        py::pickle(&ingest_state, [](const py::tuple& state) { return ingest_from(state); }));
     for (const capgap::IngestCounter& c : capgap::ingest_counters)
-        stats.def_readwrite(c.name, c.member);
-    stats.def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
+        ingest_cls.def_readwrite(c.name, c.member);
+    ingest_cls.def_readwrite("unsupported_link_types", &capgap::IngestStats::unsupported_link_types)
         .def_readwrite("unsupported_encapsulations",
                        &capgap::IngestStats::unsupported_encapsulations)
         .def_readwrite("tunnels", &capgap::IngestStats::tunnels)
@@ -156,76 +257,120 @@ void register_report(py::module_& m) {
             "The counters as an ordered dict (the order of the text and JSON reports).");
 
     // ---- report ----
-    py::class_<capgap::Summary>(m, "Summary", "The headline figures.")
-        .def_readonly("mode", &capgap::Summary::mode)
-        .def_property_readonly(
-            "join", [](const capgap::Summary& s) { return std::string(capgap::to_string(s.join)); })
-        .def_readonly("total_sessions", &capgap::Summary::total_sessions)
-        .def_readonly("bad_sessions", &capgap::Summary::bad_sessions)
-        .def_readonly("bad_confirmed", &capgap::Summary::bad_confirmed)
-        .def_readonly("bad_wireshark", &capgap::Summary::bad_wireshark)
-        .def_readonly("bad_data_missing", &capgap::Summary::bad_data_missing)
-        .def_readonly("bad_control_only", &capgap::Summary::bad_control_only)
-        .def_readonly("wireshark_only", &capgap::Summary::wireshark_only)
-        .def_readonly("confirmed_only", &capgap::Summary::confirmed_only)
-        .def_readonly("syn_only", &capgap::Summary::syn_only)
-        .def_readonly("one_sided", &capgap::Summary::one_sided)
-        .def_readonly("partial", &capgap::Summary::partial)
-        .def_readonly("synack_only", &capgap::Summary::synack_only)
-        .def_readonly("before_window", &capgap::Summary::before_window)
-        .def_readonly("after_window", &capgap::Summary::after_window)
-        .def_readonly("filtered_out", &capgap::Summary::filtered_out)
-        .def_readonly("evicted", &capgap::Summary::evicted)
-        .def_readonly("unmatched_events", &capgap::Summary::unmatched_events)
-        .def_readonly("percentage", &capgap::Summary::percentage)
-        .def_readonly("ci95_low", &capgap::Summary::ci95_low)
-        .def_readonly("ci95_high", &capgap::Summary::ci95_high);
+    py::class_<capgap::Summary> summary_cls =
+        py::class_<capgap::Summary>(m, "Summary", "The headline figures.")
+            .def_readonly("mode", &capgap::Summary::mode)
+            .def_property_readonly(
+                "join",
+                [](const capgap::Summary& s) { return std::string(capgap::to_string(s.join)); })
+            .def_readonly("total_sessions", &capgap::Summary::total_sessions)
+            .def_readonly("bad_sessions", &capgap::Summary::bad_sessions)
+            .def_readonly("bad_confirmed", &capgap::Summary::bad_confirmed)
+            .def_readonly("bad_wireshark", &capgap::Summary::bad_wireshark)
+            .def_readonly("bad_data_missing", &capgap::Summary::bad_data_missing)
+            .def_readonly("bad_control_only", &capgap::Summary::bad_control_only)
+            .def_readonly("wireshark_only", &capgap::Summary::wireshark_only)
+            .def_readonly("confirmed_only", &capgap::Summary::confirmed_only)
+            .def_readonly("syn_only", &capgap::Summary::syn_only)
+            .def_readonly("one_sided", &capgap::Summary::one_sided)
+            .def_readonly("partial", &capgap::Summary::partial)
+            .def_readonly("synack_only", &capgap::Summary::synack_only)
+            .def_readonly("before_window", &capgap::Summary::before_window)
+            .def_readonly("after_window", &capgap::Summary::after_window)
+            .def_readonly("filtered_out", &capgap::Summary::filtered_out)
+            .def_readonly("evicted", &capgap::Summary::evicted)
+            .def_readonly("unmatched_events", &capgap::Summary::unmatched_events)
+            .def_readonly("percentage", &capgap::Summary::percentage)
+            .def_readonly("ci95_low", &capgap::Summary::ci95_low)
+            .def_readonly("ci95_high", &capgap::Summary::ci95_high);
 
-    py::class_<capgap::SessionRow>(m, "SessionRow", "A reported session with its verdicts.")
-        .def_readonly("session", &capgap::SessionRow::session)
-        .def_readonly("bad", &capgap::SessionRow::bad)
-        .def_readonly("bad_wireshark", &capgap::SessionRow::bad_wireshark)
-        .def_readonly("events", &capgap::SessionRow::events)
-        .def_readonly("missing_bytes", &capgap::SessionRow::missing_bytes)
-        .def_readonly("data_missing", &capgap::SessionRow::data_missing);
-    py::bind_vector<std::vector<capgap::SessionRow>>(m, "SessionRowList");
+    py::class_<capgap::SessionRow> sessionrow_cls =
+        py::class_<capgap::SessionRow>(m, "SessionRow", "A reported session with its verdicts.")
+            .def_readonly("session", &capgap::SessionRow::session)
+            .def_readonly("bad", &capgap::SessionRow::bad)
+            .def_readonly("bad_wireshark", &capgap::SessionRow::bad_wireshark)
+            .def_readonly("events", &capgap::SessionRow::events)
+            .def_readonly("missing_bytes", &capgap::SessionRow::missing_bytes)
+            .def_readonly("data_missing", &capgap::SessionRow::data_missing)
+            .def_readonly("source", &capgap::SessionRow::source,
+                          "The input it came from: an index into Report.sources.");
+    def_pod_pickle(summary_cls, "Summary");
+    def_pod_pickle(sessionrow_cls, "SessionRow");
+    auto rows_cls = py::bind_vector<std::vector<capgap::SessionRow>>(m, "SessionRowList");
+    def_pod_vector_pickle(rows_cls, "SessionRowList");
 
-    py::class_<capgap::EventTally>(m, "EventTally", "Events of one kind and direction.")
-        .def_readonly("kind", &capgap::EventTally::kind)
-        .def_readonly("direction", &capgap::EventTally::direction)
-        .def_readonly("count", &capgap::EventTally::count)
-        .def_readonly("missing_bytes", &capgap::EventTally::missing_bytes)
-        .def_readonly("late_filled", &capgap::EventTally::late_filled);
+    py::class_<capgap::EventTally> eventtally_cls =
+        py::class_<capgap::EventTally>(m, "EventTally", "Events of one kind and direction.")
+            .def_readonly("kind", &capgap::EventTally::kind)
+            .def_readonly("direction", &capgap::EventTally::direction)
+            .def_readonly("count", &capgap::EventTally::count)
+            .def_readonly("missing_bytes", &capgap::EventTally::missing_bytes)
+            .def_readonly("late_filled", &capgap::EventTally::late_filled);
+
+    def_pod_pickle(eventtally_cls, "EventTally");
 
     m.def("wilson_interval", &capgap::wilson_interval, "k"_a, "n"_a,
           "The 95% Wilson score interval for k of n, in percent.");
 
-    py::class_<capgap::Report>(m, "Report", "Everything capgap reports (native).")
-        .def_readonly("summary", &capgap::Report::summary)
-        .def_readonly("sessions", &capgap::Report::sessions)
-        .def_readonly("events", &capgap::Report::events)
-        .def_readonly("tallies", &capgap::Report::tallies)
-        .def_readonly("ingest", &capgap::Report::ingest)
-        .def("to_text", &capgap::Report::to_text)
-        .def("to_json", &capgap::Report::to_json)
-        .def(
-            "write_sessions_csv",
-            [](const capgap::Report& r, const std::string& path) {
-                write_csv(path, [&r](std::ostream& o) { r.write_sessions_csv(o); });
-            },
-            "path"_a)
-        .def(
-            "write_events_csv",
-            [](const capgap::Report& r, const std::string& path) {
-                write_csv(path, [&r](std::ostream& o) { r.write_events_csv(o); });
-            },
-            "path"_a)
-        .def(
-            "session_columns", [](const capgap::Report& r) { return session_columns(r.sessions); },
-            "The sessions as a dict of numpy arrays, one dtype per column.")
-        .def(
-            "event_columns", [](const capgap::Report& r) { return event_columns(r.events); },
-            "The events as a dict of numpy arrays, one dtype per column.");
+    py::class_<capgap::Report> report_cls =
+        py::class_<capgap::Report>(m, "Report", "Everything capgap reports (native).")
+            .def_readonly("summary", &capgap::Report::summary)
+            .def_readonly("sessions", &capgap::Report::sessions)
+            .def_readonly("events", &capgap::Report::events)
+            .def_readonly("tallies", &capgap::Report::tallies)
+            .def_readonly("ingest", &capgap::Report::ingest)
+            .def_readonly("sources", &capgap::Report::sources)
+            .def("to_text", &capgap::Report::to_text)
+            .def("to_json", &capgap::Report::to_json)
+            .def(
+                "write_sessions_csv",
+                [](const capgap::Report& r, const std::string& path) {
+                    write_csv(path, [&r](std::ostream& o) { r.write_sessions_csv(o); });
+                },
+                "path"_a)
+            .def(
+                "write_events_csv",
+                [](const capgap::Report& r, const std::string& path) {
+                    write_csv(path, [&r](std::ostream& o) { r.write_events_csv(o); });
+                },
+                "path"_a)
+            .def(
+                "session_columns",
+                [](const capgap::Report& r) {
+                    py::dict d = session_columns(r.sessions);
+                    // `source`: each row's input name (object array; the names are shared).
+                    std::vector<std::uint32_t> index(r.sessions.size());
+                    for (std::size_t i = 0; i < index.size(); ++i)
+                        index[i] = r.sessions[i].source;
+                    py::list names;
+                    for (const std::string& name : r.sources)
+                        names.append(name);
+                    if (r.sources.empty()) names.append("");
+                    const py::module_ np = py::module_::import("numpy");
+                    const py::object table = np.attr("array")(names, "dtype"_a = "object");
+                    d["source"] = table.attr("__getitem__")(py::array_t<std::uint32_t>(
+                        static_cast<py::ssize_t>(index.size()), index.data()));
+                    return d;
+                },
+                "The sessions as a dict of numpy arrays, one dtype per column.")
+            .def(
+                "event_columns", [](const capgap::Report& r) { return event_columns(r.events); },
+                "The events as a dict of numpy arrays, one dtype per column.");
+
+    report_cls.def(py::pickle(&report_state, &report_from));
+    m.def(
+        "merge_reports",
+        [](const std::vector<const capgap::Report*>& reports) {
+            std::vector<capgap::Report> copies;
+            copies.reserve(reports.size());
+            for (const capgap::Report* r : reports)
+                copies.push_back(*r);
+            py::gil_scoped_release release;
+            return capgap::merge_reports(copies);
+        },
+        "reports"_a,
+        "One report from reports of independent captures (capgap.concat; the GIL is released "
+        "while merging). Raises ValueError when their modes or joins differ.");
 
     // ---- the pipeline ----
     py::class_<capgap::Matcher>(m, "Matcher", "Joins sessions and events into a Report.")
@@ -291,29 +436,78 @@ void register_report(py::module_& m) {
         "Reads the captures (paths and binary streams, merged by time) and returns the report "
         "(the GIL is released except while a stream's read is called).");
 
-    py::class_<capgap::CsvCounts>(m, "CsvCounts", "CSV-specific counters.")
-        .def_readonly("syn_rows", &capgap::CsvCounts::syn_rows)
-        .def_readonly("lost_rows", &capgap::CsvCounts::lost_rows)
-        .def_readonly("syn_merged", &capgap::CsvCounts::syn_merged)
-        .def_readonly("syn_rows_not_syn", &capgap::CsvCounts::syn_rows_not_syn)
-        .def_readonly("lost_rows_unflagged", &capgap::CsvCounts::lost_rows_unflagged)
-        .def_readonly("rows_without_ports", &capgap::CsvCounts::rows_without_ports)
-        .def_readonly("joined_by_address", &capgap::CsvCounts::joined_by_address)
-        .def_readonly("ambiguous_events", &capgap::CsvCounts::ambiguous_events)
-        .def_readonly("times_zone_ignored", &capgap::CsvCounts::times_zone_ignored)
-        .def_readonly("bad_row_reasons", &capgap::CsvCounts::bad_row_reasons)
-        .def_readonly("bad_rows", &capgap::CsvCounts::bad_rows)
-        .def_property_readonly(
-            "time_kind",
-            [](const capgap::CsvCounts& c) { return std::string(capgap::to_string(c.time_kind)); })
-        .def_readonly("has_stream", &capgap::CsvCounts::has_stream);
+    py::class_<capgap::CsvCounts> csvcounts_cls =
+        py::class_<capgap::CsvCounts>(m, "CsvCounts", "CSV-specific counters.")
+            .def_readonly("syn_rows", &capgap::CsvCounts::syn_rows)
+            .def_readonly("lost_rows", &capgap::CsvCounts::lost_rows)
+            .def_readonly("syn_merged", &capgap::CsvCounts::syn_merged)
+            .def_readonly("syn_rows_not_syn", &capgap::CsvCounts::syn_rows_not_syn)
+            .def_readonly("lost_rows_unflagged", &capgap::CsvCounts::lost_rows_unflagged)
+            .def_readonly("rows_without_ports", &capgap::CsvCounts::rows_without_ports)
+            .def_readonly("joined_by_address", &capgap::CsvCounts::joined_by_address)
+            .def_readonly("ambiguous_events", &capgap::CsvCounts::ambiguous_events)
+            .def_readonly("times_zone_ignored", &capgap::CsvCounts::times_zone_ignored)
+            .def_readonly("bad_row_reasons", &capgap::CsvCounts::bad_row_reasons)
+            .def_readonly("bad_rows", &capgap::CsvCounts::bad_rows)
+            .def_property_readonly("time_kind",
+                                   [](const capgap::CsvCounts& c) {
+                                       return std::string(capgap::to_string(c.time_kind));
+                                   })
+            .def_readonly("has_stream", &capgap::CsvCounts::has_stream);
 
-    py::class_<capgap::CsvInput>(m, "CsvInput", "Sessions and events read from CSV exports.")
-        .def_readwrite("sessions", &capgap::CsvInput::sessions)
-        .def_readwrite("events", &capgap::CsvInput::events)
-        .def_readwrite("stats", &capgap::CsvInput::stats)
-        .def_readonly("counts", &capgap::CsvInput::counts)
-        .def_readonly("unmatched_events", &capgap::CsvInput::unmatched_events);
+    py::class_<capgap::CsvInput> csvinput_cls =
+        py::class_<capgap::CsvInput>(m, "CsvInput", "Sessions and events read from CSV exports.")
+            .def_readwrite("sessions", &capgap::CsvInput::sessions)
+            .def_readwrite("events", &capgap::CsvInput::events)
+            .def_readwrite("stats", &capgap::CsvInput::stats)
+            .def_readonly("counts", &capgap::CsvInput::counts)
+            .def_readonly("unmatched_events", &capgap::CsvInput::unmatched_events);
+    csvcounts_cls.def(py::pickle(
+        [](const capgap::CsvCounts& c) {
+            return py::make_tuple(
+                pickle_header("CsvCounts"),
+                py::make_tuple(c.syn_rows, c.lost_rows, c.syn_merged, c.syn_rows_not_syn,
+                               c.lost_rows_unflagged, c.rows_without_ports, c.joined_by_address,
+                               c.ambiguous_events, c.times_zone_ignored),
+                c.bad_row_reasons, problems_state(c.bad_rows), static_cast<int>(c.time_kind),
+                c.has_stream);
+        },
+        [](const py::tuple& state) {
+            check_pickle_state(state, "CsvCounts", 6);
+            const auto n = state[1].cast<std::vector<std::uint64_t>>();
+            if (n.size() != 9) throw py::value_error("cannot unpickle capgap.CsvCounts");
+            capgap::CsvCounts c;
+            c.syn_rows = n[0];
+            c.lost_rows = n[1];
+            c.syn_merged = n[2];
+            c.syn_rows_not_syn = n[3];
+            c.lost_rows_unflagged = n[4];
+            c.rows_without_ports = n[5];
+            c.joined_by_address = n[6];
+            c.ambiguous_events = n[7];
+            c.times_zone_ignored = n[8];
+            c.bad_row_reasons = state[2].cast<std::map<std::string, std::uint64_t>>();
+            c.bad_rows = problems_from(state[3]);
+            c.time_kind = static_cast<capgap::CsvTimeKind>(state[4].cast<int>());
+            c.has_stream = state[5].cast<bool>();
+            return c;
+        }));
+    csvinput_cls.def(py::pickle(
+        [](const capgap::CsvInput& in) {
+            return py::make_tuple(pickle_header("CsvInput"), pod_bytes(in.sessions),
+                                  pod_bytes(in.events), ingest_state(in.stats), py::cast(in.counts),
+                                  in.unmatched_events);
+        },
+        [](const py::tuple& state) {
+            check_pickle_state(state, "CsvInput", 6);
+            capgap::CsvInput in;
+            in.sessions = pod_vector<capgap::Session>(state[1], "CsvInput");
+            in.events = pod_vector<capgap::LossEvent>(state[2], "CsvInput");
+            in.stats = ingest_from(state[3]);
+            in.counts = state[4].cast<capgap::CsvCounts>();
+            in.unmatched_events = state[5].cast<std::uint64_t>();
+            return in;
+        }));
     m.def(
         "read_wireshark_csv",
         [](const std::string& syn_path, const std::string& lost_path) {

@@ -321,7 +321,7 @@ std::vector<capgap::Session> sessions_from_columns(const py::dict& cols) {
                      "category", "syn_frame", "syn_time_ns", "first_frame", "first_time_ns",
                      "last_time_ns", "packets", "packets_c2s", "bytes_c2s", "bytes_s2c",
                      "truncated_bytes", "syn_count", "evicted", "tunnel"},
-                    {"bad", "bad_wireshark", "events", "missing_bytes", "data_missing"});
+                    {"bad", "bad_wireshark", "events", "missing_bytes", "data_missing", "source"});
     for (const char* name : {"client_ip", "client_port", "server_ip", "server_port", "syn_time_ns"})
         in.require(name);
     const auto client_ip = in.addresses("client_ip");
@@ -430,10 +430,12 @@ std::vector<capgap::LossEvent> events_from_columns(const py::dict& cols) {
 namespace capgap_py {
 
 void register_tables(py::module_& m) {
-    py::bind_vector<std::vector<capgap::Session>>(m, "SessionList",
-                                                  "A C++ vector of Session (no per-row objects).");
-    py::bind_vector<std::vector<capgap::LossEvent>>(
+    auto session_list = py::bind_vector<std::vector<capgap::Session>>(
+        m, "SessionList", "A C++ vector of Session (no per-row objects).");
+    def_pod_vector_pickle(session_list, "SessionList");
+    auto event_list = py::bind_vector<std::vector<capgap::LossEvent>>(
         m, "LossEventList", "A C++ vector of LossEvent (no per-row objects).");
+    def_pod_vector_pickle(event_list, "LossEventList");
     py::implicitly_convertible<py::list, std::vector<capgap::Session>>();
     py::implicitly_convertible<py::tuple, std::vector<capgap::Session>>();
     py::implicitly_convertible<py::list, std::vector<capgap::LossEvent>>();

@@ -57,6 +57,7 @@ struct SessionRow {
                                       ///< control_missing)
     std::uint64_t missing_bytes = 0;  ///< payload bytes in those events
     bool data_missing = false;        ///< bad with payload missing (not only control packets)
+    std::uint32_t source = 0;         ///< the input it came from: an index into Report::sources
 };
 
 /// Events of one kind and direction over the reported sessions.
@@ -104,6 +105,12 @@ struct Report {
     std::vector<LossEvent> events;     ///< events of those sessions (all kinds)
     std::vector<EventTally> tallies;   ///< events by kind and direction (non-zero only)
     IngestStats ingest;
+    /// What SessionRow::source names. One analysis names its inputs in one entry, joined by
+    /// ", " (captures read together are one capture merged by time, and which file held a
+    /// session's SYN is not kept); merge_reports() concatenates the reports' entries, so a
+    /// merged report tells each session's capture apart. Empty when the packets were fed
+    /// directly (Analyzer, Matcher).
+    std::vector<std::string> sources;
 
     /// The classic three lines, then the interval, the Wireshark count, categories, events and
     /// ingest counters.
@@ -116,5 +123,16 @@ struct Report {
     /// Header + one row per event: session_id, direction, kind, frame, time, seq_begin, ...
     void write_events_csv(std::ostream& out) const;
 };
+
+/// One report from the reports of independent captures (no connection in two of them), as
+/// if they had been analysed together: totals, categories, events by kind and ingest counters
+/// are added (open_flows_peak and timestamp_largest_step_back_ns take the largest; the first
+/// and last times the earliest and latest; problems, tunnels, bad CSV lines and sources are
+/// concatenated), session ids are renumbered (the sessions of report i follow those of
+/// report i - 1, events keep their session) and the percentage and its interval are computed
+/// again from the sums. Associative: merge_reports({merge_reports({a, b}), c}) equals
+/// merge_reports({a, b, c}). No reports give an empty report.
+/// @throws std::invalid_argument when the reports differ in mode or join
+Report merge_reports(const std::vector<Report>& reports);
 
 }  // namespace capgap

@@ -65,7 +65,7 @@ from ._core import (
     tcp_flags,
     wilson_interval,
 )
-from .report import Report, Table
+from .report import Report, Table, concat
 
 __version__: str = _core.__version__
 
@@ -104,6 +104,7 @@ __all__ = [
     "TrackerOptions",
     "__version__",
     "analyze",
+    "concat",
     "events_from",
     "from_wireshark_csv",
     "link_type_name",

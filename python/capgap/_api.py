@@ -197,7 +197,8 @@ def sessions_from(table: Any) -> _core.SessionList:
     'syn_only', 'one_sided', 'synack_only', 'partial'; default 'complete'), syn_frame
     (default row + 1), first_frame, first_time_ns, last_time_ns, packets, packets_c2s,
     bytes_c2s, bytes_s2c, truncated_bytes, syn_count, evicted. The verdict columns of a
-    report's table (bad, bad_wireshark, events, missing_bytes, data_missing) are ignored.
+    report's table (bad, bad_wireshark, events, missing_bytes, data_missing) and its source
+    column are ignored.
     """
     if isinstance(table, _core.SessionList):
         return table

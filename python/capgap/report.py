@@ -6,7 +6,7 @@ pandas and matplotlib are optional: they are imported only when a method needs t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _core
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas  # type: ignore[import-untyped,unused-ignore]
     from matplotlib.axes import Axes
 
-__all__ = ["Report", "Table"]
+__all__ = ["Report", "Table", "concat"]
 
 #: Columns holding names of enum values, and every value they can take (in enum order).
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -48,7 +48,8 @@ class Table:
     Session columns: session_id, client_ip, client_port, server_ip, server_port, category,
     syn_frame, syn_time_ns, first_frame, first_time_ns, last_time_ns, packets, packets_c2s,
     bytes_c2s, bytes_s2c, truncated_bytes, syn_count, evicted, bad, bad_wireshark, events,
-    missing_bytes, data_missing.
+    missing_bytes, data_missing, source (the capture the session came from, see
+    ``Report.sources``).
 
     Event columns: session_id, direction, kind, late_filled, frame, time_ns, seq_begin,
     seq_end, missing_bytes, src_ip, src_port, dst_ip, dst_port.
@@ -107,6 +108,10 @@ class Table:
                 data[name[: -len("_ns")]] = stamps
             elif categorical and name in CATEGORIES:
                 data[name] = pd.Categorical(col, categories=list(CATEGORIES[name]))
+            elif categorical and name == "source":
+                data[name] = pd.Categorical(
+                    col, categories=list(dict.fromkeys(self._report.sources))
+                )
             else:
                 data[name] = col
         return pd.DataFrame(data, copy=False)
@@ -234,6 +239,29 @@ class Report:
         """The C++ report."""
         return self._native
 
+    @property
+    def sources(self) -> list[str]:
+        """The inputs the sessions came from, as the sessions' ``source`` column names them.
+
+        One analysis has one entry: its inputs joined by ", " (several captures given to one
+        ``analyze`` call are one capture merged by time, and which file held a session's SYN
+        is not kept). A merged report (``concat``, ``merge``) has one entry per report merged.
+        Empty for packets fed to an Analyzer or sessions given to a Matcher.
+        """
+        return list(self._native.sources)
+
+    def merge(self, *others: Report) -> Report:
+        """This report and others as one: ``capgap.concat([self, *others])``."""
+        return concat([self, *others])
+
+    # Pickling goes through the native report (a compact, versioned state: the tables as
+    # bytes), so reports cross processes: ProcessPoolExecutor, joblib, Dask.
+    def __getstate__(self) -> _core.Report:
+        return self._native
+
+    def __setstate__(self, state: _core.Report) -> None:
+        self._native = state
+
     def to_text(self) -> str:
         """The text report, as the command line prints it."""
         return self._native.to_text()
@@ -344,6 +372,32 @@ class Report:
         ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
         ax.legend(loc="upper right")
         return ax
+
+
+def concat(reports: Iterable[Report]) -> Report:
+    """One report from the reports of independent captures, as one analysis would give.
+
+    For captures with no connection in common (different links, hosts or times, e.g. one
+    file per capture point or per day), ``concat(map(analyze, files))`` gives the totals of
+    ``analyze(files)``: sessions, bad sessions, categories, events by kind and ingest counters
+    are added (``open_flows_peak`` and ``timestamp_largest_step_back_ns`` take the largest,
+    the first and last times the earliest and latest, problems are listed together), the
+    percentage and its interval are computed again from the sums, session ids are renumbered
+    (events keep their session) and the sessions' ``source`` column names each one's capture.
+    A connection split across two files is not joined again: analyse such files together.
+    Counters of how instances were finished (``open_flows_peak``, ``flows_closed_expired``,
+    ``flows_idle_expired``) depend on what else shared the clock, so they can be lower than
+    one analysis's.
+
+    Associative: ``concat([concat([a, b]), c])`` equals ``concat([a, b, c])``. Raises
+    ValueError when the reports differ in mode or join, TypeError for a non-Report.
+    """
+    natives = []
+    for r in reports:
+        if not isinstance(r, Report):
+            raise TypeError(f"concat() takes capgap.Report objects, got {type(r).__name__}")
+        natives.append(r._native)
+    return Report(_core.merge_reports(natives))
 
 
 _STEPS_NS = [

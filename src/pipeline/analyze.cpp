@@ -323,7 +323,13 @@ Report analyze(const std::vector<CaptureInput>& inputs, const Options& options) 
             names, "",
             "no packet could be decoded: unsupported link type " + describe_links(a.stats()));
     }
-    return a.finish();
+    Report report = a.finish();
+    // One capture merged by time: every session's source is the list of its files.
+    std::string names;
+    for (const CaptureInput& in : inputs)
+        names += (names.empty() ? "" : ", ") + in.name();
+    report.sources.push_back(std::move(names));
+    return report;
 }
 
 }  // namespace capgap

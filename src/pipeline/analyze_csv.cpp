@@ -4,6 +4,7 @@
 #include <capgap/analyze_csv.hpp>
 #include <capgap/wireshark_csv.hpp>
 
+#include <string>
 #include <utility>
 
 #include "ingest/csv_rows.hpp"
@@ -13,7 +14,9 @@ namespace capgap {
 
 Report analyze_wireshark_csv(const std::string& syn_path, const std::string& lost_path,
                              MatchOptions options) {
-    return join_csv_instances(read_wireshark_csv(syn_path, lost_path), std::move(options));
+    Report report = join_csv_instances(read_wireshark_csv(syn_path, lost_path), std::move(options));
+    report.sources.push_back(syn_path + ", " + lost_path);
+    return report;
 }
 
 Report socket_join(const std::string& syn_path, const std::string& lost_path,
@@ -28,7 +31,9 @@ Report socket_join(const std::string& syn_path, const std::string& lost_path,
     const csv::ParsedFile lost = reader.read_file(lost_path, csv::ListKind::lost);
     csv::note_times(stats, syn);
     csv::note_times(stats, lost);
-    return join_csv_sockets(syn.rows, lost.rows, std::move(stats), servers, ports);
+    Report report = join_csv_sockets(syn.rows, lost.rows, std::move(stats), servers, ports);
+    report.sources.push_back(syn_path + ", " + lost_path);
+    return report;
 }
 
 }  // namespace capgap

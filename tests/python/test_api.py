@@ -450,6 +450,9 @@ def test_analyzer_streaming_equals_analyze(scenario: Path) -> None:
     assert streamed.to_dict()["summary"] == whole.to_dict()["summary"]
     s, w = streamed.sessions.columns(), whole.sessions.columns()
     assert s.keys() == w.keys()
+    # Packets fed directly come from no file; analyze() names its input.
+    assert set(s.pop("source")) == {""}
+    assert set(w.pop("source")) == {str(scenario)}
     for name in s:
         np.testing.assert_array_equal(s[name], w[name], err_msg=name)
     e, f = streamed.events.columns(), whole.events.columns()

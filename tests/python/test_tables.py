@@ -37,6 +37,7 @@ SESSION_DTYPES = {
     "events": "uint32",
     "missing_bytes": "uint64",
     "data_missing": "bool",
+    "source": "O",
 }
 EVENT_DTYPES = {
     "session_id": "uint64",
@@ -157,6 +158,11 @@ def test_to_pandas_dtypes_and_values(bulk: capgap.Report) -> None:
                 "partial",
             ]
             np.testing.assert_array_equal(df[name].astype(str).to_numpy(), arr)
+        elif name == "source":
+            # The capture's name, a categorical over Report.sources.
+            assert list(df[name].cat.categories) == bulk.sources
+            assert set(arr) == set(bulk.sources)
+            np.testing.assert_array_equal(df[name].astype(str).to_numpy(), arr.astype(str))
         elif arr.dtype.kind == "U":
             np.testing.assert_array_equal(df[name].to_numpy().astype(str), arr, err_msg=name)
         else:
