@@ -494,7 +494,7 @@ TEST_CASE("pcap_source: BPF filter marks packets, frames still count") {
     }
 }
 
-TEST_CASE("pcap_source: a bad filter is a parse_error naming --filter") {
+TEST_CASE("pcap_source: a bad filter is a parse_error naming the bpf option and the expression") {
     TempDir dir;
     const std::string path = dir.file("f.pcap");
     write_pcap(path, 1, {{sec, tcp_frame(1, 80)}}, false);
@@ -504,8 +504,8 @@ TEST_CASE("pcap_source: a bad filter is a parse_error naming --filter") {
         PcapSource src({path}, "port 99999999");
         FAIL("no exception");
     } catch (const capgap::parse_error& e) {
-        CHECK(e.source() == "--filter");
-        CHECK(std::string(e.what()).find("--filter") != std::string::npos);
+        CHECK(e.source() == "bpf");
+        CHECK(std::string(e.what()).rfind("bpf: 'port 99999999': ", 0) == 0);
     }
 }
 
