@@ -117,4 +117,5 @@ PYBIND11_MODULE(_core, m) {
     capgap_py::register_values(m);
     capgap_py::register_tables(m);
     capgap_py::register_report(m);
+    capgap_py::register_reprs(m);
 }

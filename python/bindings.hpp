@@ -29,6 +29,9 @@ void register_tables(py::module_& m);
 /// Ingest counters, the report, Matcher, Analyzer, analyze() and the CSV adapter.
 void register_report(py::module_& m);
 
+/// __repr__ / __str__ of the classes the other register_* functions bound.
+void register_reprs(py::module_& m);
+
 /// A report's sessions as numpy columns (one dtype per column).
 py::dict session_columns(const std::vector<capgap::SessionRow>& rows);
 /// Loss events as numpy columns (one dtype per column).
