@@ -8,6 +8,7 @@
 #include <capgap/pcap_source.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -544,10 +545,18 @@ TEST_CASE("pcap_source: open failures") {
             PcapSource src({dir.file("nope.pcap")});
         } catch (const capgap::io_error& e) {
             CHECK(std::string(e.what()).find("nope.pcap") != std::string::npos);
+            // The path and errno travel with it, for bindings (Python's FileNotFoundError).
+            CHECK(e.path() == dir.file("nope.pcap"));
+            CHECK(e.error_number() == ENOENT);
         }
     }
     SUBCASE("a directory is an io_error") {
         CHECK_THROWS_AS(PcapSource({dir.file("")}), capgap::io_error);
+        try {
+            PcapSource src({dir.file("")});
+        } catch (const capgap::io_error& e) {
+            CHECK(e.error_number() == EISDIR);
+        }
     }
     SUBCASE("text is a format_error") {
         const std::string path = dir.file("text.pcap");
