@@ -172,7 +172,7 @@ def datetime_ns(value: Any, what: str) -> int | None:
             value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
         else:
             value = value.replace(tzinfo=None)
-        delta = value - _EPOCH
+        delta: _dt.timedelta = value - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * _NS_PER_S + delta.microseconds * 1000
     if isinstance(value, _dt.date):
         raise TypeError(f"{what}: a date has no time of day; give a datetime")

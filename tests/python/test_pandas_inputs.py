@@ -182,19 +182,50 @@ def test_missing_file_is_file_not_found(tmp_path: Path) -> None:
     assert str(missing) in str(e)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_unreadable_file_is_permission_error(tmp_path: Path) -> None:
-    locked = write_scenario(tmp_path / "locked.pcap")
-    locked.chmod(0)
-    with pytest.raises(PermissionError) as info:
-        capgap.analyze(locked)
-    e = info.value
-    assert isinstance(e, capgap.CaptureError)
-    assert (e.errno, e.filename) == (errno.EACCES, str(locked))
+    # Root reads files whatever their mode: as root the check runs in a child that drops to
+    # nobody (setpriv), on a file in a directory anyone may enter.
+    import shutil
+    import stat
+    import subprocess
+    import sys
+    import tempfile
+
+    check = (
+        "import errno, sys, capgap\n"
+        "try:\n"
+        "    capgap.analyze(sys.argv[1])\n"
+        "except PermissionError as e:\n"
+        "    assert isinstance(e, capgap.CaptureError), type(e)\n"
+        "    assert (e.errno, e.filename) == (errno.EACCES, sys.argv[1]), (e.errno, e.filename)\n"
+        "    assert e.strerror, e\n"
+        "    print('PermissionError')\n"
+    )
+    if os.geteuid() != 0:
+        locked = write_scenario(tmp_path / "locked.pcap")
+        locked.chmod(0)
+        out = subprocess.run([sys.executable, "-c", check, str(locked)], capture_output=True)
+    else:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv to drop to an unprivileged user")
+        shared = Path(tempfile.mkdtemp())
+        try:
+            shared.chmod(0o755)
+            locked = write_scenario(shared / "locked.pcap")
+            locked.chmod(0)
+            cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+            out = subprocess.run([*cmd, "-c", check, str(locked)], capture_output=True)
+        finally:
+            (shared / "locked.pcap").chmod(stat.S_IRUSR | stat.S_IWUSR)
+            shutil.rmtree(shared)
+    if b"No module named" in out.stderr:
+        pytest.skip("the unprivileged user cannot import capgap from this environment")
+    assert out.stdout.strip() == b"PermissionError", out.stderr.decode()
 
 
-def test_unreadable_file_errno_mapping() -> None:
-    # Without root-free permissions to test, the mapping itself: errno picks the subclass.
+def test_capture_error_subclasses() -> None:
+    # The classes themselves: each is both a CaptureError and the builtin OSError subclass.
     assert issubclass(capgap.CaptureNotFoundError, FileNotFoundError)
     assert issubclass(capgap.CapturePermissionError, PermissionError)
     assert issubclass(capgap.CapturePermissionError, capgap.CaptureError)
