@@ -4,6 +4,8 @@
 // the Python results. Tables cross the boundary as numpy arrays, one dtype per column.
 // This file holds the module and the exception mapping; register_*.cpp bind the rest.
 
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <string>
 
@@ -16,6 +18,9 @@ PyObject* exc_base = nullptr;
 PyObject* exc_capture = nullptr;
 PyObject* exc_format = nullptr;
 PyObject* exc_parse = nullptr;
+PyObject* exc_not_found = nullptr;
+PyObject* exc_permission = nullptr;
+PyObject* exc_is_directory = nullptr;
 
 PyObject* new_exception(py::module_& m, const char* name, const char* doc, py::tuple bases) {
     const std::string qualified = std::string("capgap.") + name;
@@ -35,6 +40,35 @@ void raise_parse_error(const capgap::parse_error& e) {
     PyErr_SetObject(exc_parse, inst.ptr());
 }
 
+// An io_error with an errno is raised as Python raises its own: CaptureError(errno, strerror,
+// filename), as the subclass that is also FileNotFoundError, PermissionError or
+// IsADirectoryError where the errno says so (OSError picks those subclasses only when
+// constructed as OSError itself). Without an errno the message is all there is.
+void raise_io_error(const capgap::io_error& e) {
+    if (e.error_number() == 0) {
+        PyErr_SetString(exc_capture, e.what());
+        return;
+    }
+    PyObject* type = exc_capture;
+    switch (e.error_number()) {
+        case ENOENT:
+            type = exc_not_found;
+            break;
+        case EACCES:
+        case EPERM:
+            type = exc_permission;
+            break;
+        case EISDIR:
+            type = exc_is_directory;
+            break;
+        default:
+            break;
+    }
+    const py::tuple args =
+        py::make_tuple(e.error_number(), std::strerror(e.error_number()), py::str(e.path()));
+    PyErr_SetObject(type, args.ptr());
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -49,6 +83,15 @@ PYBIND11_MODULE(_core, m) {
     exc_capture =
         new_exception(m, "CaptureError", "A file could not be opened or read (an OSError).",
                       py::make_tuple(py::handle(exc_base), py::handle(PyExc_OSError)));
+    exc_not_found = new_exception(
+        m, "CaptureNotFoundError", "A capture file does not exist (a FileNotFoundError).",
+        py::make_tuple(py::handle(exc_capture), py::handle(PyExc_FileNotFoundError)));
+    exc_permission = new_exception(
+        m, "CapturePermissionError", "A capture file may not be read (a PermissionError).",
+        py::make_tuple(py::handle(exc_capture), py::handle(PyExc_PermissionError)));
+    exc_is_directory = new_exception(
+        m, "CaptureIsADirectoryError", "A capture path names a directory (an IsADirectoryError).",
+        py::make_tuple(py::handle(exc_capture), py::handle(PyExc_IsADirectoryError)));
     exc_format =
         new_exception(m, "FormatError", "A file is not in a format capgap reads (a ValueError).",
                       py::make_tuple(py::handle(exc_base), py::handle(PyExc_ValueError)));
@@ -65,7 +108,7 @@ PYBIND11_MODULE(_core, m) {
         } catch (const capgap::format_error& e) {
             PyErr_SetString(exc_format, e.what());
         } catch (const capgap::io_error& e) {
-            PyErr_SetString(exc_capture, e.what());
+            raise_io_error(e);
         } catch (const capgap::error& e) {
             PyErr_SetString(exc_base, e.what());
         }
@@ -74,4 +117,5 @@ PYBIND11_MODULE(_core, m) {
     capgap_py::register_values(m);
     capgap_py::register_tables(m);
     capgap_py::register_report(m);
+    capgap_py::register_reprs(m);
 }

@@ -118,6 +118,9 @@ void def_pod_vector_pickle(py::class_<std::vector<T>, Extra...>& cls, const char
         }));
 }
 
+/// __repr__ / __str__ of the classes the other register_* functions bound.
+void register_reprs(py::module_& m);
+
 /// A report's sessions as numpy columns (one dtype per column).
 py::dict session_columns(const std::vector<capgap::SessionRow>& rows);
 /// Loss events as numpy columns (one dtype per column).

@@ -24,9 +24,22 @@ class error : public std::runtime_error {
 };
 
 /// A file could not be opened or read (missing, unreadable, I/O failure).
+///
+/// When the failure came from the operating system, `error_number()` is its errno and
+/// `path()` the file, so that bindings can raise their own errors (Python's
+/// FileNotFoundError, PermissionError) with both; otherwise they are 0 and empty.
 class io_error : public error {
   public:
     using error::error;
+    io_error(const std::string& message, std::string path, int error_number);
+    /// The file that failed (empty when unknown).
+    const std::string& path() const noexcept { return path_; }
+    /// The errno of the failure, 0 when it did not come from the operating system.
+    int error_number() const noexcept { return errno_; }
+
+  private:
+    std::string path_;
+    int errno_ = 0;
 };
 
 /// A file is not in a format capgap reads (not a capture, unknown header, nothing decodable).

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 from . import _core, _options
@@ -26,6 +28,11 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: gzip.GzipFile, a socket's makefile("rb"), ...).
 Capture = Union[str, "os.PathLike[str]", BinaryIO]
 
+#: A number of milliseconds or a duration, as reorder_window_ms takes it.
+Milliseconds = Union[
+    float, Decimal, _dt.timedelta, "np.timedelta64", "np.floating[Any]", "np.integer[Any]"
+]
+
 #: Link types (LINKTYPE_* values) for Analyzer.feed_packet.
 LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
@@ -43,7 +50,7 @@ def analyze(
     mode: str = "confirmed",
     bpf: str | None = None,
     events_in_window: bool = False,
-    reorder_window_ms: float = 3.0,
+    reorder_window_ms: Milliseconds = 3.0,
     drop_duplicates: bool = False,
     tunnel_key: bool = False,
 ) -> Report:
@@ -57,14 +64,18 @@ def analyze(
             gzip, zstd or lz4 is decompressed as it is read, in files and streams alike.
         server: keep sessions whose server matches 'CIDR[:PORT]' (a list: any of them).
         port: keep sessions whose server port is this (a list: any of them).
-        window: 'START,END' or (start, end): seconds from the first packet, epoch seconds,
-            ISO-8601 text or datetimes; either side may be None. Sessions whose first SYN lies
-            in [start, end) are counted.
+        window: 'START,END' or (start, end); either side may be None. Sessions whose first
+            SYN lies in [start, end) are counted. A bound is text (seconds, epoch seconds or
+            ISO-8601), a number (int, float, Decimal, numpy: seconds from the first packet, or
+            epoch seconds above 1e9), a duration (timedelta, pandas.Timedelta,
+            numpy.timedelta64: from the first packet) or a time (datetime, pandas.Timestamp,
+            numpy.datetime64; naive means UTC). Exact to the nanosecond; a float is read
+            through its shortest repr (10.1 is 10.1 s).
         mode: 'confirmed' (capture loss, the default) or 'wireshark' (Wireshark's flags).
         bpf: a libpcap filter; packets it rejects are counted as filtered_out.
         events_in_window: count only loss events revealed inside the window.
         reorder_window_ms: an ACK seen before its data is reordering, not loss, when the data
-            follows within this time.
+            follows within this time (milliseconds, any number, or a duration).
         drop_duplicates: drop exact duplicate packets (two SPAN sources) before tracking;
             they are counted either way and never make a session bad.
         tunnel_key: make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve, GTP-U endpoints and
@@ -72,9 +83,13 @@ def analyze(
             report.ingest.tunnels[id - 1].
 
     Raises:
-        CaptureError (an OSError): a file cannot be opened or read.
+        CaptureError (an OSError): a file cannot be opened or read; a missing file raises
+            CaptureNotFoundError (also a FileNotFoundError), an unreadable one
+            CapturePermissionError (also a PermissionError), with errno, strerror and
+            filename set.
         FormatError (a ValueError): a file is not a capture, or nothing in it decodes.
-        ParseError (a ValueError): a window, server or BPF filter does not parse.
+        ParseError (a ValueError): a window, server or BPF filter does not parse; its source
+            is the keyword ('window', 'server', 'bpf') and the message quotes the value.
         ValueError, TypeError: other invalid arguments (a text stream, for one).
         Whatever a stream raises while it is read, unchanged.
 
@@ -307,7 +322,7 @@ class Analyzer:
 
     >>> a = capgap.Analyzer()
     >>> for pkt in scapy.utils.PcapReader("capture.pcap"):
-    ...     a.feed_packet(bytes(pkt), capgap.LINKTYPE_ETHERNET, int(pkt.time * 10**9))
+    ...     a.feed_packet(bytes(pkt), capgap.LINKTYPE_ETHERNET, pkt.time)  # Decimal seconds
     >>> report = a.finish()
 
     Frames are numbered 1, 2, ... in feed order. Not for concurrent use from several threads.
@@ -321,7 +336,7 @@ class Analyzer:
         window: Any = None,
         mode: str = "confirmed",
         events_in_window: bool = False,
-        reorder_window_ms: float = 3.0,
+        reorder_window_ms: Milliseconds = 3.0,
         drop_duplicates: bool = False,
         tunnel_key: bool = False,
     ) -> None:
@@ -343,12 +358,42 @@ class Analyzer:
         return self._native
 
     def feed_packet(
-        self, data: Any, link_type: int, time_ns: int, wirelen: int | None = None
+        self,
+        data: Any,
+        link_type: int,
+        time: Any = None,
+        wirelen: int | None = None,
+        *,
+        time_ns: int | None = None,
     ) -> None:
         """Feeds one packet: its bytes from the link layer on, its LINKTYPE_* value, its
-        timestamp in epoch nanoseconds, and its length on the wire when the capture cut it
-        (default: len(data))."""
-        self._live().feed_packet(data, link_type, time_ns, wirelen)
+        timestamp, and its length on the wire when the capture cut it (default: len(data)).
+
+        ``time`` is epoch nanoseconds when it is an int (numpy integers too); epoch seconds
+        when it is a float or Decimal, as dpkt and scapy give them (a float is read through
+        its shortest repr, so 1.5 is exactly 1.5 s; a Decimal to the nanosecond); or a
+        datetime (naive is UTC), pandas.Timestamp or numpy.datetime64. ``time_ns=`` is the
+        earlier name of the argument and takes epoch nanoseconds.
+        """
+        if time_ns is not None:
+            if time is not None:
+                raise TypeError("feed_packet: give time or time_ns, not both")
+            if not _options._is_int(time_ns):
+                raise TypeError(f"time_ns must be an int, not {type(time_ns).__name__}")
+            time = int(time_ns)
+        elif time is None:
+            raise TypeError("feed_packet: missing the packet time")
+        ns = _options.packet_time_ns(time)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            try:
+                data = memoryview(data)
+            except TypeError:
+                raise TypeError(
+                    f"feed_packet: data must be bytes-like, not {type(data).__name__}"
+                ) from None
+        lt = _options.int_arg("link_type", link_type, 0, 2**31 - 1)
+        wl = None if wirelen is None else _options.int_arg("wirelen", wirelen, 0, 2**32 - 1)
+        self._live().feed_packet(data, lt, ns, wl)
 
     def feed_segment(self, segment: _core.Segment) -> None:
         """Feeds an already decoded TCP segment."""

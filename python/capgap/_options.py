@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import math
 import numbers
 import os
 from collections.abc import Iterable
@@ -105,38 +104,127 @@ def ports_arg(port: Any) -> list[int]:
     return out
 
 
+_NS_PER_S = 1_000_000_000
+_EPOCH = _dt.datetime(1970, 1, 1)
+
+
+def _is_numpy(value: Any) -> bool:
+    return type(value).__module__ == "numpy"
+
+
+def exact_number(value: Any, what: str) -> Decimal:
+    """A number as pandas users hold it, as an exact Decimal.
+
+    int, numpy integers and Decimal are exact. A float (Python's or numpy's) is read through
+    its shortest repr, the text that reads back as the same float: 10.1 is 10.1, not
+    10.0999999999999996447. Raises TypeError for anything else (bool included), ValueError
+    for NaN and infinities.
+    """
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        raise TypeError(f"{what}: expected a number, got bool {value!r}")
+    if _is_int(value):
+        return Decimal(int(value))
+    if isinstance(value, Decimal):
+        out = value
+    elif isinstance(value, numbers.Real):
+        # numpy's str() is the shortest repr at the scalar's own precision (float32 too);
+        # repr() of a numpy 2 scalar is "np.float64(...)", which Decimal does not read.
+        text = str(value) if _is_numpy(value) else repr(float(value))
+        try:
+            out = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{what}: not a number: {value!r}") from None
+    else:
+        raise TypeError(f"{what}: expected a number, got {type(value).__name__} {value!r}")
+    if not out.is_finite():
+        raise ValueError(f"{what} must be finite, got {value!r}")
+    return out
+
+
+def timedelta_ns(value: Any, what: str) -> int | None:
+    """A duration (datetime.timedelta, pandas.Timedelta, numpy.timedelta64) in exact
+    nanoseconds, or None when `value` is not a duration."""
+    if type(value).__name__ == "NaTType":
+        raise ValueError(f"{what} is NaT: give None for no value")
+    if isinstance(value, _dt.timedelta):
+        if hasattr(value, "value") and hasattr(value, "nanoseconds"):  # pandas.Timedelta
+            return int(value.value)
+        return (value.days * 86_400 + value.seconds) * _NS_PER_S + value.microseconds * 1000
+    if _is_numpy(value) and type(value).__name__ == "timedelta64":
+        if value != value:  # noqa: PLR0124 - NaT
+            raise ValueError(f"{what} is NaT: give None for no value")
+        import numpy as np
+
+        return int(value.astype("timedelta64[ns]").astype(np.int64))
+    return None
+
+
+def datetime_ns(value: Any, what: str) -> int | None:
+    """A point in time (datetime.datetime, pandas.Timestamp, numpy.datetime64) in exact epoch
+    nanoseconds, or None when `value` is not one. A naive datetime is UTC (as pandas and
+    numpy treat naive times); an aware one is converted to UTC exactly."""
+    if type(value).__name__ == "NaTType":
+        raise ValueError(f"{what} is NaT: give None for no value")
+    if isinstance(value, _dt.datetime):
+        if hasattr(value, "value") and hasattr(value, "nanosecond"):  # pandas.Timestamp
+            return int(value.value)  # UTC nanoseconds, naive or aware
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        else:
+            value = value.replace(tzinfo=None)
+        delta: _dt.timedelta = value - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * _NS_PER_S + delta.microseconds * 1000
+    if isinstance(value, _dt.date):
+        raise TypeError(f"{what}: a date has no time of day; give a datetime")
+    if _is_numpy(value) and type(value).__name__ == "datetime64":
+        if value != value:  # noqa: PLR0124 - NaT
+            raise ValueError(f"{what} is NaT: give None for no value")
+        import numpy as np
+
+        return int(value.astype("datetime64[ns]").astype(np.int64))
+    return None
+
+
+def _seconds_text(ns: int) -> str:
+    sign = "-" if ns < 0 else ""
+    whole, frac = divmod(abs(ns), _NS_PER_S)
+    return f"{sign}{whole}.{frac:09d}"
+
+
+def _iso_text(ns: int) -> str:
+    whole, frac = divmod(ns, _NS_PER_S)
+    t = _EPOCH + _dt.timedelta(seconds=whole)
+    return f"{t:%Y-%m-%dT%H:%M:%S}.{frac:09d}Z"
+
+
 def _bound_text(value: Any, side: str) -> str:
-    """One window bound as the exact text the C++ parser reads."""
+    """One window bound as the exact text the C++ parser reads.
+
+    Numbers are seconds (from the first packet, or epoch seconds above 1e9), as in
+    'START,END'; a duration (timedelta, pandas.Timedelta, numpy.timedelta64) is seconds from
+    the first packet; a datetime, pandas.Timestamp or numpy.datetime64 is an absolute time.
+    """
+    what = f"window {side} bound"
     if value is None:
         return ""
     if isinstance(value, str):
         if "," in value:
-            raise ValueError(f"window {side} bound {value!r} must not contain a comma")
+            raise ValueError(f"{what} {value!r} must not contain a comma")
         return value.strip()
-    if isinstance(value, bool):
-        raise TypeError(f"window {side} bound: expected seconds or a datetime, got bool")
-    if _is_int(value):
-        return str(int(value))
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"window {side} bound must be finite, got {value}")
-        return format(value, "f")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"window {side} bound must be finite, got {value}")
-        return format(Decimal(repr(value)), "f")  # the shortest text that reads back the same
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        text = value.isoformat()  # naive: read as UTC
-        nanos = getattr(value, "nanosecond", 0)  # pandas.Timestamp keeps nanoseconds
-        if nanos:
-            text = f"{value.strftime('%Y-%m-%dT%H:%M:%S')}.{value.microsecond * 1000 + nanos:09d}"
-        return text + "Z"
-    raise TypeError(
-        f"window {side} bound: expected seconds (str, int, float, Decimal), a datetime or "
-        f"None, got {type(value).__name__}"
-    )
+    ns = datetime_ns(value, what)
+    if ns is not None:
+        return _iso_text(ns)
+    ns = timedelta_ns(value, what)
+    if ns is not None:
+        return _seconds_text(ns)
+    try:
+        return format(exact_number(value, what), "f")
+    except TypeError:
+        raise TypeError(
+            f"{what}: expected seconds (str, int, float, Decimal, a numpy number), a duration "
+            f"(timedelta, pandas.Timedelta, numpy.timedelta64), a time (datetime, "
+            f"pandas.Timestamp, numpy.datetime64) or None, got {type(value).__name__}"
+        ) from None
 
 
 def window_arg(window: Any) -> _core.TimeWindow:
@@ -156,23 +244,59 @@ def window_arg(window: Any) -> _core.TimeWindow:
 
 
 def reorder_ns_arg(reorder_window_ms: Any) -> int:
-    if isinstance(reorder_window_ms, bool) or not isinstance(
-        reorder_window_ms, (numbers.Real, Decimal)
-    ):
-        raise TypeError(
-            f"reorder_window_ms must be a number, not {type(reorder_window_ms).__name__}"
-        )
+    """Milliseconds (any number, exact as number_text reads it) or a duration, as whole ns."""
+    what = "reorder_window_ms"
+    ns = timedelta_ns(reorder_window_ms, what)
+    if ns is None:
+        try:
+            ms = exact_number(reorder_window_ms, what)
+        except TypeError:
+            raise TypeError(
+                f"{what} must be a number of milliseconds or a duration (timedelta, "
+                f"pandas.Timedelta, numpy.timedelta64), not {type(reorder_window_ms).__name__}"
+            ) from None
+        ns = int(ms * 1_000_000)
+    if ns < 0:
+        raise ValueError(f"{what} must be >= 0, got {reorder_window_ms!r}")
+    return ns
+
+
+def packet_time_ns(time: Any) -> int:
+    """A packet timestamp for Analyzer.feed_packet, as epoch nanoseconds.
+
+    int (and numpy integers): epoch nanoseconds. float, numpy floats and Decimal: epoch
+    seconds, as dpkt and scapy give them (a float through its shortest repr; Decimal exactly).
+    datetime (naive = UTC), pandas.Timestamp, numpy.datetime64: that time, exactly.
+    """
+    what = "time"
+    if isinstance(time, _core.Timestamp):
+        return int(time.ns)
+    if isinstance(time, bool) or type(time).__name__ == "bool_":
+        raise TypeError("time: expected epoch nanoseconds (int) or seconds (float), got bool")
+    if _is_int(time):
+        return int(time)
+    ns = datetime_ns(time, what)
+    if ns is not None:
+        return ns
     try:
-        ms = Decimal(
-            repr(reorder_window_ms)
-            if isinstance(reorder_window_ms, float)
-            else str(reorder_window_ms)
-        )
-    except InvalidOperation:
-        raise ValueError(f"reorder_window_ms is not a number: {reorder_window_ms!r}") from None
-    if not ms.is_finite() or ms < 0:
-        raise ValueError(f"reorder_window_ms must be a finite number >= 0, got {reorder_window_ms}")
-    return int(ms * 1_000_000)
+        seconds = exact_number(time, what)
+    except TypeError:
+        raise TypeError(
+            "time: expected epoch nanoseconds (int), epoch seconds (float, Decimal) or a "
+            f"datetime (datetime, pandas.Timestamp, numpy.datetime64), got {type(time).__name__}"
+        ) from None
+    ns_exact = seconds * _NS_PER_S
+    if ns_exact != ns_exact.to_integral_value():
+        raise ValueError(f"time {time!r} has more than nine decimals (nanoseconds)")
+    return int(ns_exact)
+
+
+def int_arg(name: str, value: Any, low: int, high: int) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__} {value!r}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be in {low}..{high}, got {int(value)}")
+    return int(value)
 
 
 def bool_arg(name: str, value: Any) -> bool:

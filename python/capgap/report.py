@@ -290,12 +290,40 @@ class Report:
         return self.to_text()
 
     def __repr__(self) -> str:
-        if self.total_sessions == 0:
-            return "<capgap.Report: no sessions>"
-        return (
-            f"<capgap.Report: {self.bad_sessions} of {self.total_sessions} sessions bad "
-            f"({self.percentage:.2f}%, mode {self.mode})>"
-        )
+        """``<capgap.Report: 37 sessions, 9 bad (24.32%, 95% CI 13.36-40.12%)>``, followed by
+        the mode when it is not 'confirmed' and by any input problem; without sessions, what
+        the headline left out instead (``<capgap.Report: no sessions; 121 partial>``)."""
+        s = self._native.summary
+        if s.total_sessions == 0:
+            left_out = [
+                f"{getattr(s, name)} {label}"
+                for name, label in (
+                    ("partial", "partial"),
+                    ("synack_only", "synack_only"),
+                    ("before_window", "before the window"),
+                    ("after_window", "after the window"),
+                    ("filtered_out", "filtered out"),
+                    ("unmatched_events", "unmatched events"),
+                )
+                if getattr(s, name)
+            ]
+            head = "no sessions" + ("; " + ", ".join(left_out) if left_out else "")
+        else:
+            head = (
+                f"{s.total_sessions} sessions, {s.bad_sessions} bad ({s.percentage:.2f}%, "
+                f"95% CI {s.ci95_low:.2f}-{s.ci95_high:.2f}%)"
+            )
+        parts = [head]
+        if self.mode != "confirmed":
+            parts.append(f"mode {self.mode}")
+        ingest = self._native.ingest
+        problems = len(ingest.problems)
+        if problems:
+            parts.append(f"{problems} input problem{'s' if problems != 1 else ''}")
+        skipped = ingest.skipped()
+        if skipped:
+            parts.append(f"{skipped} skipped packet{'s' if skipped != 1 else ''}")
+        return f"<capgap.Report: {', '.join(parts)}>"
 
     def _repr_html_(self) -> str:
         """A small HTML table for Jupyter."""

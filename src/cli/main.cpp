@@ -408,6 +408,12 @@ int main(int argc, char** argv) {
     }
     try {
         return run(cli);
+    } catch (const capgap::parse_error& e) {
+        // The library names the filter after its option (bpf); here it is --filter.
+        std::string msg = e.what();
+        if (e.source() == "bpf") msg = "--filter" + msg.substr(e.source().size());
+        std::cerr << "capgap: " << msg << '\n';
+        return 2;
     } catch (const capgap::error& e) {
         std::cerr << "capgap: " << e.what() << '\n';
         return 2;

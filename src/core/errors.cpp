@@ -4,6 +4,7 @@
 
 #include "core/errors.hpp"
 
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -41,9 +42,16 @@ parse_error::parse_error(std::string source, std::uint64_t line, std::uint64_t c
       line_(line),
       column_(column) {}
 
+io_error::io_error(const std::string& message, std::string path, int error_number)
+    : error(message), path_(std::move(path)), errno_(error_number) {}
+
 void throw_io_error(const std::string& source, const std::string& position,
                     const std::string& reason) {
     throw io_error(format_message(source, position, reason));
+}
+
+void throw_os_error(const std::string& path, int error_number) {
+    throw io_error(format_message(path, "", std::strerror(error_number)), path, error_number);
 }
 
 void throw_format_error(const std::string& source, const std::string& position,

@@ -19,6 +19,11 @@ std::string format_message(const std::string& source, const std::string& positio
 [[noreturn]] void throw_io_error(const std::string& source, const std::string& position,
                                  const std::string& reason);
 
+/// Throws io_error for a failure of the operating system: "path: strerror(error_number)",
+/// with the path and errno kept on the exception.
+/// @throws io_error always
+[[noreturn]] void throw_os_error(const std::string& path, int error_number);
+
 /// Throws format_error with a message in the common form.
 /// @throws format_error always
 [[noreturn]] void throw_format_error(const std::string& source, const std::string& position,

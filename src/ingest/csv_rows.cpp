@@ -8,6 +8,7 @@
 #include <capgap/segment.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
@@ -34,8 +35,14 @@ void Reader::bad_row(const std::string& path, std::uint64_t line, const std::str
 }
 
 std::string Reader::read_text(const std::string& path) {
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw_io_error(path, "", "cannot open the file");
+    if (!in) {
+        // filebuf opens with fopen, which sets errno: kept so that bindings can tell a missing
+        // file from an unreadable one.
+        const int error_number = errno;
+        throw io_error(format_message(path, "", "cannot open the file"), path, error_number);
+    }
     std::ostringstream ss;
     ss << in.rdbuf();
     if (in.bad()) throw_io_error(path, "", "read error");

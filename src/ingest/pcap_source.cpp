@@ -96,10 +96,10 @@ BpfPtr compile_filter_for(int link_type, const std::string& expr, std::string& e
 FilePtr open_file(const std::string& path) {
     errno = 0;
     FilePtr f(std::fopen(path.c_str(), "rb"));
-    if (!f) throw_io_error(path, "", std::strerror(errno != 0 ? errno : EIO));
+    if (!f) throw_os_error(path, errno != 0 ? errno : EIO);
     struct stat st {};
     if (fstat(fileno(f.get()), &st) == 0 && S_ISDIR(st.st_mode)) {
-        throw_io_error(path, "", std::strerror(EISDIR));
+        throw_os_error(path, EISDIR);
     }
     return f;
 }
@@ -174,7 +174,7 @@ struct PcapSource::Impl {
                     open_pcap(in, std::move(f));
                 } else {
                     const int fd = ::dup(fileno(f.get()));
-                    if (fd < 0) throw_io_error(in.path, "", std::strerror(errno));
+                    if (fd < 0) throw_os_error(in.path, errno);
                     open_stream(in, detail::fd_source(fd, true));
                 }
             }
@@ -185,10 +185,10 @@ struct PcapSource::Impl {
         std::string error;
         std::string ethernet_error;
         const bool ethernet_ok = compile_filter_for(DLT_EN10MB, bpf, ethernet_error) != nullptr;
-        if (!ethernet_ok && inputs.empty()) throw_parse_error("--filter", 0, 0, ethernet_error);
+        if (!ethernet_ok && inputs.empty()) bad_filter(ethernet_error);
         for (Input& in : inputs) {
             if (!in.pcap) {  // read by the pcapng reader: filters per link type as met
-                if (!ethernet_ok) throw_parse_error("--filter", 0, 0, ethernet_error);
+                if (!ethernet_ok) bad_filter(ethernet_error);
                 continue;
             }
             in.filter = compile_filter(in.pcap.get(), bpf, error);
@@ -230,13 +230,13 @@ struct PcapSource::Impl {
             // libpcap would refuse it, and a stream cannot be opened again for the pcapng
             // reader: that reader takes all of it from the start.
             FilePtr f(in.stream->make_file());
-            if (!f) throw_io_error(in.path, "", std::strerror(errno));
+            if (!f) throw_os_error(in.path, errno);
             in.ng = std::make_unique<PcapngReader>(std::move(f));
             return;
         }
         if (in.stream->failed()) stream_failed_at_open(in);
         FilePtr f(in.stream->make_file());
-        if (!f) throw_io_error(in.path, "", std::strerror(errno));
+        if (!f) throw_os_error(in.path, errno);
         open_pcap(in, std::move(f));
     }
 
@@ -249,10 +249,16 @@ struct PcapSource::Impl {
     // A filter that compiles for Ethernet but not for some link type ("ether host" on raw IP)
     // is not an error of the expression: it simply matches nothing there. An expression that
     // does not compile for Ethernet either is malformed.
+    // Named after the option (Options::bpf, Python's bpf=), echoing the expression; the CLI
+    // names its --filter flag instead.
+    [[noreturn]] void bad_filter(const std::string& error) const {
+        throw_parse_error("bpf", 0, 0, "'" + bpf + "': " + error);
+    }
+
     void check_link_specific(const std::string& error) const {
         std::string ignored;
         if (!compile_filter_for(DLT_EN10MB, bpf, ignored)) {
-            throw_parse_error("--filter", 0, 0, error);
+            bad_filter(error);
         }
     }
 

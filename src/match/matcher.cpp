@@ -19,7 +19,9 @@ namespace capgap {
 namespace {
 
 [[noreturn]] void bad_filter(std::string_view text, const std::string& why) {
-    throw_parse_error("--server", 0, 0, "'" + std::string(text) + "': " + why);
+    // Named after the option (MatchOptions::servers, Python's server=); the CLI renames it to
+    // its flag when it parses --server.
+    throw_parse_error("server", 0, 0, "'" + std::string(text) + "': " + why);
 }
 
 std::uint16_t parse_port(std::string_view full, std::string_view p) {

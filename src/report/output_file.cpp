@@ -103,9 +103,7 @@ void split(const std::string& path, std::string& dir, std::string& base) {
 
 output_error::output_error(const std::string& name, const std::string& what_failed,
                            int error_number)
-    : io_error(format_message(name, "", reason(what_failed, error_number))),
-      name_(name),
-      errno_(error_number) {}
+    : io_error(format_message(name, "", reason(what_failed, error_number)), name, error_number) {}
 
 void write_output_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
     const int flags = O_WRONLY | O_CREAT | O_CLOEXEC;

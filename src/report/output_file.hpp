@@ -18,12 +18,8 @@ namespace capgap::detail {
 class output_error : public io_error {
   public:
     output_error(const std::string& name, const std::string& what_failed, int error_number);
-    const std::string& name() const noexcept { return name_; }
-    int error_number() const noexcept { return errno_; }
-
-  private:
-    std::string name_;
-    int errno_;
+    /// The file written (io_error::path()).
+    const std::string& name() const noexcept { return path(); }
 };
 
 // Writes the file `path` with `write`. A regular file (or a new one) is written to a

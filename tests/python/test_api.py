@@ -133,7 +133,7 @@ def test_report_text_and_json(scenario: Path) -> None:
     assert d["summary"]["total_sessions"] == 4
     assert d["summary"]["bad_sessions"] == 2
     assert json.loads(r.to_json()) == d
-    assert "2 of 4 sessions bad" in repr(r)
+    assert "4 sessions, 2 bad (50.00%" in repr(r)
 
 
 def test_report_html(scenario: Path) -> None:

@@ -8,6 +8,7 @@
 #include <capgap/pcap_source.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -494,7 +495,7 @@ TEST_CASE("pcap_source: BPF filter marks packets, frames still count") {
     }
 }
 
-TEST_CASE("pcap_source: a bad filter is a parse_error naming --filter") {
+TEST_CASE("pcap_source: a bad filter is a parse_error naming the bpf option and the expression") {
     TempDir dir;
     const std::string path = dir.file("f.pcap");
     write_pcap(path, 1, {{sec, tcp_frame(1, 80)}}, false);
@@ -504,8 +505,8 @@ TEST_CASE("pcap_source: a bad filter is a parse_error naming --filter") {
         PcapSource src({path}, "port 99999999");
         FAIL("no exception");
     } catch (const capgap::parse_error& e) {
-        CHECK(e.source() == "--filter");
-        CHECK(std::string(e.what()).find("--filter") != std::string::npos);
+        CHECK(e.source() == "bpf");
+        CHECK(std::string(e.what()).rfind("bpf: 'port 99999999': ", 0) == 0);
     }
 }
 
@@ -544,10 +545,18 @@ TEST_CASE("pcap_source: open failures") {
             PcapSource src({dir.file("nope.pcap")});
         } catch (const capgap::io_error& e) {
             CHECK(std::string(e.what()).find("nope.pcap") != std::string::npos);
+            // The path and errno travel with it, for bindings (Python's FileNotFoundError).
+            CHECK(e.path() == dir.file("nope.pcap"));
+            CHECK(e.error_number() == ENOENT);
         }
     }
     SUBCASE("a directory is an io_error") {
         CHECK_THROWS_AS(PcapSource({dir.file("")}), capgap::io_error);
+        try {
+            PcapSource src({dir.file("")});
+        } catch (const capgap::io_error& e) {
+            CHECK(e.error_number() == EISDIR);
+        }
     }
     SUBCASE("text is a format_error") {
         const std::string path = dir.file("text.pcap");
