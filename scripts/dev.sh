@@ -33,6 +33,9 @@ DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-
     gzip zstd lz4)
 # matplotlib: the plot tests run in the test command, never skipped for want of it.
 PY_TEST_MODULES=(pytest numpy pandas matplotlib)
+# pyproject.toml's [build-system] requires, installed into the venv so that `pip install
+# --no-build-isolation .` reuses build-py/ (see install_package). Keep the two in step.
+PY_BUILD_REQUIRES=("scikit-build-core>=0.10" "pybind11>=2.12")
 # The stub check (mypy's stubtest), pinned like ruff: its verdict must not change under the
 # project. STUBTEST_ALLOWLIST lists what stubtest cannot judge, each entry with its reason.
 MYPY_PIN="mypy==2.4.1"
@@ -113,12 +116,23 @@ setup_python() {
     if [[ ! -x "$VENV/bin/stubtest" ]]; then
         missing+=("$MYPY_PIN")
     fi
+    "$VENV/bin/python" -c "import scikit_build_core, pybind11" >/dev/null 2>&1 ||
+        missing+=("${PY_BUILD_REQUIRES[@]}")
     if [[ ${#missing[@]} -eq 0 ]]; then
         log "python test tools: all present"
         return
     fi
     log "pip install ${missing[*]}"
     "$VENV/bin/python" -m pip install -q "${missing[@]}"
+}
+
+# Without build isolation the build runs with the venv's scikit-build-core and pybind11, whose
+# paths do not change between runs, so build-py/ is reused and an unchanged tree installs in
+# seconds. pip's default isolated build gets a new temporary environment each time, and
+# scikit-build-core then clears the CMake cache and CMakeFiles/ (the object files with it):
+# every `pip install .` compiles everything again.
+install_package() {
+    "$VENV/bin/python" -m pip install -q --no-build-isolation .
 }
 
 setup() {
@@ -271,8 +285,8 @@ cmd_test() {
     step "ctest --test-dir $BUILD_DIR --output-on-failure -j $JOBS" \
         ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
     if [[ -f pyproject.toml ]]; then
-        step "pip install . (the Python package, into $VENV)" \
-            "$VENV/bin/python" -m pip install -q .
+        step "pip install --no-build-isolation . (the Python package, into $VENV)" \
+            install_package
     fi
     step "stubtest capgap._core (python/capgap/_core.pyi against the installed module)" \
         run_stubtest
