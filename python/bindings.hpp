@@ -30,7 +30,8 @@ void register_tables(py::module_& m);
 void register_report(py::module_& m);
 
 /// A report's sessions as numpy columns (one dtype per column).
-py::dict session_columns(const std::vector<capgap::SessionRow>& rows);
+py::dict session_columns(const std::vector<capgap::SessionRow>& rows,
+                         capgap::Mode mode = capgap::Mode::confirmed);
 /// Loss events as numpy columns (one dtype per column).
 py::dict event_columns(const std::vector<capgap::LossEvent>& rows);
 

@@ -13,6 +13,7 @@
 
 #include "bindings.hpp"
 #include "core/errors.hpp"
+#include "match/csv_join.hpp"
 #include "report/output_file.hpp"
 
 using namespace py::literals;
@@ -221,7 +222,8 @@ void register_report(py::module_& m) {
             },
             "path"_a)
         .def(
-            "session_columns", [](const capgap::Report& r) { return session_columns(r.sessions); },
+            "session_columns",
+            [](const capgap::Report& r) { return session_columns(r.sessions, r.summary.mode); },
             "The sessions as a dict of numpy arrays, one dtype per column.")
         .def(
             "event_columns", [](const capgap::Report& r) { return event_columns(r.events); },
@@ -330,6 +332,19 @@ void register_report(py::module_& m) {
         },
         "syn_path"_a, "lost_path"_a, "options"_a = capgap::MatchOptions{},
         "Reads both lists and matches them, Wireshark verdict (the GIL is released).");
+    m.def(
+        "join_wireshark_csv",
+        [](capgap::CsvInput input, const capgap::MatchOptions& options) {
+            py::gil_scoped_release release;
+            // The reader's bad rows, each with its file and line, become input problems of the
+            // report, so Python sees them beside the counters (the CLI prints them itself).
+            for (const capgap::InputProblem& p : input.counts.bad_rows)
+                input.stats.problems.push_back(p);
+            return capgap::join_csv_instances(std::move(input), options);
+        },
+        "input"_a, "options"_a = capgap::MatchOptions{},
+        "Matches lists read by read_wireshark_csv as analyze_wireshark_csv does, with the bad "
+        "rows in ingest.problems (the GIL is released).");
     m.def(
         "socket_join",
         [](const std::string& syn_path, const std::string& lost_path,

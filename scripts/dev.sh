@@ -32,7 +32,7 @@ DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-
     python3-venv python3-dev git clang libclang-rt-14-dev zlib1g-dev libzstd-dev liblz4-dev
     gzip zstd lz4)
 # matplotlib: the plot tests run in the test command, never skipped for want of it.
-PY_TEST_MODULES=(pytest numpy pandas matplotlib)
+PY_TEST_MODULES=(pytest numpy pandas matplotlib pyarrow)
 # The stub check (mypy's stubtest), pinned like ruff: its verdict must not change under the
 # project. STUBTEST_ALLOWLIST lists what stubtest cannot judge, each entry with its reason.
 MYPY_PIN="mypy==2.4.1"

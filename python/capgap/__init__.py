@@ -65,7 +65,7 @@ from ._core import (
     tcp_flags,
     wilson_interval,
 )
-from .report import Report, Table
+from .report import Report, Table, read_events_csv, read_sessions_csv
 
 __version__: str = _core.__version__
 
@@ -109,6 +109,8 @@ __all__ = [
     "link_type_name",
     "no_frame",
     "no_session",
+    "read_events_csv",
+    "read_sessions_csv",
     "sessions_from",
     "tcp_flags",
     "wilson_interval",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas  # type: ignore[import-untyped,unused-ignore]
     from matplotlib.axes import Axes
 
-__all__ = ["Report", "Table"]
+__all__ = ["Report", "Table", "read_events_csv", "read_sessions_csv"]
 
 #: Columns holding names of enum values, and every value they can take (in enum order).
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -26,6 +26,59 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "direction": tuple(_core.Direction.__members__),
     "kind": tuple(_core.EventKind.__members__),
 }
+
+
+#: The sessions table (docs/tables.md): column name and numpy dtype in columns() order, as
+#: to_pandas(), the CSV files and to_arrow() name them. In columns() the times and the
+#: duration carry an ``_ns`` suffix and hold int64 nanoseconds.
+SESSION_SCHEMA: dict[str, str] = {
+    "session_id": "uint64",
+    "client_ip": "str",
+    "client_port": "uint16",
+    "server_ip": "str",
+    "server_port": "uint16",
+    "tunnel": "uint32",
+    "category": "category",
+    "syn_frame": "uint64",
+    "syn_time": "time",
+    "first_frame": "uint64",
+    "first_time": "time",
+    "last_time": "time",
+    "duration": "duration",
+    "packets": "uint64",
+    "packets_c2s": "uint64",
+    "bytes_c2s": "uint64",
+    "bytes_s2c": "uint64",
+    "truncated_bytes": "uint64",
+    "syn_count": "uint32",
+    "evicted": "bool",
+    "bad": "bool",
+    "bad_confirmed": "bool",
+    "bad_wireshark": "bool",
+    "events": "uint32",
+    "missing_bytes": "uint64",
+    "data_missing": "bool",
+}
+
+#: The events table, as SESSION_SCHEMA.
+EVENT_SCHEMA: dict[str, str] = {
+    "session_id": "uint64",
+    "direction": "category",
+    "kind": "category",
+    "late_filled": "bool",
+    "frame": "uint64",
+    "time": "time",
+    "seq_begin": "uint64",
+    "seq_end": "uint64",
+    "missing_bytes": "uint64",
+    "src_ip": "str",
+    "src_port": "uint16",
+    "dst_ip": "str",
+    "dst_port": "uint16",
+}
+
+#: session_id of an event that matched no session (empty in the events CSV).
+NO_SESSION = 2**64 - 1
 
 
 def _import_pandas() -> Any:
@@ -95,9 +148,11 @@ class Table:
         """The table as a pandas DataFrame (pandas is imported here, lazily).
 
         With ``datetimes`` (the default) each ``*_time_ns`` column becomes a ``*_time`` column
-        of dtype ``datetime64[ns, UTC]``; with ``categorical`` the ``category``, ``direction``
-        and ``kind`` columns are pandas Categoricals over every possible value. Numeric
-        columns are not copied.
+        of dtype ``datetime64[ns, UTC]`` and ``duration_ns`` a ``duration`` column of dtype
+        ``timedelta64[ns]``; with ``categorical`` the ``category``, ``direction`` and ``kind``
+        columns are pandas Categoricals over every possible value. Numeric columns are not
+        copied. The columns are those of the CSV files (docs/tables.md); read those back with
+        read_sessions_csv() / read_events_csv() for the same DataFrame.
         """
         pd = _import_pandas()
         data: dict[str, Any] = {}
@@ -105,14 +160,104 @@ class Table:
             if datetimes and name.endswith("time_ns"):
                 stamps = pd.DatetimeIndex(col.view("datetime64[ns]")).tz_localize("UTC")
                 data[name[: -len("_ns")]] = stamps
+            elif datetimes and name == "duration_ns":
+                data["duration"] = pd.TimedeltaIndex(col.view("timedelta64[ns]"))
             elif categorical and name in CATEGORIES:
                 data[name] = pd.Categorical(col, categories=list(CATEGORIES[name]))
             else:
                 data[name] = col
         return pd.DataFrame(data, copy=False)
 
+    def to_arrow(self) -> Any:
+        """The table as a ``pyarrow.Table`` (pyarrow is optional and imported here, lazily).
+
+        Same column names as to_pandas(): times are ``timestamp[ns, tz=UTC]``, the duration
+        ``duration[ns]``, ``category`` / ``direction`` / ``kind`` dictionary arrays over every
+        possible value. Numeric, time and duration columns wrap the numpy buffers without a
+        copy; booleans (bit-packed in Arrow) and strings are converted. polars
+        (``pl.from_arrow``) and DuckDB read the result directly.
+        """
+        try:
+            import pyarrow as pa
+        except ImportError as err:
+            raise ImportError(
+                "to_arrow() needs pyarrow, an optional dependency: pip install 'capgap[arrow]'"
+            ) from err
+        arrays: list[Any] = []
+        names: list[str] = []
+        for name, col in self.columns().items():
+            if name.endswith("time_ns"):
+                arr = pa.Array.from_buffers(
+                    pa.timestamp("ns", tz="UTC"), len(col), [None, pa.py_buffer(col)]
+                )
+                name = name[: -len("_ns")]
+            elif name == "duration_ns":
+                arr = pa.Array.from_buffers(pa.duration("ns"), len(col), [None, pa.py_buffer(col)])
+                name = "duration"
+            elif name in CATEGORIES:
+                values = list(CATEGORIES[name])
+                index = {v: i for i, v in enumerate(values)}
+                codes = pa.array([index[v] for v in col.tolist()], type=pa.int8())
+                arr = pa.DictionaryArray.from_arrays(codes, pa.array(values, type=pa.string()))
+            elif col.dtype.kind == "U":
+                arr = pa.array(col.tolist(), type=pa.string())
+            else:
+                arr = pa.array(col)  # numbers: zero-copy; bool: packed to bits
+            arrays.append(arr)
+            names.append(name)
+        return pa.Table.from_arrays(arrays, names=names)
+
     def __repr__(self) -> str:
         return f"<capgap {self._which} table: {len(self)} rows>"
+
+
+def _read_table_csv(path: str | os.PathLike[str], schema: dict[str, str]) -> pandas.DataFrame:
+    pd = _import_pandas()
+    import numpy as np
+
+    # Everything is read as text first: no column is guessed, and nothing passes through float.
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    if list(raw.columns) != list(schema):
+        raise ValueError(
+            f"{os.fsdecode(path)}: not a capgap CSV table: columns {list(raw.columns)}, "
+            f"expected {list(schema)}"
+        )
+    data: dict[str, Any] = {}
+    for name, kind in schema.items():
+        col = raw[name].to_numpy(dtype=object)
+        if kind == "time":
+            stamps = pd.to_datetime(col, utc=True, format="ISO8601")
+            data[name] = stamps.astype("datetime64[ns, UTC]")
+        elif kind == "duration":
+            data[name] = pd.TimedeltaIndex(col.astype(np.int64).view("timedelta64[ns]"))
+        elif kind == "category":
+            data[name] = pd.Categorical(col.astype(str), categories=list(CATEGORIES[name]))
+        elif kind == "bool":
+            data[name] = col.astype(np.uint8).astype(bool)
+        elif kind == "str":
+            data[name] = col.astype(str)
+        elif name == "session_id":
+            data[name] = np.array([int(v) if v else NO_SESSION for v in col], dtype=np.uint64)
+        else:
+            data[name] = np.array([int(v) for v in col], dtype=kind)
+    return pd.DataFrame(data, copy=False)
+
+
+def read_sessions_csv(path: str | os.PathLike[str]) -> pandas.DataFrame:
+    """Reads a sessions CSV (``--sessions-out`` or Report.write_sessions_csv) into the DataFrame
+    ``report.sessions.to_pandas()`` gives: same columns, dtypes and values to the nanosecond.
+
+    Plain pandas reads it too: ``pd.read_csv(path, parse_dates=["syn_time", "first_time",
+    "last_time"], date_format="ISO8601")`` (see docs/tables.md). Raises ValueError when the
+    columns are not those of the sessions table.
+    """
+    return _read_table_csv(path, SESSION_SCHEMA)
+
+
+def read_events_csv(path: str | os.PathLike[str]) -> pandas.DataFrame:
+    """Reads an events CSV (``--events-out`` or Report.write_events_csv) into the DataFrame
+    ``report.events.to_pandas()`` gives (an empty session_id reads as NO_SESSION)."""
+    return _read_table_csv(path, EVENT_SCHEMA)
 
 
 def _summary_property(name: str, doc: str) -> property:
@@ -132,6 +277,7 @@ class Report:
         if not isinstance(native, _core.Report):
             raise TypeError(f"expected a capgap._core.Report, got {type(native).__name__}")
         self._native = native
+        self._csv: _core.CsvCounts | None = None
 
     # ---- the headline figures ----
     total_sessions: int = _summary_property(  # type: ignore[assignment]
@@ -213,6 +359,12 @@ class Report:
     def ingest(self) -> _core.IngestStats:
         """Ingest counters: packets read, decoded, skipped by reason, truncated, problems."""
         return self._native.ingest
+
+    @property
+    def csv(self) -> _core.CsvCounts | None:
+        """The CSV reader's counters (rows, syn_rows_not_syn, bad rows by reason, ...) for a
+        report of from_wireshark_csv(); None for a capture's report."""
+        return self._csv
 
     @property
     def tallies(self) -> list[_core.EventTally]:
@@ -319,7 +471,7 @@ class Report:
             _, ax = plt.subplots(figsize=(9, 3.5))
         cols = self._native.session_columns()
         times = cols["syn_time_ns"]
-        bad = cols["bad_wireshark" if self.mode == "wireshark" else "bad"]
+        bad = cols["bad"]  # the headline's verdict
         ax.set_title(
             f"{self.total_sessions:,} sessions, {self.bad_sessions:,} bad"
             + ("" if self.total_sessions == 0 else f" ({self.percentage:.2f}%)")

@@ -90,8 +90,18 @@ def run_cli(cli: Path, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.C
     )
 
 
+def _endpoint(ip: str, port: str) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def read_sessions_csv(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text())))
+    """The rows of a sessions CSV, each with `client` and `server` added as "ip:port" (the form
+    the captures' ground truth uses)."""
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    for row in rows:
+        row["client"] = _endpoint(row["client_ip"], row["client_port"])
+        row["server"] = _endpoint(row["server_ip"], row["server_port"])
+    return rows
 
 
 def analyze(cli: Path, captures: list[Path], tmp_path: Path, *extra: str) -> CliResult:
