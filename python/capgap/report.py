@@ -211,6 +211,28 @@ class Table:
         return f"<capgap {self._which} table: {len(self)} rows>"
 
 
+def _iso(ns: int) -> str:
+    import datetime as dt
+
+    seconds, frac = divmod(ns, 1_000_000_000)
+    stamp = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    return f"{stamp:%Y-%m-%dT%H:%M:%S}.{frac:09d}Z"
+
+
+def _rows(cols: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Row dicts under the CSV's column names and value forms (JSON-ready)."""
+    values: dict[str, list[Any]] = {}
+    for name, col in cols.items():
+        if name.endswith("time_ns"):
+            values[name[: -len("_ns")]] = [_iso(v) for v in col.tolist()]
+        elif name == "duration_ns":
+            values["duration"] = col.tolist()
+        else:
+            values[name] = col.tolist()
+    names = list(values)
+    return [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+
+
 def _read_table_csv(path: str | os.PathLike[str], schema: dict[str, str]) -> pandas.DataFrame:
     pd = _import_pandas()
     import numpy as np
@@ -394,11 +416,19 @@ class Report:
         """One JSON object with summary, events and ingest, as `capgap --format json`."""
         return self._native.to_json()
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report as a dict."""
+    def to_dict(self, *, tables: bool = False) -> dict[str, Any]:
+        """The JSON report as a dict: ``summary``, ``events`` (tallies by kind and direction)
+        and ``ingest``. With ``tables``, also ``sessions`` and ``event_rows``: one dict per row
+        with the columns of docs/tables.md, times as the CSV writes them (ISO-8601 UTC with
+        nine decimals), the duration in integer nanoseconds.
+        """
         import json  # here, as html below: `import capgap` stays quick
 
-        return json.loads(self._native.to_json())
+        doc: dict[str, Any] = json.loads(self._native.to_json())
+        if tables:
+            doc["sessions"] = _rows(self.sessions.columns())
+            doc["event_rows"] = _rows(self.events.columns())
+        return doc
 
     def write_sessions_csv(self, path: str | os.PathLike[str]) -> None:
         """Writes the sessions CSV (as --sessions-out: to a temporary beside it, renamed when

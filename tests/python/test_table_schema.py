@@ -138,10 +138,21 @@ def test_sample_wireshark_mode_counts_in_the_table() -> None:
     assert int(df.bad.sum()) == r.bad_sessions
 
 
-def test_to_dict_still_the_json_report(scenario: Path) -> None:
-    d = capgap.analyze(scenario).to_dict()
-    assert set(d) == {"summary", "events", "ingest"}
-    assert d["summary"]["total_sessions"] == EXPECTED["total_sessions"]
+def test_to_dict_tables_use_the_csv_form(scenario: Path, tmp_path: Path) -> None:
+    r = capgap.analyze(scenario)
+    assert set(r.to_dict()) == {"summary", "events", "ingest"}
+    d = r.to_dict(tables=True)
+    assert d["summary"]["total_sessions"] == EXPECTED["total_sessions"] == len(d["sessions"])
+    assert len(d["event_rows"]) == len(r.events)
+    r.write_sessions_csv(tmp_path / "s.csv")
+    import csv
+
+    with (tmp_path / "s.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [list(row) for row in d["sessions"]] == [list(SESSION_SCHEMA)] * len(rows)
+    for mine, theirs in zip(d["sessions"], rows, strict=True):
+        as_text = {k: str(int(v)) if isinstance(v, bool) else str(v) for k, v in mine.items()}
+        assert as_text == theirs
 
 
 # ---- Arrow ----
