@@ -195,12 +195,17 @@ class Table:
                 arr = pa.Array.from_buffers(pa.duration("ns"), len(col), [None, pa.py_buffer(col)])
                 name = "duration"
             elif name in CATEGORIES:
+                import numpy as np
+
                 values = list(CATEGORIES[name])
-                index = {v: i for i, v in enumerate(values)}
-                codes = pa.array([index[v] for v in col.tolist()], type=pa.int8())
-                arr = pa.DictionaryArray.from_arrays(codes, pa.array(values, type=pa.string()))
+                codes = np.zeros(len(col), dtype=np.int8)
+                for i, v in enumerate(values):  # a handful of values: vectorised per value
+                    codes[col == v] = i
+                arr = pa.DictionaryArray.from_arrays(
+                    pa.array(codes), pa.array(values, type=pa.string())
+                )
             elif col.dtype.kind == "U":
-                arr = pa.array(col.tolist(), type=pa.string())
+                arr = pa.array(col, type=pa.string())
             else:
                 arr = pa.array(col)  # numbers: zero-copy; bool: packed to bits
             arrays.append(arr)
