@@ -205,10 +205,14 @@ CAPGAP_ALWAYS_INLINE Decoded ipv4(Ctx& c, std::uint32_t off) noexcept {
         // on-wire length; with a reassembler every piece of TCP or of a tunnel goes there.
         if (c.frag != nullptr) {
             if (!reassembled_protocol(ip[9])) return Decoded::ip_fragment;
-            if (c.avail(off) < ihl) return Decoded::truncated_header;
-            return fragment_piece(c, ip[9], IpAddress::v4(ip + 12), IpAddress::v4(ip + 16),
-                                  load16(ip + 4), (frag & 0x1fffu) * 8, (frag & 0x2000) != 0,
-                                  off + ihl, total - ihl);
+            if (c.avail(off) >= ihl) {
+                return fragment_piece(c, ip[9], IpAddress::v4(ip + 12), IpAddress::v4(ip + 16),
+                                      load16(ip + 4), (frag & 0x1fffu) * 8, (frag & 0x2000) != 0,
+                                      off + ihl, total - ihl);
+            }
+            // The snaplen cut the IP header: no piece to keep. TCP says so; a tunnel's piece
+            // decodes as it would without a reassembler, as the stateless decoder does.
+            if (ip[9] == proto_tcp) return Decoded::truncated_header;
         }
         if ((frag & 0x1fff) != 0) return Decoded::ip_fragment;
     }
