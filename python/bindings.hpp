@@ -122,7 +122,8 @@ void def_pod_vector_pickle(py::class_<std::vector<T>, Extra...>& cls, const char
 void register_reprs(py::module_& m);
 
 /// A report's sessions as numpy columns (one dtype per column).
-py::dict session_columns(const std::vector<capgap::SessionRow>& rows);
+py::dict session_columns(const std::vector<capgap::SessionRow>& rows,
+                         capgap::Mode mode = capgap::Mode::confirmed);
 /// Loss events as numpy columns (one dtype per column).
 py::dict event_columns(const std::vector<capgap::LossEvent>& rows);
 

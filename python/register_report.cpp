@@ -13,6 +13,7 @@
 
 #include "bindings.hpp"
 #include "core/errors.hpp"
+#include "match/csv_join.hpp"
 #include "report/output_file.hpp"
 
 using namespace py::literals;
@@ -337,7 +338,7 @@ void register_report(py::module_& m) {
             .def(
                 "session_columns",
                 [](const capgap::Report& r) {
-                    py::dict d = session_columns(r.sessions);
+                    py::dict d = session_columns(r.sessions, r.summary.mode);
                     // `source`: each row's input name (object array; the names are shared).
                     std::vector<std::uint32_t> index(r.sessions.size());
                     for (std::size_t i = 0; i < index.size(); ++i)
@@ -524,6 +525,23 @@ void register_report(py::module_& m) {
         },
         "syn_path"_a, "lost_path"_a, "options"_a = capgap::MatchOptions{},
         "Reads both lists and matches them, Wireshark verdict (the GIL is released).");
+    m.def(
+        "join_wireshark_csv",
+        [](capgap::CsvInput input, const capgap::MatchOptions& options,
+           std::vector<std::string> sources) {
+            py::gil_scoped_release release;
+            // The reader's bad rows, each with its file and line, become input problems of the
+            // report, so Python sees them beside the counters (the CLI prints them itself).
+            for (const capgap::InputProblem& p : input.counts.bad_rows)
+                input.stats.problems.push_back(p);
+            capgap::Report r = capgap::join_csv_instances(std::move(input), options);
+            r.sources = std::move(sources);
+            return r;
+        },
+        "input"_a, "options"_a = capgap::MatchOptions{}, "sources"_a = std::vector<std::string>{},
+        "Matches lists read by read_wireshark_csv as analyze_wireshark_csv does, with the bad "
+        "rows in ingest.problems and `sources` as Report.sources (analyze_wireshark_csv names "
+        "the two lists in one entry, 'SYN, LOST'; the GIL is released).");
     m.def(
         "socket_join",
         [](const std::string& syn_path, const std::string& lost_path,

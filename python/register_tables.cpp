@@ -62,8 +62,11 @@ py::array_t<T> number_column(const std::vector<Row>& rows, F&& get) {
 
 namespace capgap_py {
 
-py::dict session_columns(const std::vector<capgap::SessionRow>& rows) {
+py::dict session_columns(const std::vector<capgap::SessionRow>& rows, capgap::Mode mode) {
+    // Same columns, order and meaning as Report::write_sessions_csv (docs/tables.md); times and
+    // the duration carry an _ns suffix here as int64 nanoseconds.
     using R = capgap::SessionRow;
+    const bool wireshark = mode == capgap::Mode::wireshark;
     py::dict d;
     d["session_id"] = number_column<std::uint64_t>(rows, [](const R& r) { return r.session.id; });
     d["client_ip"] =
@@ -74,6 +77,7 @@ py::dict session_columns(const std::vector<capgap::SessionRow>& rows) {
         string_column(rows, [](const R& r) { return capgap::to_string(r.session.server.addr); });
     d["server_port"] =
         number_column<std::uint16_t>(rows, [](const R& r) { return r.session.server.port; });
+    d["tunnel"] = number_column<std::uint32_t>(rows, [](const R& r) { return r.session.tunnel; });
     d["category"] =
         string_column(rows, [](const R& r) { return capgap::to_string(r.session.category); });
     d["syn_frame"] =
@@ -86,6 +90,8 @@ py::dict session_columns(const std::vector<capgap::SessionRow>& rows) {
         number_column<std::int64_t>(rows, [](const R& r) { return r.session.first_time.ns; });
     d["last_time_ns"] =
         number_column<std::int64_t>(rows, [](const R& r) { return r.session.last_time.ns; });
+    d["duration_ns"] = number_column<std::int64_t>(
+        rows, [](const R& r) { return r.session.last_time.ns - r.session.first_time.ns; });
     d["packets"] = number_column<std::uint64_t>(rows, [](const R& r) { return r.session.packets; });
     d["packets_c2s"] =
         number_column<std::uint64_t>(rows, [](const R& r) { return r.session.packets_c2s; });
@@ -98,8 +104,9 @@ py::dict session_columns(const std::vector<capgap::SessionRow>& rows) {
     d["syn_count"] =
         number_column<std::uint32_t>(rows, [](const R& r) { return r.session.syn_count; });
     d["evicted"] = number_column<bool>(rows, [](const R& r) { return r.session.evicted; });
-    d["tunnel"] = number_column<std::uint32_t>(rows, [](const R& r) { return r.session.tunnel; });
-    d["bad"] = number_column<bool>(rows, [](const R& r) { return r.bad; });
+    d["bad"] = number_column<bool>(
+        rows, [wireshark](const R& r) { return wireshark ? r.bad_wireshark : r.bad; });
+    d["bad_confirmed"] = number_column<bool>(rows, [](const R& r) { return r.bad; });
     d["bad_wireshark"] = number_column<bool>(rows, [](const R& r) { return r.bad_wireshark; });
     d["events"] = number_column<std::uint32_t>(rows, [](const R& r) { return r.events; });
     d["missing_bytes"] =
@@ -321,7 +328,8 @@ std::vector<capgap::Session> sessions_from_columns(const py::dict& cols) {
                      "category", "syn_frame", "syn_time_ns", "first_frame", "first_time_ns",
                      "last_time_ns", "packets", "packets_c2s", "bytes_c2s", "bytes_s2c",
                      "truncated_bytes", "syn_count", "evicted", "tunnel"},
-                    {"bad", "bad_wireshark", "events", "missing_bytes", "data_missing", "source"});
+                    {"duration_ns", "bad", "bad_confirmed", "bad_wireshark", "events",
+                     "missing_bytes", "data_missing", "source"});
     for (const char* name : {"client_ip", "client_port", "server_ip", "server_port", "syn_time_ns"})
         in.require(name);
     const auto client_ip = in.addresses("client_ip");
@@ -451,8 +459,8 @@ void register_tables(py::module_& m) {
             for (std::size_t i = 0; i < sessions.size(); ++i)
                 rows[i].session = sessions[i];
             py::dict d = session_columns(rows);
-            for (const char* verdict :
-                 {"bad", "bad_wireshark", "events", "missing_bytes", "data_missing"})
+            for (const char* verdict : {"bad", "bad_confirmed", "bad_wireshark", "events",
+                                        "missing_bytes", "data_missing"})
                 PyDict_DelItemString(d.ptr(), verdict);
             return d;
         },

@@ -117,8 +117,8 @@ struct Report {
     std::string to_text() const;
     /// One JSON object with `summary`, `events` and `ingest`.
     std::string to_json() const;
-    /// Header + one row per session: session_id, client, server, syn_frame, syn_time, packets,
-    /// bad, bad_wireshark, events, missing_bytes, category, ...
+    /// Header + one row per session, in the columns of docs/tables.md: session_id, client_ip,
+    /// client_port, ..., bad (the headline's verdict), ..., data_missing, source.
     void write_sessions_csv(std::ostream& out) const;
     /// Header + one row per event: session_id, direction, kind, frame, time, seq_begin, ...
     void write_events_csv(std::ostream& out) const;

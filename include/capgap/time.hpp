@@ -25,6 +25,10 @@ struct Timestamp {
 /// Epoch seconds with nine decimals, e.g. "1700000000.000000001" (exact).
 std::string to_string(Timestamp t);
 
+/// ISO-8601 in UTC with nine decimals, e.g. "2023-11-14T22:13:20.000000001Z" (exact; the form
+/// the CSV tables use, which pandas and Arrow read to the nanosecond).
+std::string to_iso8601(Timestamp t);
+
 /// Parses a decimal number of seconds ("12", "12.5", "-0.000000001") to nanoseconds exactly.
 /// Digits beyond the ninth decimal are rejected rather than rounded.
 /// @throws parse_error on anything that is not such a number (source names `what`)

@@ -68,7 +68,14 @@ from ._core import (
     tcp_flags,
     wilson_interval,
 )
-from .report import Report, Table, concat
+from .report import (
+    Report,
+    Table,
+    concat,
+    read_csv_options,
+    read_events_csv,
+    read_sessions_csv,
+)
 
 __version__: str = _core.__version__
 
@@ -116,6 +123,9 @@ __all__ = [
     "link_type_name",
     "no_frame",
     "no_session",
+    "read_csv_options",
+    "read_events_csv",
+    "read_sessions_csv",
     "sessions_from",
     "tcp_flags",
     "wilson_interval",

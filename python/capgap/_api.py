@@ -111,6 +111,40 @@ def analyze(
     return Report(_core.analyze(files, opt))
 
 
+def _check_syn_list(data: _core.CsvInput, syn_path: str, lost_path: str) -> None:
+    """Lists that cannot be what they were passed as are an error, not a small report: the
+    SYN list with rows but no usable SYN, or the two lists swapped."""
+    counts = data.counts
+    if (
+        counts.syn_rows_not_syn != 0
+        and counts.lost_rows != 0
+        and counts.lost_rows_unflagged == counts.lost_rows
+    ):
+        raise _core.FormatError(
+            f"{syn_path}: {counts.syn_rows_not_syn} of {counts.syn_rows} rows are not a pure "
+            f"SYN and none of the {counts.lost_rows} rows of {lost_path} carries a loss flag: "
+            "were the SYN and lost lists swapped? (from_wireshark_csv(syn, lost))"
+        )
+    if len(data.sessions) != 0 or counts.syn_rows == 0:
+        return
+    syn_bad = [p for p in counts.bad_rows if p.source == syn_path]
+    if counts.syn_rows_not_syn != 0:
+        hint = (
+            f"{counts.syn_rows_not_syn} of {counts.syn_rows} rows are not a pure SYN "
+            "(flags other than SYN alone: were the SYN and lost lists swapped?)"
+        )
+    elif syn_bad:
+        first = syn_bad[0]
+        hint = f"every row is bad, first at {first.position}: {first.reason}" + (
+            " (IPv6 rows need the ipv6.src and ipv6.dst columns: tshark -e ipv6.src -e ipv6.dst)"
+            if "address" in first.reason
+            else ""
+        )
+    else:
+        hint = f"none of its {counts.syn_rows} rows starts a session"
+    raise _core.FormatError(f"{syn_path}: no SYN rows: {hint}")
+
+
 def from_wireshark_csv(
     syn: PathLike,
     lost: PathLike,
@@ -128,7 +162,32 @@ def from_wireshark_csv(
     `capgap csv` reports. ``join='socket'`` reproduces the old manual join by client socket
     exactly (no window, no events), to compare with numbers computed that way.
 
-    Raises CaptureError, FormatError or ParseError as analyze() does.
+    **Columns.** Found by name in the header, in any order (others are ignored): the frame
+    number (``No.`` or ``frame.number``), a time (``Time`` or ``frame.time_epoch``,
+    ``frame.time``, ``frame.time_relative``), source and destination addresses (``Source`` /
+    ``Destination`` or ``ip.src`` / ``ip.dst`` and, for IPv6, ``ipv6.src`` / ``ipv6.dst``), and
+    either ``Info`` or the ports ``tcp.srcport`` / ``tcp.dstport``; ``tcp.stream``,
+    ``tcp.seq_raw``, ``tcp.flags.syn`` / ``tcp.flags.ack`` help; the lost list needs ``Info`` or
+    ``tcp.analysis.lost_segment`` / ``tcp.analysis.ack_lost_segment``. tshark makes both
+    (IPv4 and IPv6 in one file)::
+
+        tshark -n -r cap.pcap -Y "tcp.flags.syn==1 && tcp.flags.ack==0" -T fields \
+            -E header=y -E separator=, -E quote=d -e frame.number -e frame.time_epoch \
+            -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst -e tcp.srcport -e tcp.dstport \
+            -e tcp.stream -e tcp.seq_raw -e tcp.flags.syn -e tcp.flags.ack > syn.csv
+        tshark -n -r cap.pcap -Y "tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment" \
+            -T fields -E header=y -E separator=, -E quote=d -e frame.number \
+            -e frame.time_epoch -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst -e tcp.srcport \
+            -e tcp.dstport -e tcp.stream -e tcp.analysis.lost_segment \
+            -e tcp.analysis.ack_lost_segment > lost.csv
+
+    The reader's counters are ``report.csv`` (a CsvCounts: rows, ``syn_rows_not_syn``, bad
+    rows by reason, ...); ``report.ingest`` has ``csv_rows`` / ``csv_bad_rows`` and each bad
+    row, with its file and line, in ``report.ingest.problems``.
+
+    Raises CaptureError, FormatError or ParseError as analyze() does; ParseError when a list
+    misses a required column; FormatError naming the file when the SYN list has rows but not
+    one usable SYN (the lists swapped, or IPv6 rows without ``ipv6.src`` columns).
     """
     syn_path = _options.path_arg("syn", syn)
     lost_path = _options.path_arg("lost", lost)
@@ -136,7 +195,12 @@ def from_wireshark_csv(
         server=server, port=port, window=window, mode=mode, events_in_window=events_in_window
     )
     if join == "instance":
-        return Report(_core.analyze_wireshark_csv(syn_path, lost_path, opt))
+        data = _core.read_wireshark_csv(syn_path, lost_path)
+        _check_syn_list(data, syn_path, lost_path)
+        # One source, "SYN, LOST", as analyze_wireshark_csv and `capgap csv` name it.
+        report = Report(_core.join_wireshark_csv(data, opt, [f"{syn_path}, {lost_path}"]))
+        report._csv = data.counts
+        return report
     if join == "socket":
         if window is not None or events_in_window:
             raise ValueError("join='socket' takes no window (the old join had none)")
@@ -163,6 +227,10 @@ def _column_array(name: str, values: Any) -> tuple[str, np.ndarray]:
         arr = arr.astype("datetime64[ns]").view(np.int64)
         if not name.endswith("_ns"):
             name = _TIME_ALIASES.get(name, name + "_ns")
+    elif arr.dtype.kind == "m":  # a duration (to_pandas() gives one): int64 ns, as columns()
+        arr = arr.astype("timedelta64[ns]").view(np.int64)
+        if not name.endswith("_ns"):
+            name += "_ns"
     elif arr.dtype.kind == "f":
         missing = np.isnan(arr)
         if missing.any():

@@ -18,7 +18,14 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas  # type: ignore[import-untyped,unused-ignore]
     from matplotlib.axes import Axes
 
-__all__ = ["Report", "Table", "concat"]
+__all__ = [
+    "Report",
+    "Table",
+    "concat",
+    "read_csv_options",
+    "read_events_csv",
+    "read_sessions_csv",
+]
 
 #: Columns holding names of enum values, and every value they can take (in enum order).
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -26,6 +33,60 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "direction": tuple(_core.Direction.__members__),
     "kind": tuple(_core.EventKind.__members__),
 }
+
+
+#: The sessions table (docs/tables.md): column name and numpy dtype in columns() order, as
+#: to_pandas(), the CSV files and to_arrow() name them. In columns() the times and the
+#: duration carry an ``_ns`` suffix and hold int64 nanoseconds.
+SESSION_SCHEMA: dict[str, str] = {
+    "session_id": "uint64",
+    "client_ip": "str",
+    "client_port": "uint16",
+    "server_ip": "str",
+    "server_port": "uint16",
+    "tunnel": "uint32",
+    "category": "category",
+    "syn_frame": "uint64",
+    "syn_time": "time",
+    "first_frame": "uint64",
+    "first_time": "time",
+    "last_time": "time",
+    "duration": "duration",
+    "packets": "uint64",
+    "packets_c2s": "uint64",
+    "bytes_c2s": "uint64",
+    "bytes_s2c": "uint64",
+    "truncated_bytes": "uint64",
+    "syn_count": "uint32",
+    "evicted": "bool",
+    "bad": "bool",
+    "bad_confirmed": "bool",
+    "bad_wireshark": "bool",
+    "events": "uint32",
+    "missing_bytes": "uint64",
+    "data_missing": "bool",
+    "source": "str",
+}
+
+#: The events table, as SESSION_SCHEMA.
+EVENT_SCHEMA: dict[str, str] = {
+    "session_id": "uint64",
+    "direction": "category",
+    "kind": "category",
+    "late_filled": "bool",
+    "frame": "uint64",
+    "time": "time",
+    "seq_begin": "uint64",
+    "seq_end": "uint64",
+    "missing_bytes": "uint64",
+    "src_ip": "str",
+    "src_port": "uint16",
+    "dst_ip": "str",
+    "dst_port": "uint16",
+}
+
+#: session_id of an event that matched no session (empty in the events CSV).
+NO_SESSION = 2**64 - 1
 
 
 def _import_pandas() -> Any:
@@ -45,16 +106,11 @@ class Table:
     per-row Python objects); ``to_pandas()`` a DataFrame. Iterating yields the native rows
     (``SessionRow`` or ``LossEvent``), which is convenient for a handful of rows only.
 
-    Session columns: session_id, client_ip, client_port, server_ip, server_port, category,
-    syn_frame, syn_time_ns, first_frame, first_time_ns, last_time_ns, packets, packets_c2s,
-    bytes_c2s, bytes_s2c, truncated_bytes, syn_count, evicted, bad, bad_wireshark, events,
-    missing_bytes, data_missing, source (the capture the session came from, see
-    ``Report.sources``).
-
-    Event columns: session_id, direction, kind, late_filled, frame, time_ns, seq_begin,
-    seq_end, missing_bytes, src_ip, src_port, dst_ip, dst_port.
-
-    Times are int64 nanoseconds since the epoch (UTC); frames are 1-based (0: none).
+    The columns are those of the CSV files, in their order (SESSION_SCHEMA, EVENT_SCHEMA;
+    docs/tables.md says what each means): ``bad`` follows the report's mode, ``events`` counts
+    the confirmed-loss events only, ``source`` names the capture a session came from (see
+    ``Report.sources``). In columns() times and the duration are int64 nanoseconds (UTC
+    since the epoch) under an ``_ns`` suffix; frames are 1-based (0: none).
     """
 
     def __init__(self, report: _core.Report, which: str) -> None:
@@ -96,9 +152,11 @@ class Table:
         """The table as a pandas DataFrame (pandas is imported here, lazily).
 
         With ``datetimes`` (the default) each ``*_time_ns`` column becomes a ``*_time`` column
-        of dtype ``datetime64[ns, UTC]``; with ``categorical`` the ``category``, ``direction``
-        and ``kind`` columns are pandas Categoricals over every possible value. Numeric
-        columns are not copied.
+        of dtype ``datetime64[ns, UTC]`` and ``duration_ns`` a ``duration`` column of dtype
+        ``timedelta64[ns]``; with ``categorical`` the ``category``, ``direction`` and ``kind``
+        columns are pandas Categoricals over every possible value. Numeric columns are not
+        copied. The columns are those of the CSV files (docs/tables.md); read those back with
+        read_sessions_csv() / read_events_csv() for the same DataFrame.
         """
         pd = _import_pandas()
         data: dict[str, Any] = {}
@@ -106,18 +164,183 @@ class Table:
             if datetimes and name.endswith("time_ns"):
                 stamps = pd.DatetimeIndex(col.view("datetime64[ns]")).tz_localize("UTC")
                 data[name[: -len("_ns")]] = stamps
+            elif datetimes and name == "duration_ns":
+                data["duration"] = pd.TimedeltaIndex(col.view("timedelta64[ns]"))
             elif categorical and name in CATEGORIES:
                 data[name] = pd.Categorical(col, categories=list(CATEGORIES[name]))
-            elif categorical and name == "source":
-                data[name] = pd.Categorical(
-                    col, categories=list(dict.fromkeys(self._report.sources))
-                )
             else:
                 data[name] = col
         return pd.DataFrame(data, copy=False)
 
+    def to_arrow(self) -> Any:
+        """The table as a ``pyarrow.Table`` (pyarrow is optional and imported here, lazily).
+
+        Same column names as to_pandas(): times are ``timestamp[ns, tz=UTC]``, the duration
+        ``duration[ns]``, ``category`` / ``direction`` / ``kind`` dictionary arrays over every
+        possible value. Numeric, time and duration columns wrap the numpy buffers without a
+        copy; booleans (bit-packed in Arrow) and strings are converted. polars
+        (``pl.from_arrow``) and DuckDB read the result directly.
+        """
+        try:
+            import pyarrow as pa
+        except ImportError as err:
+            raise ImportError(
+                "to_arrow() needs pyarrow, an optional dependency: pip install 'capgap[arrow]'"
+            ) from err
+        arrays: list[Any] = []
+        names: list[str] = []
+        for name, col in self.columns().items():
+            if name.endswith("time_ns"):
+                arr = pa.Array.from_buffers(
+                    pa.timestamp("ns", tz="UTC"), len(col), [None, pa.py_buffer(col)]
+                )
+                name = name[: -len("_ns")]
+            elif name == "duration_ns":
+                arr = pa.Array.from_buffers(pa.duration("ns"), len(col), [None, pa.py_buffer(col)])
+                name = "duration"
+            elif name in CATEGORIES:
+                import numpy as np
+
+                values = list(CATEGORIES[name])
+                codes = np.zeros(len(col), dtype=np.int8)
+                for i, v in enumerate(values):  # a handful of values: vectorised per value
+                    codes[col == v] = i
+                arr = pa.DictionaryArray.from_arrays(
+                    pa.array(codes), pa.array(values, type=pa.string())
+                )
+            elif col.dtype.kind == "U":
+                arr = pa.array(col, type=pa.string())
+            else:
+                arr = pa.array(col)  # numbers: zero-copy; bool: packed to bits
+            arrays.append(arr)
+            names.append(name)
+        return pa.Table.from_arrays(arrays, names=names)
+
     def __repr__(self) -> str:
         return f"<capgap {self._which} table: {len(self)} rows>"
+
+
+def _iso(ns: int) -> str:
+    import datetime as dt
+
+    seconds, frac = divmod(ns, 1_000_000_000)
+    stamp = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    return f"{stamp:%Y-%m-%dT%H:%M:%S}.{frac:09d}Z"
+
+
+def _rows(cols: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Row dicts under the CSV's column names and value forms (JSON-ready)."""
+    values: dict[str, list[Any]] = {}
+    for name, col in cols.items():
+        if name.endswith("time_ns"):
+            values[name[: -len("_ns")]] = [_iso(v) for v in col.tolist()]
+        elif name == "duration_ns":
+            values["duration"] = col.tolist()
+        else:
+            values[name] = col.tolist()
+    names = list(values)
+    return [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+
+
+def _read_table_csv(path: str | os.PathLike[str], schema: dict[str, str]) -> pandas.DataFrame:
+    pd = _import_pandas()
+    import numpy as np
+
+    # Everything is read as text first: no column is guessed, and nothing passes through float.
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    if list(raw.columns) != list(schema):
+        raise ValueError(
+            f"{os.fsdecode(path)}: not a capgap CSV table: columns {list(raw.columns)}, "
+            f"expected {list(schema)}"
+        )
+    data: dict[str, Any] = {}
+    for name, kind in schema.items():
+        col = raw[name].to_numpy(dtype=object)
+        if kind == "time":
+            stamps = pd.to_datetime(col, utc=True, format="ISO8601")
+            data[name] = stamps.astype("datetime64[ns, UTC]")
+        elif kind == "duration":
+            data[name] = pd.TimedeltaIndex(col.astype(np.int64).view("timedelta64[ns]"))
+        elif kind == "category":
+            data[name] = pd.Categorical(col.astype(str), categories=list(CATEGORIES[name]))
+        elif kind == "bool":
+            data[name] = col.astype(np.uint8).astype(bool)
+        elif kind == "str":
+            data[name] = col.astype(str)
+        elif name == "session_id":
+            data[name] = np.array([int(v) if v else NO_SESSION for v in col], dtype=np.uint64)
+        else:
+            data[name] = np.array([int(v) for v in col], dtype=kind)
+    return pd.DataFrame(data, copy=False)
+
+
+def _ns_to_timedelta(text: str) -> Any:
+    import numpy as np
+
+    return np.timedelta64(int(text), "ns")
+
+
+def _session_id(text: str) -> Any:
+    import numpy as np
+
+    return np.uint64(int(text) if text else NO_SESSION)
+
+
+def read_csv_options(table: str) -> dict[str, Any]:
+    """Keyword arguments for ``pandas.read_csv`` that read a capgap CSV table into exactly the
+    DataFrame ``to_pandas()`` gives, dtypes included (docs/tables.md)::
+
+        df = pd.read_csv("sessions.csv", **capgap.read_csv_options("sessions"))
+        ev = pd.read_csv("events.csv", **capgap.read_csv_options("events"))
+
+    ``dtype`` gives each column its numpy type (``bool`` from 0/1, a Categorical over every
+    value), ``parse_dates`` with ``date_format="ISO8601"`` the times to the nanosecond,
+    ``converters`` the duration (integer nanoseconds) as a Timedelta and an empty event
+    ``session_id`` as NO_SESSION; ``keep_default_na=False`` keeps an empty ``source`` as "".
+    A file with no rows gives those two converted columns as ``object``: read_sessions_csv()
+    and read_events_csv() give the dtypes in every case.
+    """
+    pd = _import_pandas()
+    if table not in ("sessions", "events"):
+        raise ValueError(f"table must be 'sessions' or 'events', got {table!r}")
+    schema = SESSION_SCHEMA if table == "sessions" else EVENT_SCHEMA
+    dtype: dict[str, Any] = {}
+    converters: dict[str, Any] = {}
+    times: list[str] = []
+    for name, kind in schema.items():
+        if kind == "time":
+            times.append(name)
+        elif kind == "duration":
+            converters[name] = _ns_to_timedelta
+        elif name == "session_id" and table == "events":
+            converters[name] = _session_id
+        elif kind == "category":
+            dtype[name] = pd.CategoricalDtype(list(CATEGORIES[name]))
+        else:
+            dtype[name] = kind
+    return {
+        "dtype": dtype,
+        "converters": converters,
+        "parse_dates": times,
+        "date_format": "ISO8601",
+        "keep_default_na": False,
+    }
+
+
+def read_sessions_csv(path: str | os.PathLike[str]) -> pandas.DataFrame:
+    """Reads a sessions CSV (``--sessions-out`` or Report.write_sessions_csv) into the DataFrame
+    ``report.sessions.to_pandas()`` gives: same columns, dtypes and values to the nanosecond.
+
+    Plain pandas reads it too: ``pd.read_csv(path, **read_csv_options("sessions"))`` (see
+    docs/tables.md). Raises ValueError when the columns are not those of the sessions table.
+    """
+    return _read_table_csv(path, SESSION_SCHEMA)
+
+
+def read_events_csv(path: str | os.PathLike[str]) -> pandas.DataFrame:
+    """Reads an events CSV (``--events-out`` or Report.write_events_csv) into the DataFrame
+    ``report.events.to_pandas()`` gives (an empty session_id reads as NO_SESSION)."""
+    return _read_table_csv(path, EVENT_SCHEMA)
 
 
 def _summary_property(name: str, doc: str) -> property:
@@ -137,6 +360,7 @@ class Report:
         if not isinstance(native, _core.Report):
             raise TypeError(f"expected a capgap._core.Report, got {type(native).__name__}")
         self._native = native
+        self._csv: _core.CsvCounts | None = None
 
     # ---- the headline figures ----
     total_sessions: int = _summary_property(  # type: ignore[assignment]
@@ -220,6 +444,12 @@ class Report:
         return self._native.ingest
 
     @property
+    def csv(self) -> _core.CsvCounts | None:
+        """The CSV reader's counters (rows, syn_rows_not_syn, bad rows by reason, ...) for a
+        report of from_wireshark_csv(); None for a capture's report."""
+        return self._csv
+
+    @property
     def tallies(self) -> list[_core.EventTally]:
         """Events by kind and direction (non-zero only)."""
         return self._native.tallies
@@ -256,11 +486,15 @@ class Report:
 
     # Pickling goes through the native report (a compact, versioned state: the tables as
     # bytes), so reports cross processes: ProcessPoolExecutor, joblib, Dask.
-    def __getstate__(self) -> _core.Report:
-        return self._native
+    # A report of from_wireshark_csv() carries the reader's counters along.
+    def __getstate__(self) -> _core.Report | tuple[_core.Report, _core.CsvCounts]:
+        return self._native if self._csv is None else (self._native, self._csv)
 
-    def __setstate__(self, state: _core.Report) -> None:
-        self._native = state
+    def __setstate__(self, state: _core.Report | tuple[_core.Report, _core.CsvCounts]) -> None:
+        if isinstance(state, tuple):
+            self._native, self._csv = state
+        else:
+            self._native, self._csv = state, None
 
     def to_text(self) -> str:
         """The text report, as the command line prints it."""
@@ -270,11 +504,19 @@ class Report:
         """One JSON object with summary, events and ingest, as `capgap --format json`."""
         return self._native.to_json()
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report as a dict."""
+    def to_dict(self, *, tables: bool = False) -> dict[str, Any]:
+        """The JSON report as a dict: ``summary``, ``events`` (tallies by kind and direction)
+        and ``ingest``. With ``tables``, also ``sessions`` and ``event_rows``: one dict per row
+        with the columns of docs/tables.md, times as the CSV writes them (ISO-8601 UTC with
+        nine decimals), the duration in integer nanoseconds.
+        """
         import json  # here, as html below: `import capgap` stays quick
 
-        return json.loads(self._native.to_json())
+        doc: dict[str, Any] = json.loads(self._native.to_json())
+        if tables:
+            doc["sessions"] = _rows(self.sessions.columns())
+            doc["event_rows"] = _rows(self.events.columns())
+        return doc
 
     def write_sessions_csv(self, path: str | os.PathLike[str]) -> None:
         """Writes the sessions CSV (as --sessions-out: to a temporary beside it, renamed when
@@ -373,9 +615,11 @@ class Report:
             raise ValueError(f"bins must be a positive int, got {bins!r}")
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 3.5))
+        import numpy as np
+
         cols = self._native.session_columns()
         times = cols["syn_time_ns"]
-        bad = cols["bad_wireshark" if self.mode == "wireshark" else "bad"]
+        bad = cols["bad"]  # the headline's verdict
         ax.set_title(
             f"{self.total_sessions:,} sessions, {self.bad_sessions:,} bad"
             + ("" if self.total_sessions == 0 else f" ({self.percentage:.2f}%)")
@@ -387,8 +631,6 @@ class Report:
         start = int(times.min()) // width * width
         index = (times - start) // width
         count = int(index.max()) + 1
-        import numpy as np
-
         new = np.bincount(index, minlength=count)
         bad_count = np.bincount(index[bad], minlength=count)
         edges = (start + width * np.arange(count + 1, dtype=np.int64)).view("datetime64[ns]")

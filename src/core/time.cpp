@@ -5,6 +5,7 @@
 #include <capgap/time.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -70,6 +71,38 @@ int days_in_month(int y, int m) {
 }
 
 }  // namespace
+
+std::string to_iso8601(Timestamp t) {
+    // Floor division so times before 1970 keep a fraction in [0, 1 s).
+    std::int64_t secs = t.ns / ns_per_s;
+    std::int64_t frac = t.ns % ns_per_s;
+    if (frac < 0) {
+        frac += ns_per_s;
+        --secs;
+    }
+    std::int64_t days = secs / 86400;
+    std::int64_t sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        --days;
+    }
+    // civil-from-days, the inverse of days_from_civil above.
+    const std::int64_t z = days + 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<std::uint64_t>(z - era * 146097);                    // [0, 146096]
+    const std::uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+    const std::uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+    const std::uint64_t mp = (5 * doy + 2) / 153;                                     // March = 0
+    const auto d = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
+    const auto m = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
+    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
+                  static_cast<long long>(y), m, d, static_cast<long long>(sod / 3600),
+                  static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
+                  static_cast<long long>(frac));
+    return buf;
+}
 
 std::string to_string(Timestamp t) {
     const bool neg = t.ns < 0;

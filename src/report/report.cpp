@@ -264,54 +264,64 @@ std::string Report::to_json() const {
     return detail::dump_json(detail::report_json(*this));
 }
 
+// The CSV tables share their columns, order and meaning with the Python columns() (docs/tables.md):
+// times are ISO-8601 UTC with nine decimals, durations integer nanoseconds, flags 0/1.
 void Report::write_sessions_csv(std::ostream& out) const {
-    out << "session_id,client,server,syn_frame,syn_time,packets,bad,bad_wireshark,events,"
-           "missing_bytes,category,first_frame,packets_c2s,bytes_c2s,bytes_s2c,truncated_bytes,"
-           "syn_count,evicted,tunnel\n";
+    out << "session_id,client_ip,client_port,server_ip,server_port,tunnel,category,syn_frame,"
+           "syn_time,first_frame,first_time,last_time,duration,packets,packets_c2s,bytes_c2s,"
+           "bytes_s2c,truncated_bytes,syn_count,evicted,bad,bad_confirmed,bad_wireshark,events,"
+           "missing_bytes,data_missing,source\n";
+    const bool wireshark = summary.mode == Mode::wireshark;
     std::string line;
+    const auto num = [&line](auto v) {
+        line += std::to_string(v);
+        line += ',';
+    };
+    const auto flag = [&line](bool v) { line += v ? "1," : "0,"; };
     for (const SessionRow& r : sessions) {
         const Session& s = r.session;
         line.clear();
-        line += std::to_string(s.id);
+        num(s.id);
+        line += csv_field(to_string(s.client.addr));
         line += ',';
-        line += csv_field(to_string(s.client));
+        num(s.client.port);
+        line += csv_field(to_string(s.server.addr));
         line += ',';
-        line += csv_field(to_string(s.server));
-        line += ',';
-        line += std::to_string(s.syn_frame);
-        line += ',';
-        line += to_string(s.syn_time);
-        line += ',';
-        line += std::to_string(s.packets);
-        line += r.bad ? ",1" : ",0";
-        line += r.bad_wireshark ? ",1," : ",0,";
-        line += std::to_string(r.events);
-        line += ',';
-        line += std::to_string(r.missing_bytes);
-        line += ',';
+        num(s.server.port);
+        num(s.tunnel);
         line += to_string(s.category);
         line += ',';
-        line += std::to_string(s.first_frame);
+        num(s.syn_frame);
+        line += to_iso8601(s.syn_time);
         line += ',';
-        line += std::to_string(s.packets_c2s);
+        num(s.first_frame);
+        line += to_iso8601(s.first_time);
         line += ',';
-        line += std::to_string(s.bytes_c2s);
+        line += to_iso8601(s.last_time);
         line += ',';
-        line += std::to_string(s.bytes_s2c);
-        line += ',';
-        line += std::to_string(s.truncated_bytes);
-        line += ',';
-        line += std::to_string(s.syn_count);
-        line += s.evicted ? ",1," : ",0,";
-        line += std::to_string(s.tunnel);
+        num(s.last_time.ns - s.first_time.ns);
+        num(s.packets);
+        num(s.packets_c2s);
+        num(s.bytes_c2s);
+        num(s.bytes_s2c);
+        num(s.truncated_bytes);
+        num(s.syn_count);
+        flag(s.evicted);
+        flag(wireshark ? r.bad_wireshark : r.bad);
+        flag(r.bad);
+        flag(r.bad_wireshark);
+        num(r.events);
+        num(r.missing_bytes);
+        flag(r.data_missing);
+        line += csv_field(r.source < sources.size() ? sources[r.source] : std::string());
         line += '\n';
         out << line;
     }
 }
 
 void Report::write_events_csv(std::ostream& out) const {
-    out << "session_id,direction,kind,late_filled,frame,time,seq_begin,seq_end,missing_bytes,src,"
-           "dst\n";
+    out << "session_id,direction,kind,late_filled,frame,time,seq_begin,seq_end,missing_bytes,"
+           "src_ip,src_port,dst_ip,dst_port\n";
     std::string line;
     for (const LossEvent& e : events) {
         line.clear();
@@ -323,7 +333,7 @@ void Report::write_events_csv(std::ostream& out) const {
         line += e.late_filled ? ",1," : ",0,";
         line += std::to_string(e.frame);
         line += ',';
-        line += to_string(e.time);
+        line += to_iso8601(e.time);
         line += ',';
         line += std::to_string(e.seq_begin);
         line += ',';
@@ -331,9 +341,13 @@ void Report::write_events_csv(std::ostream& out) const {
         line += ',';
         line += std::to_string(e.missing_bytes);
         line += ',';
-        line += csv_field(to_string(e.src));
+        line += csv_field(to_string(e.src.addr));
         line += ',';
-        line += csv_field(to_string(e.dst));
+        line += std::to_string(e.src.port);
+        line += ',';
+        line += csv_field(to_string(e.dst.addr));
+        line += ',';
+        line += std::to_string(e.dst.port);
         line += '\n';
         out << line;
     }

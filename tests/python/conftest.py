@@ -90,8 +90,33 @@ def run_cli(cli: Path, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.C
     )
 
 
+def _endpoint(ip: str, port: str) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def read_sessions_csv(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text())))
+    """The rows of a sessions CSV, each with `client` and `server` added as "ip:port" (the form
+    the captures' ground truth uses)."""
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    for row in rows:
+        row["client"] = _endpoint(row["client_ip"], row["client_port"])
+        row["server"] = _endpoint(row["server_ip"], row["server_port"])
+    return rows
+
+
+def without_source(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Sessions rows without their `source` column (the input's name), to compare the sessions
+    of one capture read from different files or streams."""
+    return [{k: v for k, v in row.items() if k != "source"} for row in rows]
+
+
+def sessions_csv_without_source(data: bytes) -> bytes:
+    """A sessions CSV's bytes without the `source` column (its last), as without_source()."""
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    assert rows and rows[0][-1] == "source", rows[:1]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(row[:-1] for row in rows)
+    return out.getvalue().encode()
 
 
 def analyze(cli: Path, captures: list[Path], tmp_path: Path, *extra: str) -> CliResult:

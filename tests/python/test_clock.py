@@ -14,7 +14,7 @@ import struct
 import subprocess
 from pathlib import Path
 
-from conftest import REPO_ROOT, analyze
+from conftest import REPO_ROOT, analyze, without_source
 
 CAPTURE = REPO_ROOT / "tests" / "data" / "real" / "lo_mixed.pcap"
 FIVE_YEARS_S = 5 * 365 * 86400
@@ -82,7 +82,7 @@ def test_one_packet_years_ahead_changes_no_session(cli: Path, tshark: str, tmp_p
     original = analyze(cli, [CAPTURE], tmp_path / "a")
     got = analyze(cli, [shifted], tmp_path / "b")
     assert len(original.sessions) > 1
-    assert got.sessions == original.sessions
+    assert without_source(got.sessions) == without_source(original.sessions)
     assert got.report["summary"] == original.report["summary"]
 
     ing, orig = got.report["ingest"], original.report["ingest"]

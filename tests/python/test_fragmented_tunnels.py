@@ -155,8 +155,12 @@ def mirror(encap: Callable[[bytes, int], tuple[int, bytes]], mtu: int, v6: bool 
 
 
 def rows(result, drop: tuple[str, ...] = ()) -> list[dict[str, str]]:
-    """--sessions-out rows without the tunnel column (and `drop`)."""
-    return [{k: v for k, v in r.items() if k not in ("tunnel", *drop)} for r in result.sessions]
+    """--sessions-out rows without the tunnel and source (the input's name) columns (and
+    `drop`)."""
+    return [
+        {k: v for k, v in r.items() if k not in ("tunnel", "source", *drop)}
+        for r in result.sessions
+    ]
 
 
 @functools.cache

@@ -88,7 +88,7 @@ def test_success_leaves_the_files_and_no_temporary(cli: Path, tmp_path: Path) ->
     )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.csv", "s.csv"]
-    assert sessions.read_text().startswith("session_id,client,server,")
+    assert sessions.read_text().startswith("session_id,client_ip,client_port,server_ip,")
     assert events.read_text().startswith("session_id,")
     assert sessions.stat().st_mode & 0o777 == 0o640  # replaced, with its permissions kept
     # a symbolic link stays a link; its target gets the rows

@@ -17,7 +17,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import CLI_TIMEOUT, REPO_ROOT, SHARED_CAPTURES, run_cli
+from conftest import (
+    CLI_TIMEOUT,
+    REPO_ROOT,
+    SHARED_CAPTURES,
+    run_cli,
+    sessions_csv_without_source,
+)
 
 import capgap
 
@@ -41,7 +47,8 @@ def compress(path: Path, kind: str, out_dir: Path) -> Path:
 
 
 def report_of(cli: Path, tmp_path: Path, args: list[str], stdin: bytes | None = None):
-    """(exit status, text report, --sessions-out bytes) of one `capgap analyze`."""
+    """(text report, --sessions-out bytes without the `source` column, which names the input)
+    of one `capgap analyze`."""
     out = tmp_path / "sessions.csv"
     out.unlink(missing_ok=True)
     proc = subprocess.run(
@@ -52,7 +59,7 @@ def report_of(cli: Path, tmp_path: Path, args: list[str], stdin: bytes | None = 
         check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode()
-    return proc.stdout.decode(), out.read_bytes()
+    return proc.stdout.decode(), sessions_csv_without_source(out.read_bytes())
 
 
 def to_pcapng(pcap: Path, raw_ip_every: int = 0) -> bytes:

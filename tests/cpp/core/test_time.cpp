@@ -50,6 +50,19 @@ TEST_CASE("to_string(Timestamp) prints nine decimals") {
     CHECK(parse_seconds_ns(to_string(Timestamp{123'456'789'012})) == 123'456'789'012);
 }
 
+TEST_CASE("to_iso8601 prints UTC with nine decimals, before 1970 too") {
+    CHECK(to_iso8601(Timestamp{0}) == "1970-01-01T00:00:00.000000000Z");
+    CHECK(to_iso8601(Timestamp{1'700'000'000'000'000'001}) == "2023-11-14T22:13:20.000000001Z");
+    CHECK(to_iso8601(Timestamp{951'782'400'000'000'000}) == "2000-02-29T00:00:00.000000000Z");
+    CHECK(to_iso8601(Timestamp{-1}) == "1969-12-31T23:59:59.999999999Z");
+    // Round trip through the parser, across a leap day and the epoch.
+    for (std::int64_t ns :
+         {std::int64_t{-86'400'000'000'001}, std::int64_t{951'868'799'999'999'999},
+          std::int64_t{1'657'012'822'883'169'000}}) {
+        CHECK(parse_iso8601(to_iso8601(Timestamp{ns})).ns == ns);
+    }
+}
+
 TEST_CASE("parse_iso8601 with zones") {
     CHECK(parse_iso8601("1970-01-01T00:00:00Z").ns == 0);
     CHECK(parse_iso8601("1970-01-01T00:00:00").ns == 0);

@@ -199,22 +199,46 @@ TEST_CASE("to_json: numbers keep their type, members their order") {
 
 TEST_CASE("CSV headers and rows") {
     Report r = sample();
+    r.sources = {"a.pcap, b.pcap"};  // one analysis of two files: quoted, it holds a comma
     std::ostringstream s;
     r.write_sessions_csv(s);
     CHECK(line(s.str(), 0) ==
-          "session_id,client,server,syn_frame,syn_time,packets,bad,bad_wireshark,events,"
-          "missing_bytes,category,first_frame,packets_c2s,bytes_c2s,bytes_s2c,truncated_bytes,"
-          "syn_count,evicted,tunnel");
+          "session_id,client_ip,client_port,server_ip,server_port,tunnel,category,syn_frame,"
+          "syn_time,first_frame,first_time,last_time,duration,packets,packets_c2s,bytes_c2s,"
+          "bytes_s2c,truncated_bytes,syn_count,evicted,bad,bad_confirmed,bad_wireshark,events,"
+          "missing_bytes,data_missing,source");
     CHECK(line(s.str(), 1) ==
-          "4,10.0.0.1:40000,[2001:db8::1]:443,1,1700000000.000000001,0,1,0,1,1460,complete,0,0,0,"
-          "0,0,0,0,0");
+          "4,10.0.0.1,40000,2001:db8::1,443,0,complete,1,2023-11-14T22:13:20.000000001Z,0,"
+          "1970-01-01T00:00:00.000000000Z,1970-01-01T00:00:00.000000000Z,0,0,0,0,0,0,0,0,1,1,0,1,"
+          "1460,0,\"a.pcap, b.pcap\"");
     std::ostringstream ev;
     r.write_events_csv(ev);
     CHECK(line(ev.str(), 0) ==
-          "session_id,direction,kind,late_filled,frame,time,seq_begin,seq_end,missing_bytes,src,"
-          "dst");
+          "session_id,direction,kind,late_filled,frame,time,seq_begin,seq_end,missing_bytes,"
+          "src_ip,src_port,dst_ip,dst_port");
     CHECK(line(ev.str(), 1) ==
-          "4,c2s,acked_unseen,0,9,0.000000000,0,0,1460,10.0.0.1:40000,[2001:db8::1]:443");
+          "4,c2s,acked_unseen,0,9,1970-01-01T00:00:00.000000000Z,0,0,1460,"
+          "10.0.0.1,40000,2001:db8::1,443");
+}
+
+TEST_CASE("the sessions CSV's bad column follows the mode") {
+    Report r = sample();
+    r.sessions[0].session.first_time = Timestamp{1'000'000'000};
+    r.sessions[0].session.last_time = Timestamp{3'500'000'007};
+    r.sessions[0].bad = false;
+    r.sessions[0].bad_wireshark = true;
+    r.summary.mode = Mode::wireshark;
+    std::ostringstream s;
+    r.write_sessions_csv(s);
+    // duration 2.500000007 s; bad (wireshark's), bad_confirmed, bad_wireshark
+    CHECK(line(s.str(), 1)
+              .find(",1970-01-01T00:00:01.000000000Z,1970-01-01T00:00:03.500000007Z,"
+                    "2500000007,") != std::string::npos);
+    CHECK(line(s.str(), 1).find(",0,1,0,1,1,1460,0") != std::string::npos);
+    r.summary.mode = Mode::confirmed;
+    std::ostringstream c;
+    r.write_sessions_csv(c);
+    CHECK(line(c.str(), 1).find(",0,0,0,1,1,1460,0") != std::string::npos);
 }
 
 TEST_CASE("mode names") {
