@@ -41,7 +41,7 @@ void register_report(py::module_& m);
 // joblib, Dask), not for archiving: use the CSV or JSON outputs for that.
 
 /// Bumped whenever a pickled state's layout changes without a version change.
-inline constexpr int pickle_format = 1;
+inline constexpr int pickle_format = 2;
 
 /// The header of every state: (name, capgap version, pickle format).
 inline py::tuple pickle_header(const char* name) {

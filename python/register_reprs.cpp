@@ -122,8 +122,9 @@ void register_reprs(py::module_& m) {
              "duplicate_window_ns", "header_prediction"});
     });
     bound<capgap::MatchOptions>(m, "MatchOptions").def("__repr__", [](const py::object& o) {
-        return attrs_repr(o, "MatchOptions",
-                          {"window", "servers", "ports", "mode", "events_in_window_only"});
+        return attrs_repr(
+            o, "MatchOptions",
+            {"window", "servers", "ports", "mode", "events_in_window_only", "include_excluded"});
     });
     bound<capgap::Options>(m, "Options").def("__repr__", [](const py::object& o) {
         return attrs_repr(o, "Options", {"match", "tracker", "bpf", "tunnel_key"});

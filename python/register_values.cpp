@@ -267,7 +267,10 @@ void register_values(py::module_& m) {
             .def_readwrite("servers", &capgap::MatchOptions::servers)
             .def_readwrite("ports", &capgap::MatchOptions::ports)
             .def_readwrite("events_in_window_only", &capgap::MatchOptions::events_in_window_only)
-            .def_readwrite("mode", &capgap::MatchOptions::mode);
+            .def_readwrite("mode", &capgap::MatchOptions::mode)
+            .def_readwrite("include_excluded", &capgap::MatchOptions::include_excluded,
+                           "Also rows for partial / synack_only instances and unmatched events "
+                           "(Python's include='all'); the headline does not change.");
 
     py::class_<capgap::Options> options_cls =
         py::class_<capgap::Options>(m, "Options", "Everything analyze() takes.")
@@ -293,10 +296,10 @@ void register_values(py::module_& m) {
         [](const capgap::MatchOptions& o) {
             return py::make_tuple(pickle_header("MatchOptions"), pod_bytes(std::vector{o.window}),
                                   pod_bytes(o.servers), o.ports, o.events_in_window_only,
-                                  static_cast<int>(o.mode));
+                                  static_cast<int>(o.mode), o.include_excluded);
         },
         [](const py::tuple& state) {
-            check_pickle_state(state, "MatchOptions", 6);
+            check_pickle_state(state, "MatchOptions", 7);
             capgap::MatchOptions o;
             const auto window = pod_vector<capgap::TimeWindow>(state[1], "MatchOptions");
             if (window.size() != 1) throw py::value_error("cannot unpickle capgap.MatchOptions");
@@ -305,6 +308,7 @@ void register_values(py::module_& m) {
             o.ports = state[3].cast<std::vector<std::uint16_t>>();
             o.events_in_window_only = state[4].cast<bool>();
             o.mode = static_cast<capgap::Mode>(state[5].cast<int>());
+            o.include_excluded = state[6].cast<bool>();
             return o;
         }));
     options_cls.def(py::pickle(

@@ -39,6 +39,12 @@ struct MatchOptions {
     std::vector<std::uint16_t> ports;    ///< keep sessions whose server port is any (none: all)
     bool events_in_window_only = false;  ///< count only events revealed inside the window
     Mode mode = Mode::confirmed;         ///< the headline verdict
+    /// Also give rows for what the headline excludes, so it can be inspected (`--include all`,
+    /// Python's include="all"): `partial` and `synack_only` instances in the window (with the
+    /// server filter applied) among Report::sessions, their events and the unmatched events
+    /// (session_id no_session) among Report::events. The summary and the tallies do not
+    /// change: they still count only the sessions started by a SYN in the window.
+    bool include_excluded = false;
 };
 
 /// Joins sessions and events into a Report.

@@ -53,6 +53,7 @@ def analyze(
     reorder_window_ms: Milliseconds = 3.0,
     drop_duplicates: bool = False,
     tunnel_key: bool = False,
+    include: str = "counted",
 ) -> Report:
     """Analyses one capture (several files are merged by time, as mergecap does).
 
@@ -81,6 +82,11 @@ def analyze(
         tunnel_key: make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve, GTP-U endpoints and
             VNI, key or TEID) part of the flow key; sessions then carry a tunnel id naming
             report.ingest.tunnels[id - 1].
+        include: 'counted' (the default): the tables hold the sessions the headline counts
+            and their events. 'all': also a row for each ``partial`` and ``synack_only``
+            instance in the window (their ``category`` says which, with their events and
+            verdicts) and each unmatched event (``session_id`` NO_SESSION), so what the
+            headline excludes can be inspected. The headline and the tallies do not change.
 
     Raises:
         CaptureError (an OSError): a file cannot be opened or read; a missing file raises
@@ -107,6 +113,7 @@ def analyze(
         reorder_window_ms=reorder_window_ms,
         drop_duplicates=drop_duplicates,
         tunnel_key=tunnel_key,
+        include=include,
     )
     return Report(_core.analyze(files, opt))
 
@@ -356,9 +363,15 @@ class Matcher:
         window: Any = None,
         mode: str = "confirmed",
         events_in_window: bool = False,
+        include: str = "counted",
     ) -> None:
         self._options = _options.match_options(
-            server=server, port=port, window=window, mode=mode, events_in_window=events_in_window
+            server=server,
+            port=port,
+            window=window,
+            mode=mode,
+            events_in_window=events_in_window,
+            include=include,
         )
         self._native = _core.Matcher(self._options)
 
@@ -407,6 +420,7 @@ class Analyzer:
         reorder_window_ms: Milliseconds = 3.0,
         drop_duplicates: bool = False,
         tunnel_key: bool = False,
+        include: str = "counted",
     ) -> None:
         opt = _options.options(
             server=server,
@@ -417,6 +431,7 @@ class Analyzer:
             reorder_window_ms=reorder_window_ms,
             drop_duplicates=drop_duplicates,
             tunnel_key=tunnel_key,
+            include=include,
         )
         self._native: _core.Analyzer | None = _core.Analyzer(opt)
 

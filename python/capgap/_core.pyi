@@ -342,6 +342,7 @@ class MatchOptions:
     ports: list[int]
     events_in_window_only: bool
     mode: Mode
+    include_excluded: bool
     def __init__(self) -> None: ...
 
 class Options:

@@ -305,6 +305,15 @@ def bool_arg(name: str, value: Any) -> bool:
     raise TypeError(f"{name} must be True or False, not {type(value).__name__} {value!r}")
 
 
+def include_arg(include: Any) -> bool:
+    """include='counted' (the default) or 'all': True when the excluded rows are wanted."""
+    if not isinstance(include, str):
+        raise TypeError(f"include must be 'counted' or 'all', not {type(include).__name__}")
+    if include not in ("counted", "all"):
+        raise ValueError(f"include must be 'counted' or 'all', got {include!r}")
+    return include == "all"
+
+
 def match_options(
     *,
     server: Any = None,
@@ -312,6 +321,7 @@ def match_options(
     window: Any = None,
     mode: Any = "confirmed",
     events_in_window: Any = False,
+    include: Any = "counted",
 ) -> _core.MatchOptions:
     opt = _core.MatchOptions()
     opt.servers = servers_arg(server)
@@ -319,6 +329,7 @@ def match_options(
     opt.window = window_arg(window)
     opt.mode = mode_arg(mode)
     opt.events_in_window_only = bool_arg("events_in_window", events_in_window)
+    opt.include_excluded = include_arg(include)
     return opt
 
 
@@ -333,10 +344,16 @@ def options(
     reorder_window_ms: Any = 3.0,
     drop_duplicates: Any = False,
     tunnel_key: Any = False,
+    include: Any = "counted",
 ) -> _core.Options:
     opt = _core.Options()
     opt.match = match_options(
-        server=server, port=port, window=window, mode=mode, events_in_window=events_in_window
+        server=server,
+        port=port,
+        window=window,
+        mode=mode,
+        events_in_window=events_in_window,
+        include=include,
     )
     if bpf is not None and not isinstance(bpf, str):
         raise TypeError(f"bpf must be a str (libpcap filter syntax), not {type(bpf).__name__}")

@@ -182,7 +182,7 @@ class Table:
         (``pl.from_arrow``) and DuckDB read the result directly.
         """
         try:
-            import pyarrow as pa
+            import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
         except ImportError as err:
             raise ImportError(
                 "to_arrow() needs pyarrow, an optional dependency: pip install 'capgap[arrow]'"
@@ -456,12 +456,14 @@ class Report:
 
     @property
     def sessions(self) -> Table:
-        """The sessions that started in the window, with their verdicts."""
+        """The sessions that started in the window, with their verdicts; with include="all"
+        also the partial and synack_only instances (their ``category`` tells them apart)."""
         return Table(self._native, "sessions")
 
     @property
     def events(self) -> Table:
-        """The events of those sessions (every kind)."""
+        """The events of those sessions (every kind); with include="all" also the unmatched
+        events (``session_id`` NO_SESSION, last)."""
         return Table(self._native, "events")
 
     @property
@@ -533,8 +535,9 @@ class Report:
 
     def __repr__(self) -> str:
         """``<capgap.Report: 37 sessions, 9 bad (24.32%, 95% CI 13.36-40.12%)>``, followed by
-        the mode when it is not 'confirmed' and by any input problem; without sessions, what
-        the headline left out instead (``<capgap.Report: no sessions; 121 partial>``)."""
+        the instances not counted (``121 partial and 2 synack_only not counted``), the mode
+        when it is not 'confirmed' and any input problem; without sessions, what the headline
+        left out instead (``<capgap.Report: no sessions; 121 partial>``)."""
         s = self._native.summary
         if s.total_sessions == 0:
             left_out = [
@@ -556,6 +559,13 @@ class Report:
                 f"95% CI {s.ci95_low:.2f}-{s.ci95_high:.2f}%)"
             )
         parts = [head]
+        excluded = [
+            f"{n} {name}"
+            for n, name in ((s.partial, "partial"), (s.synack_only, "synack_only"))
+            if n and s.total_sessions != 0
+        ]
+        if excluded:  # instances the headline does not count (include="all" lists them)
+            parts.append(" and ".join(excluded) + " not counted")
         if self.mode != "confirmed":
             parts.append(f"mode {self.mode}")
         ingest = self._native.ingest
@@ -618,8 +628,9 @@ class Report:
         import numpy as np
 
         cols = self._native.session_columns()
-        times = cols["syn_time_ns"]
-        bad = cols["bad"]  # the headline's verdict
+        counted = ~np.isin(cols["category"], ["partial", "synack_only"])  # include="all" rows
+        times = cols["syn_time_ns"][counted]
+        bad = cols["bad"][counted]  # the headline's verdict
         ax.set_title(
             f"{self.total_sessions:,} sessions, {self.bad_sessions:,} bad"
             + ("" if self.total_sessions == 0 else f" ({self.percentage:.2f}%)")

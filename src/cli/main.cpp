@@ -127,11 +127,24 @@ const std::vector<OptionSpec>& option_table() {
              }
          }},
         {"sessions-out", "FILE.csv", for_analyze | for_csv,
-         "write one row per counted session in the window",
+         "write one row per counted session in the window (columns: docs/tables.md)",
          [](Cli& c, const std::string& v) { c.sessions_out = v; }},
         {"events-out", "FILE.csv", for_analyze | for_csv,
          "write one row per event of those sessions",
          [](Cli& c, const std::string& v) { c.events_out = v; }},
+        {"include", "counted|all", for_analyze,
+         "rows of --sessions-out and --events-out: counted (default) or all, which adds the "
+         "partial and synack_only instances in the window, their events and the unmatched "
+         "events; the report does not change",
+         [](Cli& c, const std::string& v) {
+             if (v == "counted") {
+                 c.options.match.include_excluded = false;
+             } else if (v == "all") {
+                 c.options.match.include_excluded = true;
+             } else {
+                 throw usage_error("--include: expected counted or all, got '" + v + "'");
+             }
+         }},
         {"reorder-window", "MS", for_analyze,
          "an ACK seen before its data is reordering when the data follows within MS "
          "milliseconds (default 3)",

@@ -173,6 +173,7 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         } else if (in_window(s.start_time())) {
             if (s.category == SessionCategory::partial) ++sum.partial;
             if (s.category == SessionCategory::synack_only) ++sum.synack_only;
+            if (options_.include_excluded) row_of[i] = rows++;
         }
     }
 
@@ -257,7 +258,7 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
             by_id.emplace(ids[i], i);
     }
 
-    std::vector<LossEvent> kept;
+    std::vector<LossEvent> kept, unmatched;
     kept.reserve(events.size());
     for (std::size_t ei = 0; ei < events.size(); ++ei) {
         LossEvent& e = events[ei];
@@ -273,6 +274,10 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         }
         if (idx == none) {
             ++sum.unmatched_events;
+            if (options_.include_excluded) {
+                e.session_id = no_session;
+                unmatched.push_back(std::move(e));
+            }
             continue;
         }
         if (row_of[idx] == none) continue;  // attributed, but its session is not reported
@@ -298,7 +303,8 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         SessionRow& row = report.sessions[r];
         const auto k = static_cast<std::size_t>(e.kind);
         const auto d = static_cast<std::size_t>(e.direction);
-        if (k < kinds && d < dirs) {
+        // Rows of excluded instances (include_excluded) get their verdicts, not the tallies.
+        if (k < kinds && d < dirs && is_counted(row.session.category)) {
             ++tally_count[k][d];
             tally_bytes[k][d] += e.missing_bytes;
             if (e.late_filled) ++tally_late[k][d];
@@ -315,7 +321,10 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
             row.bad_wireshark = true;
         }
     }
+    std::uint64_t counted = 0;
     for (const SessionRow& row : report.sessions) {
+        if (!is_counted(row.session.category)) continue;
+        ++counted;
         if (row.bad) {
             ++sum.bad_confirmed;
             if (row.data_missing) {
@@ -340,9 +349,14 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
             report.tallies.push_back(t);
         }
     }
+    // Unmatched events last (their session_id, no_session, sorts after every id), by frame.
+    std::stable_sort(unmatched.begin(), unmatched.end(),
+                     [](const LossEvent& x, const LossEvent& y) { return x.frame < y.frame; });
+    kept.insert(kept.end(), std::make_move_iterator(unmatched.begin()),
+                std::make_move_iterator(unmatched.end()));
     report.events = std::move(kept);
 
-    sum.total_sessions = rows;
+    sum.total_sessions = counted;
     sum.bad_sessions = options_.mode == Mode::wireshark ? sum.bad_wireshark : sum.bad_confirmed;
     set_percentage(sum);
     return report;

@@ -269,9 +269,13 @@ def test_cli_keeps_its_flag_names(scenario: Path) -> None:
 
 def test_report_repr(scenario: Path) -> None:
     r = capgap.analyze(scenario)
-    # 4 counted sessions, 2 bad (B, F): 50%, with the Wilson interval of 2 of 4.
+    # 4 counted sessions, 2 bad (B, F): 50%, with the Wilson interval of 2 of 4; D (no SYN)
+    # and E (SYN-ACK only) are the instances the headline does not count.
     low, high = capgap.wilson_interval(2, 4)
-    assert repr(r) == f"<capgap.Report: 4 sessions, 2 bad (50.00%, 95% CI {low:.2f}-{high:.2f}%)>"
+    assert repr(r) == (
+        f"<capgap.Report: 4 sessions, 2 bad (50.00%, 95% CI {low:.2f}-{high:.2f}%), "
+        "1 partial and 1 synack_only not counted>"
+    )
     w = capgap.analyze(scenario, mode="wireshark")
     assert repr(w).endswith(", mode wireshark>")
 

@@ -353,3 +353,51 @@ TEST_CASE("no sessions: percentage and interval are zero") {
     CHECK(r.summary.ci95_low == 0.0);
     CHECK(r.summary.ci95_high == 0.0);
 }
+
+TEST_CASE("include_excluded: rows for partial and synack_only instances and unmatched events") {
+    MatchOptions opt;
+    opt.window = TimeWindow::parse("0,100");
+    const std::int64_t t = first.ns + sec;
+    std::vector<Session> s = {make_session(0, t, SessionCategory::complete),
+                              make_session(1, t, SessionCategory::synack_only),
+                              make_session(2, t, SessionCategory::partial),
+                              make_session(3, first.ns + 200 * sec, SessionCategory::partial),
+                              make_session(4, t, SessionCategory::partial, "10.9.9.9", 81)};
+    opt.ports = {80};  // session 4 is filtered out, session 3 is after the window
+    const std::vector<LossEvent> e = {make_event(0, EventKind::gap_unacked, t + 5, 10),
+                                      make_event(2, EventKind::acked_unseen, t + 3, 7),
+                                      make_event(99, EventKind::acked_unseen, t + 2, 1),
+                                      make_event(3, EventKind::acked_unseen, t + 1, 1)};
+    const Report counted = Matcher(opt).match(s, e, stats_at(first));
+    CHECK(counted.sessions.size() == 1);
+    CHECK(counted.events.size() == 1);
+
+    opt.include_excluded = true;
+    const Report all = Matcher(opt).match(s, e, stats_at(first));
+    // The headline and the tallies are those of the default.
+    CHECK(all.summary.total_sessions == 1);
+    CHECK(all.summary.bad_sessions == 1);
+    CHECK(all.summary.bad_confirmed == 1);
+    CHECK(all.summary.partial == 1);
+    CHECK(all.summary.synack_only == 1);
+    CHECK(all.summary.unmatched_events == 1);
+    CHECK(all.summary.filtered_out == 1);
+    REQUIRE(all.tallies.size() == 1);
+    CHECK(all.tallies[0].kind == EventKind::gap_unacked);
+    CHECK(all.tallies[0].count == 1);
+    // Rows: the counted session, then the synack_only and the partial instance in the window.
+    REQUIRE(all.sessions.size() == 3);
+    CHECK(all.sessions[0].session.id == 0);
+    CHECK(all.sessions[1].session.category == SessionCategory::synack_only);
+    CHECK_FALSE(all.sessions[1].bad);
+    CHECK(all.sessions[2].session.id == 2);
+    CHECK(all.sessions[2].session.category == SessionCategory::partial);
+    CHECK(all.sessions[2].bad);  // judged as any session, not counted
+    CHECK(all.sessions[2].missing_bytes == 7);
+    // Events: by session, then the unmatched one (no session) last; session 3's is dropped.
+    REQUIRE(all.events.size() == 3);
+    CHECK(all.events[0].session_id == 0);
+    CHECK(all.events[1].session_id == 2);
+    CHECK(all.events[2].session_id == no_session);
+    CHECK(all.events[2].missing_bytes == 1);
+}
