@@ -127,11 +127,10 @@ setup_python() {
     "$VENV/bin/python" -m pip install -q "${missing[@]}"
 }
 
-# Without build isolation the build runs with the venv's scikit-build-core and pybind11, whose
-# paths do not change between runs, so build-py/ is reused and an unchanged tree installs in
-# seconds. pip's default isolated build gets a new temporary environment each time, and
-# scikit-build-core then clears the CMake cache and CMakeFiles/ (the object files with it):
-# every `pip install .` compiles everything again.
+# Without build isolation the build runs with the venv's scikit-build-core and pybind11: no
+# temporary build environment to set up, so an unchanged tree installs in seconds. (A plain
+# `pip install .` reuses build-py/ too, see python/pep517_backend/capgap_build.py, but installs
+# the build requirements into a new temporary environment first.)
 install_package() {
     "$VENV/bin/python" -m pip install -q --no-build-isolation .
 }

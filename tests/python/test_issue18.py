@@ -372,6 +372,50 @@ def test_8_build_directory_is_stable() -> None:
     assert not os.path.isabs(build_dir)
 
 
+def test_8_isolated_builds_keep_the_build_directory(tmp_path: Path) -> None:
+    pytest.importorskip("scikit_build_core")
+    sys.path.insert(0, str(REPO_ROOT / "python" / "pep517_backend"))
+    try:
+        import capgap_build
+    finally:
+        sys.path.pop(0)
+    from scikit_build_core import __version__ as skbuild_version
+    from scikit_build_core.cmake import DIR
+
+    def build_dir(name: str, **info: str) -> Path:
+        d = tmp_path / "build-py" / name
+        d.mkdir(parents=True)
+        record = {
+            "source_dir": os.fspath(tmp_path.resolve()),
+            "skbuild_path": "/tmp/build-env-gone/site-packages/scikit_build_core",
+            "skbuild_version": skbuild_version,
+            "python_executable": sys.executable,
+            **info,
+        }
+        (d / ".skbuild-info.json").write_text(json.dumps(record))
+        (d / "CMakeCache.txt").write_text(
+            "//Build type\nCMAKE_BUILD_TYPE:STRING=Release\n\n"
+            "//The directory containing a CMake configuration file for pybind11.\n"
+            "pybind11_DIR:PATH=/tmp/build-env-gone/site-packages/pybind11/share/cmake\n\n"
+        )
+        return d
+
+    # The previous isolated environment is gone: the record follows this one, and the
+    # cached pybind11_DIR into the old environment is dropped, the rest of the cache kept.
+    moved = build_dir("moved")
+    other = build_dir("other", skbuild_version="0.0.1")  # another scikit-build-core
+    assert capgap_build.keep_build_dirs(tmp_path) == [moved]
+    info = json.loads((moved / ".skbuild-info.json").read_text())
+    assert info["skbuild_path"] == os.fspath(DIR)
+    assert (moved / "CMakeCache.txt").read_text() == (
+        "//Build type\nCMAKE_BUILD_TYPE:STRING=Release\n\n\n"
+    )
+    assert "build-env-gone" in (other / ".skbuild-info.json").read_text()
+    assert "pybind11_DIR" in (other / "CMakeCache.txt").read_text()
+    assert capgap_build.keep_build_dirs(tmp_path) == []  # nothing left to adopt
+    assert set(capgap_build.__all__) >= {"build_wheel", "build_sdist", "build_editable"}
+
+
 def test_times_are_exact_in_every_form(scenario: Path) -> None:
     # The common thread of points 1 and 4: a nanosecond survives every round trip.
     r = capgap.analyze(scenario)
