@@ -352,7 +352,8 @@ class Matcher:
 
     Events with a session_id are attributed by id; the others by endpoint pair and time (to
     the latest session of the pair whose SYN is at or before the event). See sessions_from()
-    and events_from() for the columns.
+    and events_from() for the columns. The keywords are analyze()'s; ``include="all"`` also
+    gives rows for the partial and synack_only sessions and the unmatched events.
     """
 
     def __init__(
@@ -407,6 +408,7 @@ class Analyzer:
     >>> report = a.finish()
 
     Frames are numbered 1, 2, ... in feed order. Not for concurrent use from several threads.
+    The keywords are analyze()'s (``include="all"`` included).
     """
 
     def __init__(
