@@ -190,7 +190,9 @@ def from_wireshark_csv(
 
     The reader's counters are ``report.csv`` (a CsvCounts: rows, ``syn_rows_not_syn``, bad
     rows by reason, ...); ``report.ingest`` has ``csv_rows`` / ``csv_bad_rows`` and each bad
-    row, with its file and line, in ``report.ingest.problems``.
+    row, with its file and line, in ``report.ingest.problems``. ``report.sources`` is
+    ``["SYN, LOST"]`` (the two paths in one entry, as ``capgap csv`` names them), the sessions'
+    ``source`` column likewise.
 
     Raises CaptureError, FormatError or ParseError as analyze() does; ParseError when a list
     misses a required column; FormatError naming the file when the SYN list has rows but not
