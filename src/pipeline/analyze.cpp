@@ -393,6 +393,7 @@ void read_all(PcapSource& src, Analyzer& a, const Options& options,
             if (after_batch) after_batch(batch.data(), n);
             poll.tick(n);
         }
+        a.flush();  // so that the last call counts every session
         poll.report(true);
     }
     a.merge_source_stats(src.stats());
