@@ -42,6 +42,7 @@ struct SessionSelection {
 };
 
 /// The ids of the report's sessions that `selection` chooses, in id order.
+/// @throws std::invalid_argument when one of selection.ids is not a session of the report
 std::vector<std::uint64_t> select_sessions(const Report& report, const SessionSelection& selection);
 
 /// The ids of the report's sessions that are bad under its headline verdict (Summary::mode).

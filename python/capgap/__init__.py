@@ -44,6 +44,7 @@ from ._core import (
     Direction,
     Endpoint,
     EventKind,
+    ExtractResult,
     FlowKey,
     FormatError,
     IngestStats,
@@ -54,6 +55,7 @@ from ._core import (
     Mode,
     Options,
     ParseError,
+    Progress,
     Segment,
     ServerFilter,
     Session,
@@ -68,6 +70,7 @@ from ._core import (
     tcp_flags,
     wilson_interval,
 )
+from ._progress import Cancelled
 from .report import Report, Table, concat
 
 __version__: str = _core.__version__
@@ -79,6 +82,7 @@ __all__ = [
     "LINKTYPE_NULL",
     "LINKTYPE_RAW",
     "Analyzer",
+    "Cancelled",
     "CapgapError",
     "CaptureError",
     "CaptureIsADirectoryError",
@@ -87,6 +91,7 @@ __all__ = [
     "Direction",
     "Endpoint",
     "EventKind",
+    "ExtractResult",
     "FlowKey",
     "FormatError",
     "IngestStats",
@@ -98,6 +103,7 @@ __all__ = [
     "Mode",
     "Options",
     "ParseError",
+    "Progress",
     "Report",
     "Segment",
     "ServerFilter",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 from . import _core, _options
+from ._progress import progress_callable
 from .report import Report, Table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,6 +54,8 @@ def analyze(
     reorder_window_ms: Milliseconds = 3.0,
     drop_duplicates: bool = False,
     tunnel_key: bool = False,
+    progress: Callable[[_core.Progress], Any] | bool | None = None,
+    cancel: Any = None,
 ) -> Report:
     """Analyses one capture (several files are merged by time, as mergecap does).
 
@@ -81,6 +84,13 @@ def analyze(
         tunnel_key: make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve, GTP-U endpoints and
             VNI, key or TEID) part of the flow key; sessions then carry a tunnel id naming
             report.ingest.tunnels[id - 1].
+        progress: a callable, called at most ten times a second with a ``capgap.Progress``
+            (bytes_done, bytes_total, packets, sessions, elapsed_seconds, done) and once at
+            the end with done=True; an exception it raises stops the analysis and propagates.
+            True shows a tqdm bar when tqdm is installed (``pip install 'capgap[progress]'``),
+            else a line on standard error.
+        cancel: a ``threading.Event`` (anything with ``is_set()``); once set, from another
+            thread, the analysis stops within about 100 ms with ``capgap.Cancelled``.
 
     Raises:
         CaptureError (an OSError): a file cannot be opened or read; a missing file raises
@@ -94,7 +104,10 @@ def analyze(
         Whatever a stream raises while it is read, unchanged.
 
     The GIL is released while the capture is read and analysed, and taken only around the
-    calls into a stream's readinto/read.
+    calls into a stream's readinto/read and, every ~50 ms, to run the signal handlers: Ctrl-C
+    (or Jupyter's interrupt) raises KeyboardInterrupt within a fraction of a second.
+
+    The report remembers the capture's paths and these options, for ``report.extract()``.
     """
     files = _options.paths_arg(paths)
     opt = _options.options(
@@ -108,7 +121,11 @@ def analyze(
         drop_duplicates=drop_duplicates,
         tunnel_key=tunnel_key,
     )
-    return Report(_core.analyze(files, opt))
+    report = Report(_core.analyze(files, opt, progress_callable(progress, cancel)))
+    if all(isinstance(f, str) for f in files):
+        # Absolute, so that extract() reads the same files after a change of directory.
+        report._origin = ([f if f == "-" else os.path.abspath(f) for f in files], opt)
+    return report
 
 
 def from_wireshark_csv(

@@ -40,6 +40,12 @@ const SessionRow* find_row(const Report& report, std::uint64_t id) {
     return it != report.sessions.end() && it->session.id == id ? &*it : nullptr;
 }
 
+[[noreturn]] void throw_not_in_report(std::uint64_t id) {
+    throw std::invalid_argument("session " + std::to_string(id) +
+                                " is not in the report (its sessions are those that started in "
+                                "the window, as --sessions-out lists them)");
+}
+
 bool headline_bad(const Report& report, const SessionRow& row) {
     return report.summary.mode == Mode::wireshark ? row.bad_wireshark : row.bad;
 }
@@ -81,6 +87,9 @@ std::vector<std::uint64_t> SessionSelection::parse_ids(std::string_view text) {
 std::vector<std::uint64_t> select_sessions(const Report& report, const SessionSelection& sel) {
     std::vector<std::uint64_t> ids = sel.ids;
     std::sort(ids.begin(), ids.end());
+    for (const std::uint64_t id : ids) {
+        if (find_row(report, id) == nullptr) throw_not_in_report(id);
+    }
     std::vector<std::uint64_t> out;
     for (const SessionRow& row : report.sessions) {
         const Session& s = row.session;
@@ -159,11 +168,7 @@ ExtractResult extract_sessions(const std::vector<CaptureInput>& inputs, const Op
     std::unordered_map<std::uint64_t, std::uint64_t> counted;
     for (const std::uint64_t id : session_ids) {
         const SessionRow* row = find_row(report, id);
-        if (row == nullptr) {
-            throw std::invalid_argument("session " + std::to_string(id) +
-                                        " is not in the report (its sessions are those that "
-                                        "started in the window, as --sessions-out lists them)");
-        }
+        if (row == nullptr) throw_not_in_report(id);
         counted.emplace(id, row->session.packets);
     }
     // Frame -> the loss notes of the chosen sessions' events revealed there.
