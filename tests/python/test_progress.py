@@ -212,3 +212,26 @@ def test_progress_true_draws_tqdm(small_capture: Path, capsys: pytest.CaptureFix
     pytest.importorskip("tqdm")
     capgap.analyze(small_capture, progress=True)
     assert "capgap" in capsys.readouterr().err
+
+
+def test_cli_ctrl_c_during_extraction_leaves_no_file(
+    cli: Path, long_capture: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bad.pcapng"
+    proc = subprocess.Popen([str(cli), "analyze", str(long_capture), "--extract-bad", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        # The second reading writes to a temporary beside the target; stop it there.
+        deadline = time.monotonic() + 60
+        while not any(tmp_path.iterdir()) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert [p.name for p in tmp_path.iterdir()] == [f".bad.pcapng.tmp-{proc.pid}"]
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130
+    assert err == b"capgap: interrupted\n"
+    assert list(tmp_path.iterdir()) == []
