@@ -194,12 +194,17 @@ const std::vector<OptionSpec>& option_table() {
              c.extract_selector = true;
          }},
         {"extract-category", "CATEGORY", for_analyze,
-         "extract only sessions of this category: complete, syn_only, one_sided, synack_only "
-         "or partial (repeatable)",
+         "extract only sessions of this category: complete, syn_only or one_sided "
+         "(repeatable)",
          [](Cli& c, const std::string& v) {
              capgap::SessionCategory cat{};
              if (!capgap::detail::parse_name(capgap::session_categories, v, cat)) {
                  throw usage_error("--extract-category: unknown category '" + v + "'");
+             }
+             if (!capgap::is_counted(cat)) {
+                 throw usage_error("--extract-category: " + v +
+                                   " sessions are not counted, so not in the report: choose "
+                                   "complete, syn_only or one_sided");
              }
              c.extract.categories.push_back(cat);
              c.extract_selector = true;

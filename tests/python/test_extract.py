@@ -212,6 +212,9 @@ def test_cli_extract_errors(cli: Path, capture: Path, tmp_path: Path) -> None:
     assert not out.exists()
     proc = run_cli(cli, "analyze", str(capture), "--extract-out", str(out), "--extract", "2-x")
     assert proc.returncode == 1 and "'2-x'" in proc.stderr
+    proc = run_cli(cli, "analyze", str(capture), "--extract-out", str(out),
+                   "--extract-category", "partial")  # fmt: skip
+    assert proc.returncode == 1 and "not in the report" in proc.stderr
     assert list(tmp_path.iterdir()) == []  # no temporary left behind
 
 
