@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -103,18 +104,46 @@ std::vector<capgap::CaptureInput> capture_inputs(const std::vector<py::object>& 
     return out;
 }
 
+// Options::progress for a call from Python: every ~50 ms of work it takes the GIL back, runs
+// the signal handlers (PyErr_CheckSignals: Ctrl-C, Jupyter's interrupt) and, at most every
+// 100 ms and at the end, calls the user's callback with a Progress. An exception from either
+// is carried through the C++ reading as error_already_set, which unwinds it (every resource
+// is held by RAII) and reaches the caller as itself: KeyboardInterrupt within ~50 ms. The
+// callback is borrowed (the caller's arguments keep it alive) so that no Python reference is
+// dropped without the GIL when the C++ options are destroyed.
+capgap::Options with_poll(capgap::Options options, PyObject* callback) {
+    constexpr double callback_interval = 0.1;
+    auto last = std::make_shared<double>(-callback_interval);
+    options.progress_interval_ns = 50'000'000;
+    options.progress = [callback, last](const capgap::Progress& p) {
+        py::gil_scoped_acquire gil;
+        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+        if (callback == nullptr || callback == Py_None) return;
+        if (!p.done && p.elapsed_seconds - *last < callback_interval) return;
+        *last = p.elapsed_seconds;
+        const py::handle cb(callback);
+        cb(p);
+    };
+    return options;
+}
+
 // Written as --sessions-out and --events-out are (report/output_file.hpp); a failure raises
 // CaptureError, an OSError with errno, strerror and filename set as Python's own I/O sets them.
+[[noreturn]] void raise_output_error(const capgap::detail::output_error& e,
+                                     const std::string& path) {
+    const py::object error = py::module_::import("capgap._core").attr("CaptureError");
+    const std::string message = e.what();
+    const std::string detail = message.substr(std::min(message.size(), path.size() + 2));
+    PyErr_SetObject(error.ptr(), py::make_tuple(e.error_number(), detail, path).ptr());
+    throw py::error_already_set();
+}
+
 void write_csv(const std::string& path, const std::function<void(std::ostream&)>& write) {
     try {
         py::gil_scoped_release release;
         capgap::detail::write_output_file(path, write);
     } catch (const capgap::detail::output_error& e) {
-        const py::object error = py::module_::import("capgap._core").attr("CaptureError");
-        const std::string message = e.what();
-        const std::string detail = message.substr(std::min(message.size(), path.size() + 2));
-        PyErr_SetObject(error.ptr(), py::make_tuple(e.error_number(), detail, path).ptr());
-        throw py::error_already_set();
+        raise_output_error(e, path);
     }
 }
 
@@ -426,16 +455,69 @@ void register_report(py::module_& m) {
             },
             "Finishes tracking and returns the report (the GIL is released). Call once.");
 
+    py::class_<capgap::Progress>(m, "Progress", "How far an analysis has read.")
+        .def_readonly("bytes_done", &capgap::Progress::bytes_done,
+                      "Input bytes read so far (compressed input: compressed bytes).")
+        .def_readonly("bytes_total", &capgap::Progress::bytes_total,
+                      "The inputs' total size; 0 when one is unknown (a pipe, a stream).")
+        .def_readonly("packets", &capgap::Progress::packets)
+        .def_readonly("sessions", &capgap::Progress::sessions, "Session instances started.")
+        .def_readonly("elapsed_seconds", &capgap::Progress::elapsed_seconds)
+        .def_readonly("done", &capgap::Progress::done, "True for the last call.")
+        .def("__repr__", [](const capgap::Progress& p) {
+            return "Progress(bytes_done=" + std::to_string(p.bytes_done) +
+                   ", bytes_total=" + std::to_string(p.bytes_total) +
+                   ", packets=" + std::to_string(p.packets) +
+                   ", sessions=" + std::to_string(p.sessions) +
+                   ", done=" + (p.done ? "True" : "False") + ")";
+        });
+
     m.def(
         "analyze",
-        [](const std::vector<py::object>& inputs, const capgap::Options& options) {
+        [](const std::vector<py::object>& inputs, const capgap::Options& options,
+           const py::object& progress) {
             const std::vector<capgap::CaptureInput> in = capture_inputs(inputs);
+            const capgap::Options opt = with_poll(options, progress.ptr());
             py::gil_scoped_release release;
-            return capgap::analyze(in, options);
+            return capgap::analyze(in, opt);
         },
-        "inputs"_a, "options"_a = capgap::Options{},
+        "inputs"_a, "options"_a = capgap::Options{}, "progress"_a = py::none(),
         "Reads the captures (paths and binary streams, merged by time) and returns the report "
-        "(the GIL is released except while a stream's read is called).");
+        "(the GIL is released except while a stream's read or `progress` is called; signal "
+        "handlers run every ~50 ms, so Ctrl-C raises KeyboardInterrupt promptly).");
+
+    py::class_<capgap::ExtractResult>(m, "ExtractResult", "What extract_sessions() wrote.")
+        .def_readonly("sessions", &capgap::ExtractResult::sessions, "Sessions asked for.")
+        .def_readonly("packets", &capgap::ExtractResult::packets, "Packets written.")
+        .def_readonly("notes", &capgap::ExtractResult::notes, "Loss notes (packet comments).")
+        .def("__repr__", [](const capgap::ExtractResult& r) {
+            return "ExtractResult(sessions=" + std::to_string(r.sessions) +
+                   ", packets=" + std::to_string(r.packets) + ", notes=" + std::to_string(r.notes) +
+                   ")";
+        });
+    m.def(
+        "extract_sessions",
+        [](const std::vector<std::string>& inputs, const capgap::Options& options,
+           const capgap::Report& report, const std::vector<std::uint64_t>& session_ids,
+           const std::string& out_path, const py::object& progress) {
+            const std::vector<capgap::CaptureInput> in(inputs.begin(), inputs.end());
+            const capgap::Options opt = with_poll(options, progress.ptr());
+            try {
+                py::gil_scoped_release release;
+                return capgap::extract_sessions(in, opt, report, session_ids, out_path);
+            } catch (const capgap::detail::output_error& e) {
+                raise_output_error(e, out_path);
+            }
+        },
+        "inputs"_a, "options"_a, "report"_a, "session_ids"_a, "out_path"_a,
+        "progress"_a = py::none(),
+        "Reads the capture files again with the options the report was made with and writes "
+        "every packet of the sessions to out_path as pcapng, with loss notes as packet "
+        "comments (the GIL is released as in analyze()).");
+    m.def("bad_session_ids", &capgap::bad_session_ids, "report"_a,
+          "The ids of the report's sessions that are bad under its headline mode.");
+    m.def("event_note", &capgap::event_note, "event"_a,
+          "The packet comment extraction writes where the event was revealed.");
 
     py::class_<capgap::CsvCounts> csvcounts_cls =
         py::class_<capgap::CsvCounts>(m, "CsvCounts", "CSV-specific counters.")

@@ -32,8 +32,9 @@ DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-
     python3-venv python3-dev git clang libclang-rt-14-dev zlib1g-dev libzstd-dev liblz4-dev
     gzip zstd lz4)
 # matplotlib, pyarrow: the plot and to_arrow() tests run in the test command, never skipped for
-# want of them.
-PY_TEST_MODULES=(pytest numpy pandas matplotlib pyarrow)
+# want of them; tqdm: the progress bar of analyze(progress=True), the optional extra
+# `capgap[progress]`.
+PY_TEST_MODULES=(pytest numpy pandas matplotlib pyarrow tqdm)
 # pyproject.toml's [build-system] requires, installed into the venv so that `pip install
 # --no-build-isolation .` reuses build-py/ (see install_package). Keep the two in step.
 PY_BUILD_REQUIRES=("scikit-build-core>=0.10" "pybind11>=2.12")

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -28,6 +29,20 @@
 
 namespace capgap {
 
+/// How far analyze() (or extract_sessions()) has read, for a progress display.
+struct Progress {
+    std::uint64_t bytes_done = 0;   ///< input bytes read so far (compressed input: compressed)
+    std::uint64_t bytes_total = 0;  ///< the inputs' total size; 0 when one is unknown (a pipe)
+    std::uint64_t packets = 0;      ///< packets read so far
+    std::uint64_t sessions = 0;     ///< session instances started so far
+    double elapsed_seconds = 0;     ///< wall-clock time since the reading began
+    bool done = false;              ///< true for the last call, once every packet is read
+};
+
+/// Called with the progress while the captures are read. An exception it throws stops the
+/// reading and reaches the caller of analyze() unchanged (the way to cancel an analysis).
+using ProgressCallback = std::function<void(const Progress&)>;
+
 /// Everything analyze() takes.
 struct Options {
     TrackerOptions tracker;  ///< detector settings
@@ -38,6 +53,12 @@ struct Options {
     /// sessions. Off by default: the inner endpoints alone are the key, and a packet mirrored
     /// through two tunnels is one session (with its copy counted as a duplicate).
     bool tunnel_key = false;
+    /// Called at most once per progress_interval_ns of wall-clock time while analyze() reads
+    /// (checked every 256 packets or so), and once at the end with Progress::done set. Empty
+    /// (the default): never called, and the reading loop does not look at the clock.
+    ProgressCallback progress;
+    /// The least time between two calls of `progress`, in nanoseconds. Default 100 ms.
+    std::int64_t progress_interval_ns = 100'000'000;
 };
 
 /// Decodes packets, tracks sessions and builds the report, one packet at a time.
@@ -59,6 +80,15 @@ class Analyzer {
     void feed_segment(const Segment& segment);
     /// Counters so far.
     const IngestStats& stats() const;
+    /// Session instances started so far (segments still waiting in the batch not included).
+    std::uint64_t sessions_started() const;
+    /// Hands the decoded segments waiting in the batch to the tracker now. Results do not
+    /// change; the extraction pass calls it after each batch of packets, so that every packet
+    /// fed so far is attributed (record_attribution) while its bytes are still at hand.
+    void flush();
+    /// Tracker::record_attribution: while `out` is set, every segment the tracker takes
+    /// appends its frame and session id to `*out`. nullptr (the default) turns it off.
+    void record_attribution(std::vector<Attribution>* out);
     /// Adds counters from a packet source (files, problems) before finish().
     void merge_source_stats(const IngestStats& source);
     /// Finishes tracking and returns the report. Call once.

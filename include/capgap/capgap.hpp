@@ -6,6 +6,7 @@
 #include <capgap/analyze.hpp>
 #include <capgap/analyze_csv.hpp>
 #include <capgap/errors.hpp>
+#include <capgap/extract.hpp>
 #include <capgap/flow_key.hpp>
 #include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>

@@ -126,6 +126,15 @@ class PcapSource {
     /// Counters filled while reading (files, packets_read, bytes_read, problems, times).
     const IngestStats& stats() const;
 
+    /// How far the reading is, in bytes of the inputs as stored (compressed input: compressed
+    /// bytes), for a progress display: the sum over the inputs of the offset reached (read
+    /// ahead included). When the position of an input cannot be told (a pipe, a stream), the
+    /// capture bytes handed out so far (IngestStats::bytes_read) instead.
+    std::uint64_t bytes_consumed() const;
+    /// The inputs' total size as stored; 0 when one of them has no known size (standard input
+    /// from a pipe, a stream).
+    std::uint64_t bytes_total() const;
+
   private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

@@ -83,6 +83,12 @@ enum class FeedResult : std::uint8_t {
     dropped_duplicate,  ///< an exact duplicate dropped (drop_duplicates)
 };
 
+/// One packet and the instance the tracker gave it (Tracker::record_attribution).
+struct Attribution {
+    std::uint64_t frame = no_frame;         ///< the segment's frame
+    std::uint64_t session_id = no_session;  ///< the instance it was counted in
+};
+
 /// Tracks TCP session instances and classifies each direction's sequence space.
 class Tracker {
   public:
@@ -111,6 +117,15 @@ class Tracker {
     /// Moves the results out (after finish()).
     std::vector<Session> take_sessions();
     std::vector<LossEvent> take_events();
+
+    /// While `out` is set, every segment fed appends its frame and the id of the instance it
+    /// was attributed to (duplicates included, dropped ones too) to `*out`, in feed order; the
+    /// extraction pass (extract.hpp) reads the capture again with it to find each session's
+    /// packets. nullptr (the default) turns it off; unset, it costs one predictable branch
+    /// per segment.
+    void record_attribution(std::vector<Attribution>* out);
+    /// Instances started so far (the next instance's id).
+    std::uint64_t sessions_started() const;
 
     /// Instances currently open (memory use grows with this).
     std::size_t open_sessions() const;

@@ -44,6 +44,7 @@ from ._core import (
     Direction,
     Endpoint,
     EventKind,
+    ExtractResult,
     FlowKey,
     FormatError,
     IngestStats,
@@ -54,6 +55,7 @@ from ._core import (
     Mode,
     Options,
     ParseError,
+    Progress,
     Segment,
     ServerFilter,
     Session,
@@ -68,6 +70,7 @@ from ._core import (
     tcp_flags,
     wilson_interval,
 )
+from ._progress import Cancelled
 from .report import (
     Report,
     Table,
@@ -86,6 +89,7 @@ __all__ = [
     "LINKTYPE_NULL",
     "LINKTYPE_RAW",
     "Analyzer",
+    "Cancelled",
     "CapgapError",
     "CaptureError",
     "CaptureIsADirectoryError",
@@ -94,6 +98,7 @@ __all__ = [
     "Direction",
     "Endpoint",
     "EventKind",
+    "ExtractResult",
     "FlowKey",
     "FormatError",
     "IngestStats",
@@ -105,6 +110,7 @@ __all__ = [
     "Mode",
     "Options",
     "ParseError",
+    "Progress",
     "Report",
     "Segment",
     "ServerFilter",

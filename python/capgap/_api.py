@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 from . import _core, _options
+from ._progress import progress_callable
 from .report import Report, Table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +55,8 @@ def analyze(
     drop_duplicates: bool = False,
     tunnel_key: bool = False,
     include: str = "counted",
+    progress: Callable[[_core.Progress], Any] | bool | None = None,
+    cancel: Any = None,
 ) -> Report:
     """Analyses one capture (several files are merged by time, as mergecap does).
 
@@ -87,6 +90,13 @@ def analyze(
             instance in the window (their ``category`` says which, with their events and
             verdicts) and each unmatched event (``session_id`` NO_SESSION), so what the
             headline excludes can be inspected. The headline and the tallies do not change.
+        progress: a callable, called at most ten times a second with a ``capgap.Progress``
+            (bytes_done, bytes_total, packets, sessions, elapsed_seconds, done) and once at
+            the end with done=True; an exception it raises stops the analysis and propagates.
+            True shows a tqdm bar when tqdm is installed (``pip install 'capgap[progress]'``),
+            else a line on standard error.
+        cancel: a ``threading.Event`` (anything with ``is_set()``); once set, from another
+            thread, the analysis stops within about 100 ms with ``capgap.Cancelled``.
 
     Raises:
         CaptureError (an OSError): a file cannot be opened or read; a missing file raises
@@ -100,7 +110,10 @@ def analyze(
         Whatever a stream raises while it is read, unchanged.
 
     The GIL is released while the capture is read and analysed, and taken only around the
-    calls into a stream's readinto/read.
+    calls into a stream's readinto/read and, every ~50 ms, to run the signal handlers: Ctrl-C
+    (or Jupyter's interrupt) raises KeyboardInterrupt within a fraction of a second.
+
+    The report remembers the capture's paths and these options, for ``report.extract()``.
     """
     files = _options.paths_arg(paths)
     opt = _options.options(
@@ -115,7 +128,11 @@ def analyze(
         tunnel_key=tunnel_key,
         include=include,
     )
-    return Report(_core.analyze(files, opt))
+    report = Report(_core.analyze(files, opt, progress_callable(progress, cancel)))
+    if all(isinstance(f, str) for f in files):
+        # Absolute, so that extract() reads the same files after a change of directory.
+        report._origin = ([f if f == "-" else os.path.abspath(f) for f in files], opt)
+    return report
 
 
 def _check_syn_list(data: _core.CsvInput, syn_path: str, lost_path: str) -> None:

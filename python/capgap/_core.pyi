@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, ClassVar, Generic, TypeVar, overload
 
 import numpy as np
@@ -479,7 +479,44 @@ class Analyzer:
     def stats(self) -> IngestStats: ...
     def finish(self) -> Report: ...
 
-def analyze(inputs: list[str | BinaryIO], options: Options = ...) -> Report: ...
+class Progress:
+    @property
+    def bytes_done(self) -> int: ...
+    @property
+    def bytes_total(self) -> int: ...
+    @property
+    def packets(self) -> int: ...
+    @property
+    def sessions(self) -> int: ...
+    @property
+    def elapsed_seconds(self) -> float: ...
+    @property
+    def done(self) -> bool: ...
+
+def analyze(
+    inputs: list[str | BinaryIO],
+    options: Options = ...,
+    progress: Callable[[Progress], object] | None = None,
+) -> Report: ...
+
+class ExtractResult:
+    @property
+    def sessions(self) -> int: ...
+    @property
+    def packets(self) -> int: ...
+    @property
+    def notes(self) -> int: ...
+
+def extract_sessions(
+    inputs: list[str],
+    options: Options,
+    report: Report,
+    session_ids: list[int],
+    out_path: str,
+    progress: Callable[[Progress], object] | None = None,
+) -> ExtractResult: ...
+def bad_session_ids(report: Report) -> list[int]: ...
+def event_note(event: LossEvent) -> str: ...
 
 class CsvCounts:
     @property

@@ -482,6 +482,72 @@ class Report:
         """
         return list(self._native.sources)
 
+    #: (paths, options) of the analyze() call that made the report, for extract(); None when
+    #: it was made otherwise (streams, CSV lists, merged or unpickled reports).
+    _origin: tuple[list[str], _core.Options] | None = None
+
+    def extract(
+        self,
+        path: str | os.PathLike[str],
+        sessions: Any = "bad",
+        *,
+        capture: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
+        progress: Any = None,
+        cancel: Any = None,
+    ) -> _core.ExtractResult:
+        """Writes every packet of the chosen sessions to ``path`` as pcapng, for Wireshark.
+
+        The capture is read a second time with the options of the analysis, so every packet
+        goes to the session the tracker counted it in (also when a 4-tuple was reused). Each
+        packet where a loss event was revealed carries a comment (``frame.comment``), e.g.
+        "capgap: acked_unseen c2s, 1448 bytes missing before this ACK (relative seq ...)".
+
+        Args:
+            path: the pcapng file to write (to a temporary beside it, renamed when complete).
+            sessions: "bad" (bad under the report's mode, the default), a session id, or ids:
+                a list, a numpy array, a pandas Series, or a DataFrame with a ``session_id``
+                column (e.g. ``df[df.missing_bytes > 0]`` of ``report.sessions.to_pandas()``).
+                Every id must be a session of the report.
+            capture: the capture files to read. Default: those ``capgap.analyze`` read, by
+                absolute path; a report made otherwise (streams, merged, unpickled) needs
+                them here, and is then read with default options.
+            progress, cancel: as in ``capgap.analyze``.
+
+        Returns:
+            ExtractResult: sessions, packets written and notes (comments) written.
+
+        Raises:
+            CaptureError: a capture cannot be read twice (standard input, a pipe, a stream)
+                or read at all, or the output cannot be written; or the second reading
+                disagrees with the report (the file changed).
+            ValueError: an id is not a session of the report.
+        """
+        from ._progress import progress_callable
+
+        origin = self._origin
+        if capture is not None:
+            if isinstance(capture, (str, bytes, os.PathLike)):
+                files = [os.fsdecode(capture)]
+            else:
+                files = [os.fsdecode(c) for c in capture]
+            options = origin[1] if origin is not None else _core.Options()
+        elif origin is not None:
+            files, options = origin
+        else:
+            raise ValueError(
+                "this report does not know its capture files (it was read from a stream, "
+                "merged or unpickled): pass capture=PATH"
+            )
+        ids = _session_ids(self._native, sessions)
+        return _core.extract_sessions(
+            files,
+            options,
+            self._native,
+            ids,
+            os.fsdecode(path),
+            progress_callable(progress, cancel, "capgap extract"),
+        )
+
     def merge(self, *others: Report) -> Report:
         """This report and others as one: ``capgap.concat([self, *others])``."""
         return concat([self, *others])
@@ -653,6 +719,32 @@ class Report:
         ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
         ax.legend(loc="upper right")
         return ax
+
+
+def _session_ids(native: _core.Report, sessions: Any) -> list[int]:
+    """Report.extract's `sessions` as a list of ids."""
+    if isinstance(sessions, str):
+        if sessions != "bad":
+            raise ValueError(f"sessions: expected 'bad' or session ids, got {sessions!r}")
+        return list(_core.bad_session_ids(native))
+    if hasattr(sessions, "columns") and hasattr(sessions, "__getitem__"):  # a DataFrame
+        if "session_id" not in sessions.columns:
+            raise ValueError("sessions: a DataFrame needs a 'session_id' column")
+        sessions = sessions["session_id"]
+    if isinstance(sessions, bool):
+        raise TypeError("sessions: expected 'bad' or session ids, got a bool")
+    if isinstance(sessions, int) or (
+        hasattr(sessions, "dtype") and getattr(sessions, "ndim", 1) == 0
+    ):
+        return [int(sessions)]
+    if not isinstance(sessions, Iterable):
+        raise TypeError(f"sessions: expected 'bad' or session ids, got {type(sessions).__name__}")
+    ids = []
+    for v in sessions:
+        if isinstance(v, bool) or not hasattr(v, "__index__"):
+            raise TypeError(f"sessions: a session id must be an integer, got {v!r}")
+        ids.append(int(v))
+    return ids
 
 
 def concat(reports: Iterable[Report]) -> Report:

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -47,6 +48,11 @@ struct Cli {
     capgap::Join join = capgap::Join::instance;  // csv: --join
     bool compare_joins = false;                  // csv: report both joins
     bool help = false;
+    bool quiet = false;  // no progress line
+    // Extraction: the file, and which sessions (every criterion given narrows the choice).
+    std::string extract_out;
+    capgap::SessionSelection extract;
+    bool extract_selector = false;  // --extract, --extract-server or --extract-category given
 };
 
 constexpr unsigned for_analyze = 1;
@@ -66,6 +72,15 @@ std::uint16_t parse_port(const std::string& opt, const std::string& v) {
         throw usage_error("--" + opt + ": '" + v + "' is not a port number (0-65535)");
     }
     return static_cast<std::uint16_t>(std::stoul(v));
+}
+
+void set_extract_out(Cli& c, const char* opt, const std::string& v) {
+    if (v.empty()) throw usage_error(std::string("--") + opt + ": an empty file name");
+    if (!c.extract_out.empty() && c.extract_out != v) {
+        throw usage_error(std::string("--") + opt + ": the extraction already goes to '" +
+                          c.extract_out + "' (one file per run)");
+    }
+    c.extract_out = v;
 }
 
 const std::vector<OptionSpec>& option_table() {
@@ -167,6 +182,49 @@ const std::vector<OptionSpec>& option_table() {
          "drop exact duplicate packets (two SPAN sources) before tracking; they are counted "
          "either way and never make a session bad",
          [](Cli& c, const std::string&) { c.options.tracker.drop_duplicates = true; }},
+        {"extract-bad", "OUT.pcapng", for_analyze,
+         "write every packet of the bad sessions (under --mode) to OUT.pcapng, with a comment "
+         "on each packet that revealed a loss event (reads the capture twice: files only)",
+         [](Cli& c, const std::string& v) {
+             set_extract_out(c, "extract-bad", v);
+             c.extract.bad = true;
+         }},
+        {"extract-out", "OUT.pcapng", for_analyze,
+         "write every packet of the sessions chosen by --extract, --extract-server and "
+         "--extract-category (all of the report's when none is given) to OUT.pcapng",
+         [](Cli& c, const std::string& v) { set_extract_out(c, "extract-out", v); }},
+        {"extract", "IDS", for_analyze,
+         "extract these session ids, as --sessions-out numbers them: 3,7,10-12",
+         [](Cli& c, const std::string& v) {
+             const auto ids = capgap::SessionSelection::parse_ids(v);
+             c.extract.ids.insert(c.extract.ids.end(), ids.begin(), ids.end());
+             c.extract_selector = true;
+         }},
+        {"extract-server", "CIDR[:PORT]", for_analyze,
+         "extract only sessions whose server is in this range (repeatable)",
+         [](Cli& c, const std::string& v) {
+             c.extract.servers.push_back(capgap::ServerFilter::parse(v));
+             c.extract_selector = true;
+         }},
+        {"extract-category", "CATEGORY", for_analyze,
+         "extract only sessions of this category: complete, syn_only or one_sided "
+         "(repeatable)",
+         [](Cli& c, const std::string& v) {
+             capgap::SessionCategory cat{};
+             if (!capgap::detail::parse_name(capgap::session_categories, v, cat)) {
+                 throw usage_error("--extract-category: unknown category '" + v + "'");
+             }
+             if (!capgap::is_counted(cat)) {
+                 throw usage_error("--extract-category: " + v +
+                                   " sessions are not counted, so not in the report: choose "
+                                   "complete, syn_only or one_sided");
+             }
+             c.extract.categories.push_back(cat);
+             c.extract_selector = true;
+         }},
+        {"quiet", nullptr, for_analyze,
+         "no progress line (shown on standard error when it is a terminal)",
+         [](Cli& c, const std::string&) { c.quiet = true; }},
         {"tunnel-key", nullptr, for_analyze,
          "make the outer tunnel (IP-in-IP, GRE, VXLAN, Geneve, GTP-U endpoints and VNI, key or "
          "TEID) part of the session key; the report lists the tunnels and --sessions-out gives "
@@ -214,7 +272,13 @@ std::string command_help(Command cmd) {
         out += left + o.help + "\n";
     }
     out += "  --help                      this text\n";
-    out += "\nexit status: 0 success, 1 usage error, 2 input or output error\n";
+    if (cmd == Command::analyze) {
+        out +=
+            "\nOn a terminal a progress line is drawn on standard error (--quiet: none). "
+            "Ctrl-C stops the\nreading and removes unfinished output files (exit status "
+            "130); a second Ctrl-C ends\nat once.\n";
+    }
+    out += "\nexit status: 0 success, 1 usage error, 2 input or output error, 130 interrupted\n";
     return out;
 }
 
@@ -303,6 +367,11 @@ Cli parse_args(int argc, char** argv) {
     if (std::count(cli.captures.begin(), cli.captures.end(), "-") == 1 && isatty(STDIN_FILENO)) {
         throw usage_error("standard input (-) is a terminal: pipe or redirect a capture into it");
     }
+    if (cli.extract_selector && cli.extract_out.empty()) {
+        throw usage_error(
+            "--extract, --extract-server and --extract-category choose sessions for "
+            "--extract-out FILE (or --extract-bad FILE): give one");
+    }
     if (cli.command == Command::csv && (cli.syn_csv.empty() || cli.lost_csv.empty())) {
         throw usage_error("csv needs --syn FILE and --lost FILE");
     }
@@ -346,11 +415,112 @@ std::string compare_joins_text(const capgap::Report& a, const capgap::Report& b)
     return o.str();
 }
 
+// ---- Ctrl-C and the progress line ----
+
+// The first SIGINT or SIGTERM sets this and restores the default action: the reading stops at
+// its next progress check (within ~100 ms while packets flow), output temporaries are removed
+// and the command exits 130; a second one (a reading stalled on a pipe) ends it at once.
+volatile std::sig_atomic_t interrupt_signal = 0;
+
+extern "C" void on_interrupt(int sig) {
+    interrupt_signal = sig;
+}
+
+void catch_interrupts() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+struct interrupted : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// "1.23 GB": decimal units, three significant digits.
+std::string human(double v, const char* unit) {
+    static const char* const prefixes[] = {"", " k", " M", " G", " T", " P"};
+    std::size_t i = 0;
+    while (v >= 999.5 && i + 1 < sizeof prefixes / sizeof prefixes[0]) {
+        v /= 1000;
+        ++i;
+    }
+    char buf[48];
+    std::snprintf(buf, sizeof buf, i == 0 ? "%.0f%s%s" : "%.3g%s%s", v, prefixes[i], unit);
+    return buf;
+}
+
+std::string clock_text(double seconds) {
+    const auto s = static_cast<long long>(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600) {
+        std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    } else {
+        std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+    }
+    return buf;
+}
+
+// One line of progress, redrawn in place: "capgap: 1.2 GB of 4.0 GB (30%), 1.5 M packets/s,
+// 12345 sessions, ETA 0:42". `what` names the reading ("extracting: " for the second one).
+std::string progress_text(const capgap::Progress& p, const char* what) {
+    std::string line =
+        std::string("capgap: ") + what + human(static_cast<double>(p.bytes_done), "B");
+    if (p.bytes_total > 0) {
+        const double part = static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total);
+        char pct[16];
+        std::snprintf(pct, sizeof pct, " (%.0f%%)", 100 * std::min(part, 1.0));
+        line += " of " + human(static_cast<double>(p.bytes_total), "B") + pct;
+    } else {
+        line += " read";
+    }
+    if (p.elapsed_seconds > 0) {
+        line += ", " + human(static_cast<double>(p.packets) / p.elapsed_seconds, " packets/s");
+    }
+    line += ", " + std::to_string(p.sessions) + " sessions";
+    if (p.bytes_total > 0 && p.bytes_done > 0 && p.bytes_done < p.bytes_total) {
+        const double left = p.elapsed_seconds * static_cast<double>(p.bytes_total - p.bytes_done) /
+                            static_cast<double>(p.bytes_done);
+        line += ", ETA " + clock_text(left);
+    }
+    return line;
+}
+
+void write_stderr(const std::string& text) {
+    std::size_t off = 0;
+    while (off < text.size()) {
+        const ssize_t n = ::write(STDERR_FILENO, text.data() + off, text.size() - off);
+        if (n <= 0) return;  // a progress line is not worth an error
+        off += static_cast<std::size_t>(n);
+    }
+}
+
+// The progress callback: stops the reading after a signal, and draws the line on a terminal
+// (at most ten times a second: Options::progress_interval_ns), erasing it at the end.
+capgap::ProgressCallback progress_callback(bool show, const char* what) {
+    return [show, what](const capgap::Progress& p) {
+        if (interrupt_signal != 0) {
+            if (show) write_stderr("\r\x1b[K");
+            throw interrupted("interrupted");
+        }
+        if (!show) return;
+        write_stderr(p.done ? "\r\x1b[K" : "\r" + progress_text(p, what) + "\x1b[K");
+    };
+}
+
 int run(const Cli& cli) {
     capgap::Report report;
     std::optional<capgap::Report> other;  // --compare-joins: the other join's report
     if (cli.command == Command::analyze) {
-        report = capgap::analyze(cli.captures, cli.options);
+        const std::vector<capgap::CaptureInput> inputs(cli.captures.begin(), cli.captures.end());
+        // Before the first reading: a capture that cannot be read twice is said at once.
+        if (!cli.extract_out.empty()) capgap::check_rereadable(inputs);
+        const bool show = !cli.quiet && isatty(STDERR_FILENO) != 0;
+        capgap::Options options = cli.options;
+        options.progress = progress_callback(show, "");
+        report = capgap::analyze(inputs, options);
     } else {
         // A lost list carries only Wireshark's flags, so its verdict is the headline unless
         // the user asks otherwise.
@@ -384,6 +554,15 @@ int run(const Cli& cli) {
         std::string text = report.to_text();
         if (other) text += compare_joins_text(report, *other);
         capgap::detail::write_stdout(text);
+    }
+    // The report first, then the second reading for the extraction.
+    if (!cli.extract_out.empty()) {
+        const std::vector<capgap::CaptureInput> inputs(cli.captures.begin(), cli.captures.end());
+        capgap::Options options = cli.options;
+        options.progress =
+            progress_callback(!cli.quiet && isatty(STDERR_FILENO) != 0, "extracting: ");
+        capgap::extract_sessions(inputs, options, report,
+                                 capgap::select_sessions(report, cli.extract), cli.extract_out);
     }
     return 0;
 }
@@ -419,8 +598,12 @@ int main(int argc, char** argv) {
     if (cli.help) {
         return print(command_help(cli.command));
     }
+    catch_interrupts();
     try {
         return run(cli);
+    } catch (const interrupted&) {
+        std::cerr << "capgap: interrupted\n";
+        return 128 + (interrupt_signal != 0 ? static_cast<int>(interrupt_signal) : SIGINT);
     } catch (const capgap::parse_error& e) {
         // The library names the filter after its option (bpf); here it is --filter.
         std::string msg = e.what();

@@ -8,9 +8,12 @@
 #define CAPGAP_ALWAYS_INLINE [[gnu::always_inline]] inline
 /// Keep out of line: rare paths stay out of the hot loop's instruction cache.
 #define CAPGAP_NOINLINE [[gnu::noinline]]
+/// A condition that is almost always false (a hook that is off): laid out as the fall-through.
+#define CAPGAP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define CAPGAP_ALWAYS_INLINE inline
 #define CAPGAP_NOINLINE
+#define CAPGAP_UNLIKELY(x) (x)
 #endif
 
 namespace capgap::detail {

@@ -138,6 +138,10 @@ struct PcapSource::Impl {
         std::unique_ptr<BlockPcapReader> block;  // classic pcap read in large blocks
         int link_type = 0;
         std::uint64_t records = 0;  // packets read from this file so far
+        // Progress: the size of a regular file (0: unknown), and a descriptor whose offset
+        // follows the reading of a Stream over it (-1: none; owned by the Stream).
+        std::uint64_t size = 0;
+        int stream_fd = -1;
         bool done = false;
         Packet pending;
         bool has_pending = false;
@@ -167,14 +171,18 @@ struct PcapSource::Impl {
             if (c.read()) {
                 open_stream(in, detail::function_source(c.read()));
             } else if (c.is_stdin()) {
+                note_size(in, STDIN_FILENO);
                 open_stream(in, detail::fd_source(STDIN_FILENO, false));
             } else {
                 FilePtr f = open_file(c.path());
+                note_size(in, fileno(f.get()));
                 if (plain_regular_file(f.get())) {
+                    in.stream_fd = -1;
                     open_pcap(in, std::move(f));
                 } else {
                     const int fd = ::dup(fileno(f.get()));
                     if (fd < 0) throw_os_error(in.path, errno);
+                    if (in.stream_fd >= 0) in.stream_fd = fd;
                     open_stream(in, detail::fd_source(fd, true));
                 }
             }
@@ -194,6 +202,58 @@ struct PcapSource::Impl {
             in.filter = compile_filter(in.pcap.get(), bpf, error);
             if (!in.filter) check_link_specific(error);
         }
+    }
+
+    // The size of a regular file behind `fd` (standard input may be one, redirected), whose
+    // offset then tells how far a Stream over it has read; stream_fd is set to `fd` for now.
+    static void note_size(Input& in, int fd) {
+        struct stat st {};
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            in.size = static_cast<std::uint64_t>(st.st_size);
+            in.stream_fd = fd;
+        }
+    }
+
+    // The offset reached in the input as stored; false when it cannot be told.
+    static bool position(const Input& in, std::uint64_t& at) {
+        if (in.done && in.size > 0) {
+            at = in.size;
+            return true;
+        }
+        if (in.stream) {
+            const off_t off = in.stream_fd >= 0 ? ::lseek(in.stream_fd, 0, SEEK_CUR) : -1;
+            at = static_cast<std::uint64_t>(off);
+            return off >= 0;
+        }
+        if (in.block) {
+            at = in.block->offset();
+        } else if (in.ng) {
+            at = in.ng->block_offset();
+        } else if (in.pcap) {
+            const long off = std::ftell(pcap_file(in.pcap.get()));
+            at = static_cast<std::uint64_t>(off);
+            return off >= 0;
+        }
+        return true;
+    }
+
+    std::uint64_t bytes_consumed() const {
+        std::uint64_t sum = 0;
+        for (const Input& in : inputs) {
+            std::uint64_t at = 0;
+            if (!position(in, at)) return stats.bytes_read;
+            sum += at;
+        }
+        return sum;
+    }
+
+    std::uint64_t bytes_total() const {
+        std::uint64_t sum = 0;
+        for (const Input& in : inputs) {
+            if (in.size == 0) return 0;
+            sum += in.size;
+        }
+        return sum;
     }
 
     // libpcap opens the file `f` (or the FILE over in.stream) and checks its header.
@@ -488,6 +548,14 @@ std::size_t PcapSource::next_batch(RawPacket* out, std::size_t max) {
 
 const IngestStats& PcapSource::stats() const {
     return impl_->stats;
+}
+
+std::uint64_t PcapSource::bytes_consumed() const {
+    return impl_->bytes_consumed();
+}
+
+std::uint64_t PcapSource::bytes_total() const {
+    return impl_->bytes_total();
 }
 
 std::string link_type_name(int link_type) {

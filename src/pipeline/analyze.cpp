@@ -4,6 +4,7 @@
 
 #include <capgap/analyze.hpp>
 
+#include <chrono>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "core/errors.hpp"
 #include "decode/decode.hpp"
 #include "decode/reassembly.hpp"
+#include "pipeline/read_all.hpp"
 
 namespace capgap {
 
@@ -272,6 +274,18 @@ const IngestStats& Analyzer::stats() const {
     return impl_->stats;
 }
 
+std::uint64_t Analyzer::sessions_started() const {
+    return impl_->tracker.sessions_started();
+}
+
+void Analyzer::flush() {
+    impl_->flush();
+}
+
+void Analyzer::record_attribution(std::vector<Attribution>* out) {
+    impl_->tracker.record_attribution(out);
+}
+
 void Analyzer::merge_source_stats(const IngestStats& source) {
     // Packet counters and times are counted here as packets are fed; a source contributes
     // only what the Analyzer cannot see: its input counters (files opened, CSV rows) and
@@ -308,27 +322,97 @@ Report Analyzer::finish() {
     return matcher.match(im.tracker.take_sessions(), im.tracker.take_events(), im.stats);
 }
 
-Report analyze(const std::vector<CaptureInput>& inputs, const Options& options) {
-    PcapSource src(inputs, options.bpf);
-    Analyzer a(options);
-    std::vector<RawPacket> batch(256);
-    while (const std::size_t n = src.next_batch(batch.data(), batch.size()))
-        a.feed(batch.data(), n);
-    a.merge_source_stats(src.stats());
-    if (nothing_decodable(a.stats())) {
-        std::string names;
-        for (const CaptureInput& in : inputs)
-            names += (names.empty() ? "" : ", ") + in.name();
-        throw_format_error(
-            names, "",
-            "no packet could be decoded: unsupported link type " + describe_links(a.stats()));
-    }
-    Report report = a.finish();
-    // One capture merged by time: every session's source is the list of its files.
+namespace detail {
+
+std::string input_names(const std::vector<CaptureInput>& inputs) {
     std::string names;
     for (const CaptureInput& in : inputs)
         names += (names.empty() ? "" : ", ") + in.name();
-    report.sources.push_back(std::move(names));
+    return names;
+}
+
+namespace {
+
+// Calls Options::progress at most once per interval. The clock is read once per 256 packets
+// or so (a batch of the block reader; pcap_next_ex gives one packet at a time), so the
+// per-packet cost is a counter.
+class ProgressPoll {
+    using Clock = std::chrono::steady_clock;
+
+  public:
+    ProgressPoll(const Options& o, const PcapSource& src, const Analyzer& a)
+        : options_(o), src_(src), a_(a), start_(Clock::now()), last_(start_) {}
+
+    void tick(std::size_t packets) {
+        unchecked_ += packets;
+        if (unchecked_ < 256) return;
+        unchecked_ = 0;
+        const Clock::time_point now = Clock::now();
+        if (now - last_ < std::chrono::nanoseconds(options_.progress_interval_ns)) return;
+        last_ = now;
+        report(false, now);
+    }
+
+    void report(bool done, Clock::time_point now = Clock::now()) {
+        Progress p;
+        p.bytes_total = src_.bytes_total();
+        p.bytes_done = done && p.bytes_total > 0 ? p.bytes_total : src_.bytes_consumed();
+        p.packets = a_.stats().packets_read;
+        p.sessions = a_.sessions_started();
+        p.elapsed_seconds = std::chrono::duration<double>(now - start_).count();
+        p.done = done;
+        options_.progress(p);
+    }
+
+  private:
+    const Options& options_;
+    const PcapSource& src_;
+    const Analyzer& a_;
+    Clock::time_point start_, last_;
+    std::size_t unchecked_ = 0;
+};
+
+}  // namespace
+
+void read_all(PcapSource& src, Analyzer& a, const Options& options,
+              const std::vector<CaptureInput>& inputs,
+              const std::function<void(const RawPacket*, std::size_t)>& after_batch) {
+    std::vector<RawPacket> batch(256);
+    if (!options.progress && !after_batch) {  // analyze()'s loop as it always was
+        while (const std::size_t n = src.next_batch(batch.data(), batch.size()))
+            a.feed(batch.data(), n);
+    } else if (!options.progress) {
+        while (const std::size_t n = src.next_batch(batch.data(), batch.size())) {
+            a.feed(batch.data(), n);
+            after_batch(batch.data(), n);
+        }
+    } else {
+        ProgressPoll poll(options, src, a);
+        while (const std::size_t n = src.next_batch(batch.data(), batch.size())) {
+            a.feed(batch.data(), n);
+            if (after_batch) after_batch(batch.data(), n);
+            poll.tick(n);
+        }
+        a.flush();  // so that the last call counts every session
+        poll.report(true);
+    }
+    a.merge_source_stats(src.stats());
+    if (nothing_decodable(a.stats())) {
+        throw_format_error(
+            input_names(inputs), "",
+            "no packet could be decoded: unsupported link type " + describe_links(a.stats()));
+    }
+}
+
+}  // namespace detail
+
+Report analyze(const std::vector<CaptureInput>& inputs, const Options& options) {
+    PcapSource src(inputs, options.bpf);
+    Analyzer a(options);
+    detail::read_all(src, a, options, inputs, nullptr);
+    Report report = a.finish();
+    // One capture merged by time: every session's source is the list of its files.
+    report.sources.push_back(detail::input_names(inputs));
     return report;
 }
 
