@@ -178,7 +178,7 @@ def test_cli_extract_ids_server_and_category(
     lines = sessions.read_text().splitlines()
     header = lines[0].split(",")
     rows = [dict(zip(header, line.split(","))) for line in lines[1:]]
-    port_of = {int(r["session_id"]): int(r["client"].rsplit(":", 1)[1]) for r in rows}
+    port_of = {int(r["session_id"]): int(r["client_port"]) for r in rows}
     first_reuse = min(i for i, p in port_of.items() if p == REUSED_PORT)
     b = next(i for i, p in port_of.items() if p == 40001)
     proc = run_cli(cli, "analyze", str(capture), "--extract-out", str(out),
