@@ -223,6 +223,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         g.row.missing_bytes = dir_missing[k];
     }
 
+    std::vector<FindingRow> dup_rows[std::size(breakdown_tables)];
     for (std::size_t t = 0; t < std::size(breakdown_tables); ++t) {
         std::vector<Group> rows;
         for (auto& kv : groups[t])
@@ -251,7 +252,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
                     f.one_way_rows.push_back(FindingRow{table, g.row.group});
                 if ((t == 0 || t == 3 || t == 5) && g.row.duplicates >= detail::min_duplicates &&
                     10 * g.row.duplicates >= g.packets)
-                    f.duplicate_rows.push_back(FindingRow{table, g.row.group});
+                    dup_rows[t].push_back(FindingRow{table, g.row.group});
             }
         }
         std::vector<BreakdownRow> out;
@@ -275,6 +276,9 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         }
         d.breakdowns.emplace_back(table, std::move(out));
     }
+    // VLANs and interfaces first: they name where copies come from; servers after them.
+    for (const std::size_t t : {std::size_t{3}, std::size_t{5}, std::size_t{0}})
+        f.duplicate_rows.insert(f.duplicate_rows.end(), dup_rows[t].begin(), dup_rows[t].end());
     std::stable_sort(f.significant_rows.begin(), f.significant_rows.end(),
                      [](const auto& a, const auto& b) {
                          // Table order is kept by the stable sort; within a table, by z.
