@@ -85,6 +85,28 @@ TEST_CASE("timeline: buckets, coarsening and merging keep every count") {
     CHECK(t.peak_bytes_1ms == 99);
 }
 
+TEST_CASE("timeline: the extreme times a file may carry stay in range") {
+    detail::TimelineAccumulator acc;
+    acc.packet(INT64_MIN, 60);
+    acc.packet(0, 60);
+    acc.packet(INT64_MAX, 60);
+    acc.packet(INT64_MAX, 60);
+    const Timeline t = acc.take();
+    CHECK(t.total().packets == 4);
+    CHECK(t.buckets.size() <= Timeline::max_buckets);
+    Report r;
+    r.timeline = t;
+    r.ingest.have_time = true;
+    r.ingest.first_time = Timestamp{INT64_MIN};
+    r.ingest.last_time = Timestamp{INT64_MAX};
+    const Diagnosis d = r.diagnosis();
+    std::uint64_t packets = 0;
+    for (const TimelineRow& row : d.timeline)
+        packets += row.packets;
+    CHECK(packets == 4);
+    CHECK(d.timeline.size() <= Timeline::max_buckets);
+}
+
 TEST_CASE("timeline accumulator: packets, bytes and the 1 ms and 10 ms peaks") {
     detail::TimelineAccumulator acc;
     // 10 packets of 100 bytes in the 1 ms window [5.000, 5.001) s; 3 more in the next one;
