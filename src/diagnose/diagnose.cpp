@@ -7,8 +7,9 @@
 #include <capgap/segment.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
-#include <map>
+#include <cstring>
 #include <unordered_map>
 
 #include "core/errors.hpp"
@@ -68,7 +69,27 @@ struct Group {
     std::uint64_t packets = 0;
 };
 
-std::string prefix_of(const IpAddress& a, int v4, int v6) {
+// A group's identity in a table, compared and hashed without formatting it.
+struct GroupKey {
+    std::array<std::uint8_t, 16> addr{};
+    std::uint64_t x = 0;
+    friend bool operator==(const GroupKey& a, const GroupKey& b) {
+        return a.x == b.x && a.addr == b.addr;
+    }
+};
+struct GroupKeyHash {
+    std::size_t operator()(const GroupKey& k) const noexcept {
+        std::uint64_t a, b;
+        std::memcpy(&a, k.addr.data(), 8);
+        std::memcpy(&b, k.addr.data() + 8, 8);
+        std::uint64_t h = a * 0x9e3779b97f4a7c15ull;
+        h ^= b + 0x632be59bd9b4e019ull + (h << 6) + (h >> 2);
+        h ^= k.x * 0xff51afd7ed558ccdull + (h << 6) + (h >> 2);
+        return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+};
+
+IpAddress masked(const IpAddress& a, int v4, int v6) {
     IpAddress m = a;
     const int bits = a.v6 ? std::clamp(v6, 0, 128) : std::clamp(v4, 0, 32);
     const int total = a.v6 ? 16 : 4;
@@ -77,7 +98,7 @@ std::string prefix_of(const IpAddress& a, int v4, int v6) {
         m.bytes[static_cast<std::size_t>(i)] &=
             static_cast<std::uint8_t>(keep == 8 ? 0xff : (0xff << (8 - keep)) & 0xff);
     }
-    return to_string(m) + "/" + std::to_string(bits);
+    return m;
 }
 
 void set_interval(BreakdownRow& r) {
@@ -158,7 +179,10 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
     }
 
     // Breakdowns.
-    std::map<std::string, Group> groups[std::size(breakdown_tables)];
+    constexpr std::size_t tables = std::size(breakdown_tables);
+    std::vector<Group> groups[tables];
+    std::vector<std::size_t> first_of[tables];  // a session of each group, to name it
+    std::unordered_map<GroupKey, std::size_t, GroupKeyHash> index[tables];
     const std::size_t direction_table = static_cast<std::size_t>(BreakdownTable::direction);
     for (std::size_t i = 0; i < n; ++i) {
         const SessionRow& r = report.sessions[i];
@@ -181,18 +205,23 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
                                      s.truncated_bytes == 0 && !s.evicted;
         if (reconstructable) ++d.reconstructable.sessions;
 
-        std::string keys[std::size(breakdown_tables)];
-        keys[0] = to_string(s.server);
-        keys[1] = std::to_string(s.server.port);
-        keys[2] = prefix_of(s.client.addr, opt.prefix_v4, opt.prefix_v6);
-        keys[3] = s.vlan == no_vlan ? "untagged" : std::to_string(s.vlan);
-        keys[4] = s.tunnel == 0                              ? "none"
-                  : s.tunnel <= report.ingest.tunnels.size() ? report.ingest.tunnels[s.tunnel - 1]
-                                                             : "tunnel " + std::to_string(s.tunnel);
-        keys[5] = std::to_string(s.interface);
+        GroupKey keys[tables];
+        keys[0].addr = s.server.addr.bytes;
+        keys[0].x = s.server.port | (s.server.addr.v6 ? std::uint64_t{1} << 16 : 0);
+        keys[1].x = s.server.port;
+        const IpAddress prefix = masked(s.client.addr, opt.prefix_v4, opt.prefix_v6);
+        keys[2].addr = prefix.bytes;
+        keys[2].x = prefix.v6 ? 1 : 0;
+        keys[3].x = s.vlan;
+        keys[4].x = s.tunnel;
+        keys[5].x = s.interface;
         for (std::size_t t = 0; t < direction_table; ++t) {
-            Group& g = groups[t][keys[t]];
-            g.row.group = keys[t];
+            const auto it = index[t].try_emplace(keys[t], groups[t].size());
+            if (it.second) {
+                groups[t].emplace_back();
+                first_of[t].push_back(i);
+            }
+            Group& g = groups[t][it.first->second];
             ++g.row.sessions;
             if (x.bad) ++g.row.bad;
             g.row.missing_bytes += r.missing_bytes;
@@ -212,9 +241,42 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
                                        ? 100.0 * static_cast<double>(d.reconstructable.sessions) /
                                              static_cast<double>(f.sessions)
                                        : 0.0;
+    // The groups' names, once each.
+    const int v4 = std::clamp(opt.prefix_v4, 0, 32), v6 = std::clamp(opt.prefix_v6, 0, 128);
+    for (std::size_t t = 0; t < direction_table; ++t) {
+        for (std::size_t j = 0; j < groups[t].size(); ++j) {
+            const Session& s = report.sessions[first_of[t][j]].session;
+            std::string& name = groups[t][j].row.group;
+            switch (t) {
+                case 0:
+                    name = to_string(s.server);
+                    break;
+                case 1:
+                    name = std::to_string(s.server.port);
+                    break;
+                case 2: {
+                    const IpAddress m = masked(s.client.addr, v4, v6);
+                    name = to_string(m) + "/" + std::to_string(m.v6 ? v6 : v4);
+                    break;
+                }
+                case 3:
+                    name = s.vlan == no_vlan ? "untagged" : std::to_string(s.vlan);
+                    break;
+                case 4:
+                    name = s.tunnel == 0 ? "none"
+                           : s.tunnel <= report.ingest.tunnels.size()
+                               ? report.ingest.tunnels[s.tunnel - 1]
+                               : "tunnel " + std::to_string(s.tunnel);
+                    break;
+                default:
+                    name = std::to_string(s.interface);
+            }
+        }
+    }
     // Direction rows: sessions bad in that direction, its events and missing bytes.
+    groups[direction_table].resize(2);
     for (std::size_t k = 0; k < 2; ++k) {
-        Group& g = groups[direction_table][directions[k].name];
+        Group& g = groups[direction_table][k];
         g.row.group = directions[k].name;
         g.row.sessions = f.sessions;
         g.two_way = f.two_way;
@@ -228,9 +290,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
 
     std::vector<FindingRow> dup_rows[std::size(breakdown_tables)];
     for (std::size_t t = 0; t < std::size(breakdown_tables); ++t) {
-        std::vector<Group> rows;
-        for (auto& kv : groups[t])
-            rows.push_back(std::move(kv.second));
+        std::vector<Group> rows = std::move(groups[t]);
         for (Group& g : rows) {
             set_interval(g.row);
             if (t == direction_table) {
