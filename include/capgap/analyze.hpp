@@ -59,6 +59,11 @@ struct Options {
     ProgressCallback progress;
     /// The least time between two calls of `progress`, in nanoseconds. Default 100 ms.
     std::int64_t progress_interval_ns = 100'000'000;
+    /// Keep the per-packet timeline (Report::timeline) the diagnosis's time and load figures
+    /// come from. Off: the diagnosis has breakdowns and findings but no timeline or load.
+    bool timeline = true;
+    /// The diagnosis's settings, kept in Report::diagnosis_options.
+    DiagnosisOptions diagnosis;
 };
 
 /// Decodes packets, tracks sessions and builds the report, one packet at a time.

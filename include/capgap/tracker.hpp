@@ -88,6 +88,12 @@ struct Attribution {
     std::uint64_t frame = no_frame;         ///< the segment's frame
     std::uint64_t session_id = no_session;  ///< the instance it was counted in
 };
+/// What the batch feed can say of each segment (Tracker::feed with `marks`), as bits.
+namespace feed_marks {
+constexpr std::uint8_t duplicate = 1;       ///< an exact duplicate (dropped or kept)
+constexpr std::uint8_t retransmission = 2;  ///< payload all seen before, filling no hole
+constexpr std::uint8_t ack_above_hole = 4;  ///< an ACK covering bytes never seen
+}  // namespace feed_marks
 
 /// Tracks TCP session instances and classifies each direction's sequence space.
 class Tracker {
@@ -106,6 +112,8 @@ class Tracker {
     /// many open flows, because the flow state of the segments ahead is fetched from memory
     /// while the current one is processed.
     void feed(const Segment* segments, std::size_t count);
+    /// The same, and sets marks[i] to the feed_marks bits of segment i.
+    void feed(const Segment* segments, std::size_t count, std::uint8_t* marks);
 
     /// Closes every open instance (classifying what is still unresolved). Call once at the end.
     void finish();

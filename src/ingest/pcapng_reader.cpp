@@ -20,6 +20,9 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
         if (type == 0x0a0d0d0a) {
             if (size < 16 || u16(b + 4) != 1) return fail("unsupported section header");
             interfaces_.clear();
+            for (const auto& d : isb_drops_)
+                closed_drops_ += d.second;
+            isb_drops_.clear();
         } else if (type == 1) {
             if (size < 8) return fail("interface description block too short");
             Interface ifc;
@@ -36,20 +39,181 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
             if (ifid >= interfaces_.size()) return fail("packet on an undescribed interface");
             const Interface& ifc = interfaces_[ifid];
             out.link_type = ifc.link_type;
+            out.interface = ifid;
             out.ns = to_ns(ts, ifc);
             out.data = b + 20;
+            if (type == 6) {
+                const std::uint32_t used = 20 + ((out.caplen + 3) & ~3u);
+                if (used < size) epb_drops_ += option_u64(b + used, size - used, 4);
+            }
             return packet;
+        } else if (type == 5) {
+            // Interface statistics: counters since the capture started, so the last block of
+            // each interface counts (isb_ifdrop + isb_osdrop).
+            if (size < 12) continue;
+            const std::uint32_t ifid = u32(b);
+            isb_drops_[ifid] = option_u64(b + 12, size - 12, 4) + option_u64(b + 12, size - 12, 7);
         } else if (type == 3) {
             if (size < 4) return fail("simple packet block too short");
             if (interfaces_.empty()) return fail("packet on an undescribed interface");
             out.len = u32(b);
             out.caplen = out.len < size - 4 ? out.len : size - 4;
             out.link_type = interfaces_[0].link_type;
+            out.interface = 0;
             out.ns = 0;  // simple packet blocks carry no timestamp
             out.data = b + 4;
             return packet;
         }
     }
+}
+
+namespace {
+
+// The 64-bit value of option `code` among the options at p (0 when absent or malformed).
+std::uint64_t find_option_u64(const std::uint8_t* p, std::uint32_t size, std::uint16_t code,
+                              bool big) {
+    auto u16 = [big](const std::uint8_t* q) {
+        return big ? static_cast<std::uint16_t>((q[0] << 8) | q[1])
+                   : static_cast<std::uint16_t>((q[1] << 8) | q[0]);
+    };
+    auto u32 = [big](const std::uint8_t* q) {
+        return big ? (std::uint32_t{q[0]} << 24) | (std::uint32_t{q[1]} << 16) |
+                         (std::uint32_t{q[2]} << 8) | q[3]
+                   : (std::uint32_t{q[3]} << 24) | (std::uint32_t{q[2]} << 16) |
+                         (std::uint32_t{q[1]} << 8) | q[0];
+    };
+    while (size >= 4) {
+        const std::uint16_t c = u16(p);
+        const std::uint32_t length = u16(p + 2);
+        const std::uint32_t padded = (length + 3) & ~3u;
+        if (c == 0 || padded > size - 4) return 0;
+        if (c == code && length == 8) {
+            const std::uint64_t a = u32(p + 4), b = u32(p + 8);
+            return big ? (a << 32) | b : (b << 32) | a;
+        }
+        p += 4 + padded;
+        size -= 4 + padded;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void PcapngDropScanner::feed(const std::uint8_t* p, std::size_t n) {
+    while (n > 0 && !dead_) {
+        if (body_ == 0) {  // reading a block header: 8 bytes, 12 for a section header
+            head_[head_have_++] = *p++;
+            --n;
+            const bool shb = head_have_ >= 4 && head_[0] == 0x0a && head_[1] == 0x0d &&
+                             head_[2] == 0x0d && head_[3] == 0x0a;
+            if (head_have_ == 4 && !shb && !started_) {
+                dead_ = true;  // the stream does not start with a section header
+                return;
+            }
+            if (head_have_ < (shb ? 12u : 8u)) continue;
+            if (shb) {
+                if (head_[8] == 0x1a && head_[9] == 0x2b && head_[10] == 0x3c &&
+                    head_[11] == 0x4d) {
+                    big_ = true;
+                } else if (head_[11] == 0x1a && head_[10] == 0x2b && head_[9] == 0x3c &&
+                           head_[8] == 0x4d) {
+                    big_ = false;
+                } else {
+                    dead_ = true;
+                    return;
+                }
+                for (const auto& d : isb_drops_)
+                    closed_drops_ += d.second;
+                isb_drops_.clear();
+            }
+            started_ = true;
+            type_ = u32(head_);
+            const std::uint32_t total = u32(head_ + 4);
+            if (total < head_have_ + 4 || total % 4 != 0) {
+                dead_ = true;
+                return;
+            }
+            body_ = total - head_have_;
+            pos_ = 0;
+            skip_end_ = 0;
+            keep_.clear();
+            head_have_ = 0;
+            continue;
+        }
+        // In a block body: keep what the statistics need, skip the rest.
+        std::uint64_t take = std::min<std::uint64_t>(n, body_ - pos_);
+        bool keep = false;
+        if (type_ == 5) {
+            keep = true;
+        } else if (type_ == 6) {
+            if (pos_ < 20) {
+                take = std::min<std::uint64_t>(take, 20 - pos_);
+                keep = true;
+            } else if (pos_ < skip_end_) {
+                take = std::min<std::uint64_t>(take, skip_end_ - pos_);
+            } else {
+                keep = true;
+            }
+        }
+        if (keep) keep_.insert(keep_.end(), p, p + take);
+        p += take;
+        n -= static_cast<std::size_t>(take);
+        pos_ += take;
+        if (type_ == 6 && pos_ == 20 && keep_.size() == 20)
+            skip_end_ = 20 + ((std::uint64_t{u32(keep_.data() + 12)} + 3) & ~std::uint64_t{3});
+        if (pos_ == body_) block_done();
+    }
+}
+
+void PcapngDropScanner::block_done() {
+    // keep_: the body without the header (and, for an EPB, without its packet data), ending
+    // with the trailing length.
+    const std::size_t size = keep_.size();
+    if (type_ == 5 && size >= 16) {
+        const auto opts = static_cast<std::uint32_t>(size - 12 - 4);
+        isb_drops_[u32(keep_.data())] = find_option_u64(keep_.data() + 12, opts, 4, big_) +
+                                        find_option_u64(keep_.data() + 12, opts, 7, big_);
+    } else if (type_ == 6 && size > 24) {
+        epb_drops_ +=
+            find_option_u64(keep_.data() + 20, static_cast<std::uint32_t>(size - 24), 4, big_);
+    }
+    body_ = 0;
+    keep_.clear();
+}
+
+std::uint64_t PcapngDropScanner::drops() const {
+    std::uint64_t sum = closed_drops_ + epb_drops_;
+    for (const auto& d : isb_drops_)
+        sum += d.second;
+    return sum;
+}
+
+// The 64-bit value of option `code` among the options at p (0 when absent or malformed).
+std::uint64_t PcapngReader::option_u64(const std::uint8_t* p, std::uint32_t size,
+                                       std::uint16_t code) const {
+    return find_option_u64(p, size, code, big_);
+}
+
+std::uint64_t PcapngReader::drops() const {
+    std::uint64_t sum = closed_drops_ + epb_drops_;
+    for (const auto& d : isb_drops_)
+        sum += d.second;
+    return sum;
+}
+
+std::uint64_t pcapng_file_drops(const std::string& path) {
+    FilePtr f(std::fopen(path.c_str(), "rb"));
+    if (!f) return 0;
+    std::uint8_t head[4] = {0, 0, 0, 0};
+    if (std::fread(head, 1, 4, f.get()) != 4 || head[0] != 0x0a || head[1] != 0x0d ||
+        head[2] != 0x0d || head[3] != 0x0a)
+        return 0;
+    std::rewind(f.get());
+    PcapngReader r(std::move(f));
+    Packet p;
+    while (r.next(p) == PcapngReader::packet) {
+    }
+    return r.drops();
 }
 
 // pcapng stores LINKTYPE_ values; the decoder and BPF expect DLT_ values. They are equal
