@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/errors.hpp"
 #include "diagnose/rules.hpp"
@@ -147,6 +148,31 @@ Diagnosis diagnose(const Report& report) {
 }
 
 Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
+    // The rows MatchOptions::include_excluded adds (partial and synack_only instances, their
+    // events, unmatched events) are not the headline's sessions: the diagnosis, like the
+    // summary, reads the counted sessions and their events only.
+    const auto excluded = [](const SessionRow& r) { return !is_counted(r.session.category); };
+    if (std::any_of(report.sessions.begin(), report.sessions.end(), excluded) ||
+        std::any_of(report.events.begin(), report.events.end(),
+                    [](const LossEvent& e) { return e.session_id == no_session; })) {
+        Report counted;
+        counted.summary = report.summary;
+        counted.timeline = report.timeline;
+        counted.ingest = report.ingest;
+        counted.tallies = report.tallies;
+        counted.sources = report.sources;
+        counted.diagnosis_options = report.diagnosis_options;
+        std::unordered_set<std::uint64_t> ids;
+        for (const SessionRow& r : report.sessions) {
+            if (excluded(r)) continue;
+            counted.sessions.push_back(r);
+            ids.insert(r.session.id);
+        }
+        for (const LossEvent& e : report.events)
+            if (e.session_id != no_session && ids.count(e.session_id) != 0)
+                counted.events.push_back(e);
+        return diagnose(counted, opt);
+    }
     const Summary& sum = report.summary;
     const bool ws = sum.mode == Mode::wireshark;
     Diagnosis d;

@@ -150,7 +150,7 @@ def test_sample_wireshark_mode_counts_in_the_table() -> None:
 
 def test_to_dict_tables_use_the_csv_form(scenario: Path, tmp_path: Path) -> None:
     r = capgap.analyze(scenario)
-    assert set(r.to_dict()) == {"summary", "events", "ingest"}
+    assert set(r.to_dict()) == {"summary", "events", "ingest", "diagnosis"}
     d = r.to_dict(tables=True)
     assert d["summary"]["total_sessions"] == EXPECTED["total_sessions"] == len(d["sessions"])
     assert len(d["event_rows"]) == len(r.events)
