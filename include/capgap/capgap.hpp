@@ -7,6 +7,7 @@
 #include <capgap/analyze_csv.hpp>
 #include <capgap/errors.hpp>
 #include <capgap/flow_key.hpp>
+#include <capgap/html.hpp>
 #include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>
 #include <capgap/matcher.hpp>

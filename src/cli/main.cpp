@@ -41,6 +41,8 @@ struct Cli {
     Format format = Format::text;
     std::string sessions_out;
     std::string events_out;
+    std::string html_out;
+    capgap::HtmlOptions html;
     std::string syn_csv;
     std::string lost_csv;
     bool mode_given = false;
@@ -104,6 +106,7 @@ const std::vector<OptionSpec>& option_table() {
          "seconds or ISO-8601; either side may be empty",
          [](Cli& c, const std::string& v) {
              c.options.match.window = capgap::TimeWindow::parse(v);
+             c.html.window = v;
          }},
         {"events-in-window", nullptr, for_analyze | for_csv,
          "count only loss events revealed inside the window",
@@ -132,6 +135,20 @@ const std::vector<OptionSpec>& option_table() {
         {"events-out", "FILE.csv", for_analyze | for_csv,
          "write one row per event of those sessions",
          [](Cli& c, const std::string& v) { c.events_out = v; }},
+        {"html", "FILE.html", for_analyze | for_csv,
+         "write the report as one self-contained HTML page (charts, findings, sortable and "
+         "filterable tables; it loads nothing from the network)",
+         [](Cli& c, const std::string& v) { c.html_out = v; }},
+        {"html-max-sessions", "N", for_analyze | for_csv,
+         "the most sessions the HTML page carries (default 300000; past it every bad session "
+         "first, then the others in order, and the page says how many were left out)",
+         [](Cli& c, const std::string& v) {
+             if (v.empty() || v.size() > 12 ||
+                 v.find_first_not_of("0123456789") != std::string::npos) {
+                 throw usage_error("--html-max-sessions: '" + v + "' is not a number of sessions");
+             }
+             c.html.max_sessions = static_cast<std::size_t>(std::stoull(v));
+         }},
         {"reorder-window", "MS", for_analyze,
          "an ACK seen before its data is reordering when the data follows within MS "
          "milliseconds (default 3)",
@@ -363,6 +380,7 @@ int run(const Cli& cli) {
         capgap::detail::write_output_file(cli.events_out,
                                           [&](std::ostream& o) { report.write_events_csv(o); });
     }
+    if (!cli.html_out.empty()) capgap::write_html(report, cli.html_out, cli.html);
     if (cli.format == Format::json) {
         capgap::detail::Json doc = capgap::detail::report_json(report);
         if (other) doc["compare_joins"] = compare_joins_json(report, *other);
