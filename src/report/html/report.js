@@ -492,7 +492,7 @@
     var where = el("span", { cls: "where" });
     pager.appendChild(prev); pager.appendChild(where); pager.appendChild(next);
     controls.appendChild(pager);
-    var count = el("span", { cls: "count" });
+    var count = el("span", { cls: "count", id: opts.id + "-count" });
     controls.appendChild(count);
     wrap.appendChild(controls);
     var table = el("table", { id: opts.id });
@@ -501,8 +501,12 @@
     table.appendChild(el("thead", null, [head]));
     table.appendChild(body);
     wrap.appendChild(el("div", { cls: "table-wrap" }, [table]));
-    if (opts.footnote) wrap.appendChild(el("p", { cls: "note", text: opts.footnote }));
+    if (opts.footnote) wrap.appendChild(el("p", { cls: "note", id: opts.id + "-note", text: opts.footnote }));
 
+    if (opts.initial) {
+      search.value = opts.initial.q || "";
+      if (select && opts.initial.choice) select.value = opts.initial.choice;
+    }
     var all = new Uint32Array(opts.n);
     for (var i = 0; i < opts.n; i++) all[i] = i;
     var view = all, page = 0, sortCol = -1, dir = 1;
@@ -561,8 +565,16 @@
     if (select) select.addEventListener("change", refilter);
     prev.addEventListener("click", function () { page--; draw(); });
     next.addEventListener("click", function () { page++; draw(); });
-    draw();
+    if (search.value || (select && select.value)) refilter(); else draw();
     return wrap;
+  }
+  // The sessions table's filter from the address: report.html#show=bad&q=10.0.0.1 (show: bad,
+  // good, bad_wireshark or a category's name), so that a filtered view can be linked.
+  function hashFilter() {
+    var p = new URLSearchParams(location.hash.replace(/^#/, ""));
+    var show = p.get("show") || "";
+    var cat = (S.categories || []).indexOf(show);
+    return { q: (p.get("q") || "").toLowerCase(), choice: cat >= 0 ? "cat:" + cat : show };
   }
 
   function renderSessions() {
@@ -578,7 +590,7 @@
       " sessions (every bad one first, then the others in order; the bound is " + fmtInt(S.bound) +
       "): the headline counts them all. Use --sessions-out for the full table." : "";
     box.appendChild(pagedTable({
-      id: "sessions-table", n: sessionCount, columns: columns, footnote: note,
+      id: "sessions-table", n: sessionCount, columns: columns, footnote: note, initial: hashFilter(),
       placeholder: "filter: address, port or id", choices: choices,
       rowClass: function (i) { return badCol[i] ? "bad" : ""; },
       cell: function (i, c) {
