@@ -138,7 +138,7 @@ def test_report_text_and_json(scenario: Path) -> None:
 
 def test_report_html(scenario: Path) -> None:
     page = capgap.analyze(scenario)._repr_html_()
-    assert page.startswith("<table")
+    assert page.startswith("<div class='capgap-report'>")
     assert "Total sessions" in page and "<td style='text-align:right'>4</td>" in page
     assert "50.00%" in page
 

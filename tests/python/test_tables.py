@@ -209,8 +209,9 @@ def test_plot(bulk: capgap.Report, scenario: capgap.Report) -> None:
     ax = bulk.plot()
     try:
         assert "20,000 sessions, 2,000 bad" in ax.get_title()
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert labels == ["new sessions", "bad sessions"]
+        legend = next(a.get_legend() for a in ax.figure.axes if a.get_legend() is not None)
+        labels = [t.get_text() for t in legend.get_texts()]
+        assert labels == ["new sessions", "bad sessions (% of new)"]
         assert ax.get_ylabel().startswith("sessions per ")
     finally:
         plt.close(ax.figure)
