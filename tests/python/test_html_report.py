@@ -76,11 +76,17 @@ class Page:
         return html_lib.unescape(m.group(1)) if m else None
 
     def element(self, element_id: str) -> str:
-        """The outer HTML of the element with this id (up to its closing tag, not nested)."""
+        """The outer HTML of the element with this id, nested elements included."""
         m = re.search(r"<(\w+)[^>]*\bid=\"" + re.escape(element_id) + r"\"", self.dom)
         assert m, f"no element #{element_id} in the page"
-        end = self.dom.find(f"</{m.group(1)}>", m.end())
-        return self.dom[m.start() : end]
+        tag, depth = m.group(1).lower(), 0
+        for t in re.finditer(r"<(/?)(\w+)[^>]*?(/?)>", self.dom[m.start() :]):
+            if t.group(2).lower() != tag or t.group(3):
+                continue
+            depth += -1 if t.group(1) else 1
+            if depth == 0:
+                return self.dom[m.start() : m.start() + t.end()]
+        raise AssertionError(f"#{element_id} is not closed")
 
     def body_rows(self, table_id: str) -> int:
         table = self.element(table_id)
@@ -390,3 +396,123 @@ def test_plot_kinds(plt, tmp_path: Path) -> None:
     if "diagnosis" not in report.to_dict():
         with pytest.raises(ValueError, match="no diagnosis"):
             report.plot("breakdown", table="vlan")
+
+
+# ---------------------------------------------------------------- with a diagnosis
+
+# A diagnosis as docs/diagnosis.md's contract shapes it: the page and the plots must draw it
+# whichever analysis made it (the figures here are made up, only their shape matters).
+T0 = "2023-11-14T22:13:%02d.000000000Z"
+DIAGNOSIS = {
+    "findings": [
+        {
+            "name": "load_correlated_loss",
+            "severity": "critical",
+            "title": "Loss rises with the traffic rate",
+            "figures": {"knee_bits_per_s": 8e8, "loss_above_knee": 0.04},
+            "rows": [{"table": "server", "group": "10.0.0.2:80"}],
+            "check": "the mirror port's oversubscription",
+        },
+        {
+            "name": "clean_capture",
+            "severity": "info",
+            "title": "Nothing else",
+            "figures": {},
+            "rows": [],
+            "check": "",
+        },
+    ],
+    "reconstructable": {"sessions": 90, "total": 100, "percentage": 90.0},
+    "breakdowns": {
+        name: [
+            {
+                "group": group,
+                "sessions": 60,
+                "bad": 12,
+                "percentage": 20.0,
+                "ci95_low": 11.8,
+                "ci95_high": 31.7,
+                "missing_bytes": 1200,
+                "events": 12,
+                "significant": group != "rest",
+            }
+            for group in (("10.0.0.2:80", "rest") if name == "server" else ("rest",))
+        ]
+        for name in ("server", "server_port", "client_prefix", "vlan")
+    },
+    "timeline": {
+        "bucket_ns": 1_000_000_000,
+        "rows": [
+            {
+                "start": T0 % s,
+                "packets": 1000,
+                "bytes": 10**6,
+                "packets_per_s": 1000.0,
+                "bits_per_s": 8e6 * (s + 1),
+                "new_sessions": 10,
+                "bad_sessions": s % 3,
+                "loss_events": s % 3,
+                "missing_bytes": 100 * (s % 3),
+                "retransmissions": 0,
+                "duplicates": 0,
+                "acks": 500,
+                "acks_above_hole": s % 3,
+                "gap_ack_ratio": 0.0,
+            }
+            for s in range(10)
+        ],
+    },
+    "load": {
+        "knee_bits_per_s": 5e7,
+        "knee_confidence": "high",
+        "peak_bits_per_s_1ms": 9e8,
+        "peak_bits_per_s_10ms": 7e8,
+        "points": [{"bits_per_s": 8e6 * (s + 1), "loss_rate": 0.01 * (s % 3)} for s in range(10)],
+    },
+}
+
+
+def with_diagnosis(page_html: str, diagnosis: dict) -> str:
+    """The page with `diagnosis` put into its report's JSON, escaped as the writer escapes."""
+    data = embedded_data(page_html)
+    data["report"]["diagnosis"] = diagnosis
+    text = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    open_tag = '<script type="application/json" id="capgap-data">'
+    start = page_html.index(open_tag) + len(open_tag)
+    end = page_html.index("</script>", start)
+    return page_html[:start] + text + page_html[end:]
+
+
+def test_page_draws_a_diagnosis(chromium: str, shots: Path, tmp_path: Path) -> None:
+    out = tmp_path / "diagnosis.html"
+    out.write_text(with_diagnosis(capgap.analyze(SAMPLE).to_html(), DIAGNOSIS))
+    page = open_page(chromium, out, shots, "diagnosis")
+    assert_clean(page)
+    findings = page.element("findings")
+    assert findings.count('class="finding ') == 2
+    assert 'class="finding critical" data-name="load_correlated_loss"' in findings
+    assert "Loss rises with the traffic rate" in findings
+    for name in DIAGNOSIS["breakdowns"]:
+        assert page.body_rows(f"breakdown-{name}") == len(DIAGNOSIS["breakdowns"][name])
+    assert "per 1 s" in page.element("timeline-note")
+    assert "50.0 Mbit/s" in page.element("load-note")  # the knee
+
+
+def test_plots_draw_a_diagnosis(plt, monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib.dates as mdates
+
+    report = capgap.analyze(SAMPLE)
+    monkeypatch.setattr(capgap.Report, "_diagnosis", lambda self: DIAGNOSIS)
+    ax = report.plot("timeline")
+    (traffic,) = ax.get_lines()
+    np.testing.assert_allclose(traffic.get_ydata(), [8.0 * (s + 1) for s in range(10)])
+    first = mdates.num2date(traffic.get_xdata(orig=False)[0])
+    assert first.strftime("%Y-%m-%d %H:%M:%S") == "2023-11-14 22:13:00"
+    assert legend_outside(ax)
+    ax = report.plot("load")
+    knee = [line for line in ax.get_lines() if line.get_label().startswith("knee")]
+    assert knee and knee[0].get_xdata()[0] == pytest.approx(50.0)
+    ax = report.plot("breakdown", table="server")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["10.0.0.2:80 (60)", "rest (60)"]
+    with pytest.raises(ValueError, match="no breakdown 'tunnel'"):
+        report.plot("breakdown", table="tunnel")
