@@ -516,3 +516,28 @@ def test_plots_draw_a_diagnosis(plt, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["10.0.0.2:80 (60)", "rest (60)"]
     with pytest.raises(ValueError, match="no breakdown 'tunnel'"):
         report.plot("breakdown", table="tunnel")
+
+
+def test_csv_page(cli: Path, chromium: str, shots: Path, tmp_path: Path) -> None:
+    csv_dir = REPO / "tests" / "data" / "csv"
+    out = tmp_path / "csv.html"
+    args = [
+        "csv",
+        "--syn",
+        str(csv_dir / "gui_new_syn.csv"),
+        "--lost",
+        str(csv_dir / "gui_new_lost.csv"),
+    ]
+    proc = subprocess.run(
+        [str(cli), *args, "--format", "json", "--html", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    # The page carries the document --format json prints.
+    assert embedded_data(out.read_text())["report"] == json.loads(proc.stdout)
+    page = open_page(chromium, out, shots, "csv")
+    assert_clean(page)
+    assert "flags only" in page.element("headline")  # no confirmed verdict from a CSV

@@ -168,8 +168,11 @@
       summary.bad_sessions ? "bad" : ""));
     h.appendChild(card("Percentage", total ? fmtPct(summary.percentage) : "no sessions",
       total ? "95% interval " + fmtPct(summary.ci95_low) + " to " + fmtPct(summary.ci95_high) : ""));
-    h.appendChild(card("Bad (confirmed)", fmtInt(summary.bad_confirmed),
-      fmtInt(summary.bad_data_missing) + " data missing, " + fmtInt(summary.bad_control_only) + " control only"));
+    // CSV exports carry Wireshark's flags only: there is no confirmed verdict to show.
+    var flagsOnly = ingest.csv_rows > 0 && !ingest.packets_read;
+    h.appendChild(flagsOnly ? card("Bad (confirmed)", "n/a", "CSV input carries Wireshark's flags only") :
+      card("Bad (confirmed)", fmtInt(summary.bad_confirmed),
+        fmtInt(summary.bad_data_missing) + " data missing, " + fmtInt(summary.bad_control_only) + " control only"));
     h.appendChild(card("Wireshark would say", fmtInt(summary.bad_wireshark),
       fmtInt(summary.wireshark_only) + " only Wireshark, " + fmtInt(summary.confirmed_only) + " only confirmed"));
   }
