@@ -622,4 +622,6 @@ def test_notebook_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Total Sessions:" in proc.stdout
     assert "streamed:" in proc.stdout
-    assert (tmp_path / "capgap_sample_sessions.png").is_file()
+    for kind in ("timeline", "load", "breakdown"):
+        assert (tmp_path / f"capgap_sample_{kind}.png").is_file()
+    assert (tmp_path / "capgap_sample_report.html").read_text().startswith("<!DOCTYPE html>")
