@@ -123,10 +123,11 @@ def timeline(report: Report, ax: Axes, diagnosis: dict[str, Any] | None, bins: i
 def load(report: Report, ax: Axes, diagnosis: dict[str, Any] | None, bins: int) -> None:
     _title(report, ax)
     data = (diagnosis or {}).get("load")
-    if data and data.get("points") is not None:
+    if data and data.get("points"):
         pts = data["points"]
         x = np.array([float(p["bits_per_s"]) for p in pts]) / 1e6
-        y = np.array([float(p["loss_rate"]) for p in pts])
+        # loss_rate: missing bytes / (bytes + missing bytes), drawn in percent.
+        y = 100.0 * np.array([float(p["loss_rate"] or 0.0) for p in pts])
         handles: list[Any] = [
             ax.scatter(x, y, s=12, color=BLUE, alpha=0.7, label="timeline buckets")
         ]
@@ -142,7 +143,7 @@ def load(report: Report, ax: Axes, diagnosis: dict[str, Any] | None, bins: int) 
                 )
             )
         ax.set_xlabel("traffic rate (Mbit/s)")
-        ax.set_ylabel("loss rate")
+        ax.set_ylabel("bytes missing (%)")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
         _legend_outside(ax, handles)

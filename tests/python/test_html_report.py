@@ -378,7 +378,8 @@ def test_plot_kinds(plt, tmp_path: Path) -> None:
     ax.figure.savefig(tmp_path / "timeline.png")
 
     ax = report.plot("load")
-    assert ax.get_ylabel() == "bad sessions (%)"
+    assert ax.get_ylabel() == "bytes missing (%)"
+    assert ax.get_xlabel() == "traffic rate (Mbit/s)"
     assert legend_outside(ax)
 
     ax = report.plot("breakdown")
@@ -393,9 +394,27 @@ def test_plot_kinds(plt, tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="kind"):
         report.plot("pie")
-    if "diagnosis" not in report.to_dict():
-        with pytest.raises(ValueError, match="no diagnosis"):
-            report.plot("breakdown", table="vlan")
+
+
+def test_plots_without_a_diagnosis(plt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report without a diagnosis (an older pickle, say) still draws from its sessions."""
+    path = tmp_path / "bulk.pcap"
+    bulk_capture(path, sessions=2_000, bad_every=4)
+    report = capgap.analyze(path)
+    monkeypatch.setattr(capgap.Report, "_diagnosis", lambda self: None)
+    ax = report.plot("timeline")
+    assert ax.get_ylabel().startswith("sessions per ")
+    twin = [a for a in ax.figure.axes if a is not ax]
+    (line,) = twin[0].get_lines()
+    assert abs(np.nanmean(np.asarray(line.get_ydata(), dtype=float)) - 25.0) < 1.0
+    assert legend_outside(ax)
+    ax = report.plot("load")
+    assert ax.get_ylabel() == "bad sessions (%)"
+    ax = report.plot("breakdown")
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{SERVER}:80 (2,000)"]
+    assert ax.patches[0].get_width() == pytest.approx(25.0)
+    with pytest.raises(ValueError, match="no diagnosis"):
+        report.plot("breakdown", table="vlan")
 
 
 # ---------------------------------------------------------------- with a diagnosis

@@ -353,8 +353,9 @@
   function renderLoad() {
     var note = document.getElementById("load-note");
     var load = diagnosis && diagnosis.load;
-    if (load && load.points) {
-      var pts = load.points.map(function (p) { return { x: p.bits_per_s, y: p.loss_rate }; });
+    if (load && load.points && load.points.length) {
+      // loss_rate: missing bytes / (bytes + missing bytes), drawn in percent.
+      var pts = load.points.map(function (p) { return { x: p.bits_per_s, y: p.loss_rate === null ? null : 100 * p.loss_rate }; });
       var ys = pts.map(function (p) { return p.y; }).filter(isFinite);
       var ymax = ys.length ? Math.max.apply(null, ys) : 1;
       var sets = [{ label: "buckets", data: pts, type: "scatter", borderColor: "#1f5fa8", backgroundColor: "rgba(31,95,168,0.5)", pointRadius: 2.5, parsing: false }];
@@ -363,12 +364,12 @@
           type: "line", data: [{ x: load.knee_bits_per_s, y: 0 }, { x: load.knee_bits_per_s, y: ymax || 1 }],
           borderColor: "#c62828", borderDash: [6, 4], pointRadius: 0, borderWidth: 2, parsing: false });
       }
-      note.textContent = "Each point is one timeline bucket: its traffic rate and its loss rate. " +
+      note.textContent = "Each point is one timeline bucket with traffic: its rate and the share of its bytes the capture missed. " +
         (load.knee_bits_per_s !== null && load.knee_bits_per_s !== undefined ? "Loss rises past the knee at " + fmtRate(load.knee_bits_per_s) + ". " : "No knee found. ") +
         "Peak rate: " + fmtRate(load.peak_bits_per_s_1ms) + " over 1 ms, " + fmtRate(load.peak_bits_per_s_10ms) + " over 10 ms.";
       chart("load-chart", { type: "scatter", data: { datasets: sets }, options: { scales: {
         x: { type: "linear", beginAtZero: true, title: { display: true, text: "traffic rate" }, ticks: { callback: function (v) { return fmtRate(v); } } },
-        y: { beginAtZero: true, title: { display: true, text: "loss rate" } } } } });
+        y: { beginAtZero: true, title: { display: true, text: "bytes missing (%)" } } } } });
       return;
     }
     var b = sessionBuckets();
