@@ -511,6 +511,7 @@ def test_page_draws_a_diagnosis(chromium: str, shots: Path, tmp_path: Path) -> N
     assert findings.count('class="finding ') == 2
     assert 'class="finding critical" data-name="load_correlated_loss"' in findings
     assert "Loss rises with the traffic rate" in findings
+    assert ">90<" in page.element("headline")  # reconstructable sessions
     for name in DIAGNOSIS["breakdowns"]:
         assert page.body_rows(f"breakdown-{name}") == len(DIAGNOSIS["breakdowns"][name])
     assert "per 1 s" in page.element("timeline-note")

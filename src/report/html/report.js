@@ -175,6 +175,11 @@
         fmtInt(summary.bad_data_missing) + " data missing, " + fmtInt(summary.bad_control_only) + " control only"));
     h.appendChild(card("Wireshark would say", fmtInt(summary.bad_wireshark),
       fmtInt(summary.wireshark_only) + " only Wireshark, " + fmtInt(summary.confirmed_only) + " only confirmed"));
+    var rec = diagnosis && diagnosis.reconstructable;
+    if (rec && rec.total) {
+      h.appendChild(card("Reconstructable", fmtInt(rec.sessions),
+        fmtPct(rec.percentage) + " of " + fmtInt(rec.total) + ": every byte both ways"));
+    }
   }
 
   function categoriesTable() {
