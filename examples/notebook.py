@@ -83,21 +83,32 @@ events.groupby(["kind", "direction"], observed=True)["missing_bytes"].agg(["coun
 sessions[sessions["bad_wireshark"] & ~sessions["bad"]][["session_id", "client_port"]]
 
 # %% [markdown]
+# ## The whole report as one page
+# `to_html` writes the page `capgap analyze --html` writes: open it in any browser, offline.
+
+# %%
+import tempfile  # noqa: E402
+
+page = Path(tempfile.gettempdir()) / "capgap_sample_report.html"
+report.to_html(page)
+print("HTML report written to", page)
+
+# %% [markdown]
 # ## New and bad sessions over time
 
 # %%
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 
 import matplotlib  # noqa: E402
 
 if "ipykernel" not in sys.modules:
     matplotlib.use("Agg")  # as a script: write a file instead of opening a window
-ax = report.plot()
-if "ipykernel" not in sys.modules:
-    out = Path(tempfile.gettempdir()) / "capgap_sample_sessions.png"
-    ax.figure.savefig(out, dpi=100, bbox_inches="tight")
-    print("plot written to", out)
+for kind in ("timeline", "load", "breakdown"):  # UTC date ticks, a bad-percentage axis
+    ax = report.plot(kind)
+    if "ipykernel" not in sys.modules:
+        out = Path(tempfile.gettempdir()) / f"capgap_sample_{kind}.png"
+        ax.figure.savefig(out, dpi=100, bbox_inches="tight")
+        print("plot written to", out)
 
 # %% [markdown]
 # ## Options

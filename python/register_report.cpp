@@ -148,6 +148,16 @@ void write_csv(const std::string& path, const std::function<void(std::ostream&)>
     }
 }
 
+capgap::HtmlOptions html_options(const std::string& title, const std::string& window,
+                                 std::size_t max_sessions, std::size_t max_events) {
+    capgap::HtmlOptions options;
+    options.title = title;
+    options.window = window;
+    options.max_sessions = max_sessions;
+    options.max_events = max_events;
+    return options;
+}
+
 // ---- pickled states of the types that hold strings and containers ----
 
 py::tuple problem_state(const capgap::InputProblem& p) {
@@ -411,6 +421,38 @@ void register_report(py::module_& m) {
                     write_csv(path, [&r](std::ostream& o) { r.write_events_csv(o); });
                 },
                 "path"_a)
+            .def(
+                "to_html",
+                [](const capgap::Report& r, const std::string& title, const std::string& window,
+                   std::size_t max_sessions, std::size_t max_events) {
+                    const capgap::HtmlOptions options =
+                        html_options(title, window, max_sessions, max_events);
+                    py::gil_scoped_release release;
+                    return capgap::to_html(r, options);
+                },
+                "title"_a = "", "window"_a = "",
+                "max_sessions"_a = capgap::HtmlOptions{}.max_sessions,
+                "max_events"_a = capgap::HtmlOptions{}.max_events,
+                "The self-contained HTML page (the GIL is released).")
+            .def(
+                "write_html",
+                [](const capgap::Report& r, const std::string& path, const std::string& title,
+                   const std::string& window, std::size_t max_sessions, std::size_t max_events) {
+                    const capgap::HtmlOptions options =
+                        html_options(title, window, max_sessions, max_events);
+                    std::string page;
+                    {
+                        py::gil_scoped_release release;
+                        page = capgap::to_html(r, options);
+                    }
+                    write_csv(path, [&page](std::ostream& o) {
+                        o.write(page.data(), static_cast<std::streamsize>(page.size()));
+                    });
+                },
+                "path"_a, "title"_a = "", "window"_a = "",
+                "max_sessions"_a = capgap::HtmlOptions{}.max_sessions,
+                "max_events"_a = capgap::HtmlOptions{}.max_events,
+                "Writes the HTML page as --html does (the GIL is released).")
             .def(
                 "session_columns",
                 [](const capgap::Report& r) {

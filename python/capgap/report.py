@@ -711,43 +711,157 @@ class Report:
             parts.append(f"{skipped} skipped packet{'s' if skipped != 1 else ''}")
         return f"<capgap.Report: {', '.join(parts)}>"
 
+    def to_html(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        title: str | None = None,
+        window: str | None = None,
+        max_sessions: int = 300_000,
+        max_events: int = 100_000,
+    ) -> str | None:
+        """The report as one self-contained HTML page, the page ``capgap analyze --html`` writes.
+
+        The page needs nothing but a browser: Chart.js and capgap's renderer are inlined and
+        it makes no request. It shows the headline, the findings (the categories when the
+        report has no diagnosis), input problems, the timeline and loss against load, sortable
+        breakdowns, and the sessions and events as filterable, paged tables.
+
+        Args:
+            path: where to write it (to a temporary beside it, renamed when complete); None
+                returns the page as a str instead.
+            title: the page's title (default: "capgap report: " and the report's sources).
+            window: the window the analysis used, as text to show (e.g. "10,70").
+            max_sessions: the most sessions the page carries (every bad one first; the page
+                says how many it left out). About 50 bytes of page per session.
+            max_events: the most loss events the page lists.
+
+        Raises CaptureError (an OSError with errno and filename) when the file cannot be written.
+        """
+        for name, value in (("max_sessions", max_sessions), ("max_events", max_events)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        args = (title or "", window or "", max_sessions, max_events)
+        if path is None:
+            return self._native.to_html(*args)
+        self._native.write_html(os.fsdecode(path), *args)
+        return None
+
+    def _diagnosis(self) -> dict[str, Any] | None:
+        """The report's diagnosis (findings, breakdowns, timeline, load) when it has one."""
+        import json
+
+        diagnosis = json.loads(self._native.diagnosis_json())
+        return diagnosis if isinstance(diagnosis, dict) else None
+
     def _repr_html_(self) -> str:
-        """A small HTML table for Jupyter."""
+        """Jupyter's view: the headline, the findings (the categories when the report has no
+        diagnosis) and any input problem. Small: no chart, no script."""
         import html
 
+        esc = html.escape
+        s = self._native.summary
         pct = (
             "no sessions"
-            if self.total_sessions == 0
-            else f"{self.percentage:.2f}% (95% CI {self.ci95[0]:.2f}% to {self.ci95[1]:.2f}%)"
+            if s.total_sessions == 0
+            else f"{s.percentage:.2f}% (95% CI {s.ci95_low:.2f}% to {s.ci95_high:.2f}%)"
         )
         rows = [
-            ("Total sessions", f"{self.total_sessions:,}"),
-            ("Bad sessions", f"{self.bad_sessions:,}"),
+            ("Total sessions", f"{s.total_sessions:,}"),
+            ("Bad sessions", f"{s.bad_sessions:,} ({self.mode})"),
             ("Percentage", pct),
-            ("Mode", self.mode),
-            ("Bad (confirmed)", f"{self.bad_confirmed:,}"),
-            ("Wireshark would say", f"{self.bad_sessions_wireshark:,}"),
-            (
-                "Data missing / control only",
-                f"{self.bad_data_missing:,} / {self.bad_control_only:,}",
-            ),
-            ("syn_only / one_sided", f"{self.syn_only:,} / {self.one_sided:,}"),
-            ("partial / synack_only (not counted)", f"{self.partial:,} / {self.synack_only:,}"),
-            ("Unmatched events", f"{self.unmatched_events:,}"),
-            ("Packets read / decoded", f"{self.ingest.packets_read:,} / {self.ingest.decoded:,}"),
+            ("Bad (confirmed)", f"{s.bad_confirmed:,}"),
+            ("Wireshark would say", f"{s.bad_wireshark:,}"),
         ]
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:right'>{html.escape(v)}</td></tr>"
+        sources = ", ".join(self._native.sources)
+        parts = ["<div class='capgap-report'>"]
+        if sources:
+            parts.append(f"<div><b>capgap report</b>: {esc(sources)}</div>")
+        parts.append("<table class='capgap-headline'><tbody>")
+        parts.extend(
+            f"<tr><th style='text-align:left'>{esc(k)}</th>"
+            f"<td style='text-align:right'>{esc(v)}</td></tr>"
             for k, v in rows
         )
-        return f"<table class='capgap-report'><tbody>{body}</tbody></table>"
+        parts.append("</tbody></table>")
+        diagnosis = self._diagnosis()
+        findings = diagnosis.get("findings") if diagnosis else None
+        if findings is not None:
+            parts.append("<div><b>Findings</b></div><ul class='capgap-findings'>")
+            colours = {"critical": "#c62828", "warning": "#b26a00", "info": "#1f5fa8"}
+            for f in findings:
+                sev = str(f.get("severity", "info"))
+                check = f.get("check")
+                parts.append(
+                    f"<li><span style='color:{colours.get(sev, '#1f5fa8')};font-weight:bold'>"
+                    f"{esc(sev)}</span> {esc(str(f.get('title') or f.get('name', '')))}"
+                    + (f"<br><small>Check: {esc(str(check))}</small>" if check else "")
+                    + "</li>"
+                )
+            if not findings:
+                parts.append("<li>no findings</li>")
+            parts.append("</ul>")
+        else:
+            cats = [
+                ("complete", s.total_sessions - s.syn_only - s.one_sided),
+                ("syn_only", s.syn_only),
+                ("one_sided", s.one_sided),
+                ("evicted", s.evicted),
+                ("partial (not counted)", s.partial),
+                ("synack_only (not counted)", s.synack_only),
+            ]
+            parts.append(
+                "<div><b>Sessions by category</b> (no diagnosis in this report)</div>"
+                "<table class='capgap-categories'><tbody>"
+            )
+            parts.extend(
+                f"<tr><th style='text-align:left'>{esc(k)}</th>"
+                f"<td style='text-align:right'>{v:,}</td></tr>"
+                for k, v in cats
+            )
+            parts.append("</tbody></table>")
+        ingest = self._native.ingest
+        problems = [f"{p.source}:{p.position}: {p.reason}" for p in ingest.problems]
+        counters = self.to_dict()["ingest"]
+        problems.extend(
+            f"{name}: {value:,}"
+            for name, value in counters.items()
+            if name.startswith("skipped_") and isinstance(value, int) and value
+        )
+        if problems:
+            parts.append("<div><b>Input problems</b></div><ul class='capgap-problems'>")
+            parts.extend(f"<li>{esc(p)}</li>" for p in problems)
+            parts.append("</ul>")
+        else:
+            parts.append("<div class='capgap-problems'>No input problems.</div>")
+        parts.append("</div>")
+        return "".join(parts)
 
-    def plot(self, ax: Axes | None = None, *, bins: int = 60) -> Axes:
-        """Draws new and bad sessions over time (by SYN time, UTC); needs matplotlib.
+    def plot(
+        self,
+        kind: str = "timeline",
+        *,
+        ax: Axes | None = None,
+        bins: int = 60,
+        table: str = "server",
+        top: int = 10,
+    ) -> Axes:
+        """Draws the report with matplotlib (an optional dependency) and returns the Axes.
 
-        ``bins`` is the most buckets to use; the bucket width is rounded to a readable step.
-        Returns the matplotlib Axes.
+        kind:
+            ``"timeline"``: over time (UTC, date-aware ticks): the traffic rate and the share
+            of new sessions that are bad when the report has a diagnosis timeline; else new
+            sessions by SYN time and the share of them that are bad (``bins``: the most
+            buckets, the width rounded to a readable step).
+            ``"load"``: loss against load, one point per timeline bucket, with the knee when
+            the diagnosis found one; without a diagnosis, the bad share against new sessions
+            per second.
+            ``"breakdown"``: the bad percentage of the groups of ``table`` ("server",
+            "server_port", ... as the diagnosis names them; "server" and "server_port" are
+            computed from the sessions when the report has no diagnosis), with the 95%
+            interval, the worst ``top`` groups.
+
+        The bad percentage has its own axis; the legend sits outside the data.
         """
         try:
             import matplotlib.pyplot as plt
@@ -755,37 +869,25 @@ class Report:
             raise ImportError(
                 "plot() needs matplotlib, an optional dependency: pip install 'capgap[plot]'"
             ) from err
+        if not isinstance(kind, str) and ax is None and hasattr(kind, "plot"):
+            ax, kind = kind, "timeline"  # plot(ax): the old signature
+        if kind not in ("timeline", "load", "breakdown"):
+            raise ValueError(f"kind must be 'timeline', 'load' or 'breakdown', got {kind!r}")
         if not isinstance(bins, int) or bins < 1:
             raise ValueError(f"bins must be a positive int, got {bins!r}")
+        if not isinstance(top, int) or top < 1:
+            raise ValueError(f"top must be a positive int, got {top!r}")
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 3.5))
-        import numpy as np
+            _, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+        from . import _plots
 
-        cols = self._native.session_columns()
-        counted = ~np.isin(cols["category"], ["partial", "synack_only"])  # include="all" rows
-        times = cols["syn_time_ns"][counted]
-        bad = cols["bad"][counted]  # the headline's verdict
-        ax.set_title(
-            f"{self.total_sessions:,} sessions, {self.bad_sessions:,} bad"
-            + ("" if self.total_sessions == 0 else f" ({self.percentage:.2f}%)")
-        )
-        if len(times) == 0:
-            ax.text(0.5, 0.5, "no sessions", ha="center", va="center", transform=ax.transAxes)
-            return ax
-        width = _bucket_ns(int(times.max()) - int(times.min()), bins)
-        start = int(times.min()) // width * width
-        index = (times - start) // width
-        count = int(index.max()) + 1
-        new = np.bincount(index, minlength=count)
-        bad_count = np.bincount(index[bad], minlength=count)
-        edges = (start + width * np.arange(count + 1, dtype=np.int64)).view("datetime64[ns]")
-        ax.stairs(new, edges, label="new sessions", color="tab:blue", linewidth=1.5)
-        ax.stairs(bad_count, edges, label="bad sessions", color="tab:red", fill=True, alpha=0.6)
-        ax.set_ylabel(f"sessions per {_duration_text(width)}")
-        ax.set_xlabel("SYN time (UTC)")
-        ax.set_ylim(0, max(1, int(new.max())) * 1.15)
-        ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
-        ax.legend(loc="upper right")
+        diagnosis = self._diagnosis()
+        if kind == "timeline":
+            _plots.timeline(self, ax, diagnosis, bins)
+        elif kind == "load":
+            _plots.load(self, ax, diagnosis, bins)
+        else:
+            _plots.breakdown(self, ax, diagnosis, table, top)
         return ax
 
 

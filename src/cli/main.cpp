@@ -42,6 +42,8 @@ struct Cli {
     Format format = Format::text;
     std::string sessions_out;
     std::string events_out;
+    std::string html_out;
+    capgap::HtmlOptions html;
     std::string breakdown_out;
     std::string timeline_out;
     std::string syn_csv;
@@ -130,6 +132,7 @@ const std::vector<OptionSpec>& option_table() {
          "seconds or ISO-8601; either side may be empty",
          [](Cli& c, const std::string& v) {
              c.options.match.window = capgap::TimeWindow::parse(v);
+             c.html.window = v;
          }},
         {"events-in-window", nullptr, for_analyze | for_csv,
          "count only loss events revealed inside the window",
@@ -170,6 +173,20 @@ const std::vector<OptionSpec>& option_table() {
              } else {
                  throw usage_error("--include: expected counted or all, got '" + v + "'");
              }
+         }},
+        {"html", "FILE.html", for_analyze | for_csv,
+         "write the report as one self-contained HTML page (charts, findings, sortable and "
+         "filterable tables; it loads nothing from the network)",
+         [](Cli& c, const std::string& v) { c.html_out = v; }},
+        {"html-max-sessions", "N", for_analyze | for_csv,
+         "the most sessions the HTML page carries (default 300000; past it every bad session "
+         "first, then the others in order, and the page says how many were left out)",
+         [](Cli& c, const std::string& v) {
+             if (v.empty() || v.size() > 12 ||
+                 v.find_first_not_of("0123456789") != std::string::npos) {
+                 throw usage_error("--html-max-sessions: '" + v + "' is not a number of sessions");
+             }
+             c.html.max_sessions = static_cast<std::size_t>(std::stoull(v));
          }},
         {"breakdown-out", "FILE.csv", for_analyze | for_csv,
          "write the diagnosis's breakdown tables (server, server_port, client_prefix, vlan, "
@@ -597,6 +614,7 @@ int run(const Cli& cli) {
         capgap::detail::write_output_file(cli.events_out,
                                           [&](std::ostream& o) { report.write_events_csv(o); });
     }
+    if (!cli.html_out.empty()) capgap::write_html(report, cli.html_out, cli.html);
     if (!cli.breakdown_out.empty() || !cli.timeline_out.empty()) {
         const capgap::Diagnosis d = report.diagnosis();
         if (!cli.breakdown_out.empty())

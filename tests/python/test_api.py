@@ -139,7 +139,7 @@ def test_report_text_and_json(scenario: Path) -> None:
 
 def test_report_html(scenario: Path) -> None:
     page = capgap.analyze(scenario)._repr_html_()
-    assert page.startswith("<table")
+    assert page.startswith("<div class='capgap-report'>")
     assert "Total sessions" in page and "<td style='text-align:right'>4</td>" in page
     assert "50.00%" in page
 
@@ -623,4 +623,6 @@ def test_notebook_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Total Sessions:" in proc.stdout
     assert "streamed:" in proc.stdout
-    assert (tmp_path / "capgap_sample_sessions.png").is_file()
+    for kind in ("timeline", "load", "breakdown"):
+        assert (tmp_path / f"capgap_sample_{kind}.png").is_file()
+    assert (tmp_path / "capgap_sample_report.html").read_text().startswith("<!DOCTYPE html>")

@@ -213,9 +213,11 @@ def test_plot(bulk: capgap.Report, scenario: capgap.Report) -> None:
     ax = bulk.plot()
     try:
         assert "20,000 sessions, 2,000 bad" in ax.get_title()
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert labels == ["new sessions", "bad sessions"]
-        assert ax.get_ylabel().startswith("sessions per ")
+        legend = next(a.get_legend() for a in ax.figure.axes if a.get_legend() is not None)
+        labels = [t.get_text() for t in legend.get_texts()]
+        # A capture's report has a packet timeline: the traffic rate, and the bad share.
+        assert labels == ["traffic (Mbit/s)", "bad sessions (% of new)"]
+        assert ax.get_ylabel().startswith("Mbit/s (per ")
     finally:
         plt.close(ax.figure)
     fig, ax2 = plt.subplots()
