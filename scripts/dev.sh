@@ -26,11 +26,12 @@ FUZZ_SECONDS="${CAPGAP_FUZZ_SECONDS:-20}"
 FUZZ_TARGETS=(decode capture csv tracker)
 
 # zlib1g-dev, libzstd-dev, liblz4-dev: compressed captures; gzip, zstd, lz4: the tests and the
-# benchmark compress captures with the command-line tools.
+# benchmark compress captures with the command-line tools. nftables, ethtool: the software SPAN
+# port of the diagnosis tests (tests/tools/span.py: netdev dup/limit, offloads off).
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-regex-dev
     libboost-container-dev nlohmann-json3-dev doctest-dev tshark tcpdump clang-format
     python3-venv python3-dev git clang libclang-rt-14-dev zlib1g-dev libzstd-dev liblz4-dev
-    gzip zstd lz4)
+    gzip zstd lz4 nftables ethtool)
 # matplotlib: the plot tests run in the test command, never skipped for want of it.
 PY_TEST_MODULES=(pytest numpy pandas matplotlib)
 # pyproject.toml's [build-system] requires, installed into the venv so that `pip install
@@ -57,6 +58,8 @@ tool_of() {
     tcpdump) echo tcpdump ;;
     clang-format) echo clang-format ;;
     git) echo git ;;
+    nftables) echo nft ;;
+    ethtool) echo ethtool ;;
     *) echo "" ;;
     esac
 }
