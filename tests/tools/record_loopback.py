@@ -323,6 +323,7 @@ def record(out: str, jobs: list[Job], nano: bool, waves: list[list[Job]] | None 
     time.sleep(1.0)  # let tcpdump drain its buffer
     td.send_signal(signal.SIGINT)
     rest = td.stderr.read()
+    td.stderr.close()
     td.wait(timeout=10)
     for srv in servers.values():
         srv.close()

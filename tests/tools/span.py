@@ -382,6 +382,10 @@ def record_span(
                     p.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     p.kill()
+                    p.wait()
+                for pipe in (p.stdout, p.stderr):
+                    if pipe is not None:
+                        pipe.close()
             for s, h in old.items():
                 signal.signal(s, h)
     stats = {}
