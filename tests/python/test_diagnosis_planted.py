@@ -46,8 +46,12 @@ LOSS_FINDINGS = {
     "capture_host_drops",
     "network_loss",
 }
-BUCKET = "1s"
-BUCKET_NS = 1_000_000_000
+# The load recording's fast waves last a few tenths of a second: 100 ms buckets resolve them.
+BUCKET = "100ms"
+BUCKET_NS = 100_000_000
+# The SPAN port's phases last seconds.
+SPAN_BUCKET = "1s"
+SPAN_BUCKET_NS = 1_000_000_000
 SPAN_LIMIT_BYTES = 1_000_000  # the oversubscribed mirror port: 8 Mbit/s
 
 
@@ -79,8 +83,8 @@ def load_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.fail("three load recordings in a row had sequence holes: the loopback lost packets")
 
 
-def diagnosis(cli: Path, capture: Path, tmp_path: Path, *extra: str) -> dict:
-    report = analyze(cli, [capture], tmp_path, "--bucket", BUCKET, *extra).report
+def diagnosis(cli: Path, capture: Path, tmp_path: Path, bucket: str = BUCKET) -> dict:
+    report = analyze(cli, [capture], tmp_path, "--bucket", bucket).report
     assert report is not None
     assert "diagnosis" in report, "capgap analyze --format json has no 'diagnosis' object"
     return report["diagnosis"]
@@ -299,13 +303,13 @@ def span_limited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 def bucket_rates(capture: Path, first_ns: int) -> dict[int, float]:
-    """Bits per second per 1 s bucket from `first_ns`, counted from the records' lengths."""
+    """Bits per second per SPAN bucket from `first_ns`, counted from the records' lengths."""
     pf = pcaptools.read_pcap(capture)
     bits: dict[int, int] = {}
     for r in pf.records:
-        k = (pf.ts_ns(r) - first_ns) // BUCKET_NS
+        k = (pf.ts_ns(r) - first_ns) // SPAN_BUCKET_NS
         bits[k] = bits.get(k, 0) + r.orig_len * 8
-    return {k: v * 1e9 / BUCKET_NS for k, v in bits.items()}
+    return {k: v * 1e9 / SPAN_BUCKET_NS for k, v in bits.items()}
 
 
 def test_span_port_clean_gives_no_loss_finding(tmp_path: Path, cli: Path) -> None:
@@ -317,7 +321,7 @@ def test_span_port_clean_gives_no_loss_finding(tmp_path: Path, cli: Path) -> Non
         pytest.fail(f"span.py: {e}")
     counters = truth["mirror_counters"]
     assert counters["offered"] == counters["mirrored"]
-    diag = diagnosis(cli, out, tmp_path)
+    diag = diagnosis(cli, out, tmp_path, SPAN_BUCKET)
     loss = [f for f in diag["findings"] if f["name"] in LOSS_FINDINGS]
     assert not loss, f"unlimited mirror: {describe(loss)}"
 
@@ -330,7 +334,7 @@ def test_span_port_over_its_rate_is_load_correlated_loss(
     assert counters["mirrored"]["packets"] < counters["offered"]["packets"], (
         "the limited mirror copied everything: the fast phases did not exceed the limit"
     )
-    diag = diagnosis(cli, capture, tmp_path)
+    diag = diagnosis(cli, capture, tmp_path, SPAN_BUCKET)
     findings = diag["findings"]
     load = [f for f in findings if f["name"] == "load_correlated_loss"]
     assert load and load[0]["severity"] in SEVERE, describe(findings)
@@ -352,7 +356,10 @@ def test_span_port_over_its_rate_is_load_correlated_loss(
     clean = [
         rate
         for k, rate in rates.items()
-        if any(a <= first + k * BUCKET_NS and first + (k + 1) * BUCKET_NS <= b for a, b in slow)
+        if any(
+            a <= first + k * SPAN_BUCKET_NS and first + (k + 1) * SPAN_BUCKET_NS <= b
+            for a, b in slow
+        )
     ]
     assert clean, "no bucket lies wholly inside a slow phase"
     tolerance = max(limit_bps - max(clean), 0.1 * limit_bps)

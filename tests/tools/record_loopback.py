@@ -232,28 +232,28 @@ def _client(job: Job, host: str, port: int) -> None:
 
 def _load_waves() -> list[list[Job]]:
     """The "load" profile: waves of sessions, each wave run in parallel and the waves one after
-    another, alternating slow waves (three paced sessions, a few Mbit/s) with fast ones (nine
-    sessions writing as fast as they can, tens to hundreds of Mbit/s). Every session uploads
-    as much as it downloads, so neither direction carries more segments; sessions go round
-    robin over three IPv4 servers (127.0.0.1-3) and two client prefixes (127.1.1.0/24 and
-    127.1.2.0/24), so every wave covers every server and both prefixes alike."""
+    another, alternating slow waves (nine paced sessions, about 10 Mbit/s) with fast ones
+    (twelve sessions writing as fast as they can, over 100 Mbit/s). Every session uploads as
+    much as it downloads, so neither direction carries more segments; sessions go round robin
+    over three IPv4 servers (127.0.0.1-3) and two client prefixes (127.1.1.0/24 and
+    127.1.2.0/24), so every wave covers every server and both prefixes alike, and each server
+    has 24 sessions: enough for a breakdown row to be tested on its own."""
     waves: list[list[Job]] = []
     n = 0
-    for fast in (False, True, False, True, False):
+    for fast in (False, True, False, True, False, True, False):
         wave = []
-        for k in range(9 if fast else 3):
-            size = 240_000 if fast else 96_000
-            wave.append(
-                Job(
-                    socket.AF_INET,
-                    "fin",
-                    download=size,
-                    upload=size,
-                    server=k % 3,
-                    client=f"127.1.{1 + n % 2}.{10 + n}",
-                    pause=None if fast else 0.008,
-                )
+        for k in range(12 if fast else 9):
+            size = 120_000 if fast else 48_000
+            job = Job(
+                socket.AF_INET,
+                "fin",
+                download=size,
+                upload=size,
+                server=k % 3,
+                client=f"127.1.{1 + n % 2}.{10 + n}",
+                pause=None if fast else 0.008,
             )
+            wave.append(job)
             n += 1
         waves.append(wave)
     return waves
