@@ -75,12 +75,18 @@ def load_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One clean load recording per module, proven complete (no sequence hole)."""
     need_recording()
     out = tmp_path_factory.mktemp("load") / "load.pcap"
+    why = ""
     for _ in range(3):
-        record_loopback.record(str(out), [], False, record_loopback.WAVES["load"])
+        try:
+            record_loopback.record(str(out), [], False, record_loopback.WAVES["load"])
+        except RuntimeError as e:  # tcpdump dropped packets (a busy machine): record again
+            why = str(e)
+            continue
         sessions = pcaptools.split_sessions(pcaptools.decode_file(pcaptools.read_pcap(out)))
         if not any(pcaptools.holes(s) for s in sessions):
             return out
-    pytest.fail("three load recordings in a row had sequence holes: the loopback lost packets")
+        why = "sequence holes in the recording"
+    pytest.fail(f"three load recordings in a row were incomplete: {why}")
 
 
 def diagnosis(cli: Path, capture: Path, tmp_path: Path, bucket: str = BUCKET) -> dict:
@@ -144,9 +150,10 @@ def test_damage_truth_agrees_with_tshark(
 
 def test_load_plan_drops_only_above_its_threshold(load_recording: Path, tmp_path: Path) -> None:
     _, truth = damaged("load", load_recording, tmp_path)
-    threshold = truth["params"]["threshold_bps"]
+    threshold = truth["params"]["threshold"]
+    assert truth["params"]["rate_unit"] == "bits"
     assert truth["dropped"], "the load plan dropped nothing"
-    assert all(r["rate_bps"] > threshold for r in truth["dropped"])
+    assert all(r["rate"] > threshold for r in truth["dropped"])
     # The slow waves stay below: sessions damaged are fewer than all sessions.
     assert truth["sessions"]["bad"] < truth["sessions"]["answered"]
 
@@ -236,9 +243,11 @@ def bucket_start_ns(iso: str) -> int:
 
 
 def revealing_acks(capture: Path, truth: dict) -> dict[int, int]:
-    """For each dropped segment, the first packet of the other direction (capture order) whose
-    ACK covers its first byte: the ACK above that hole. One ACK revealing several holes counts
-    once. Returns frame -> time (ns)."""
+    """The ACKs above a hole, counted as Zeek's capture_loss counts gaps: every ACK that moves
+    past bytes never captured. For each dropped segment that is the first packet of the other
+    direction (capture order) whose ACK covers the segment's first byte; two adjacent dropped
+    segments acknowledged one at a time are two such ACKs, one ACK covering both is one.
+    Returns frame -> time (ns)."""
     pf = pcaptools.read_pcap(capture)
     sessions = pcaptools.split_sessions(pcaptools.decode_file(pf))
     by_client = {s.client: s for s in sessions}
@@ -290,14 +299,24 @@ def test_timeline_gap_ack_ratio_matches_a_direct_count(
 # the software SPAN port
 
 
+def record_span(out: Path, **kw: object) -> dict:
+    """span.record_span, recorded again (three tries) when tcpdump dropped packets."""
+    why = ""
+    for _ in range(3):
+        try:
+            return span.record_span(out, **kw)
+        except span.SpanError as e:
+            why = str(e)
+            if "dropped" not in why:
+                break
+    pytest.fail(f"span.py: {why}")
+
+
 @pytest.fixture(scope="module")
 def span_limited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     need_span()
     out = tmp_path_factory.mktemp("span") / "span_limited.pcap"
-    try:
-        truth = span.record_span(out, limit_bytes=SPAN_LIMIT_BYTES)
-    except span.SpanError as e:
-        pytest.fail(f"span.py: {e}")
+    truth = record_span(out, limit_bytes=SPAN_LIMIT_BYTES)
     (out.parent / (out.name + ".truth.json")).write_text(json.dumps(truth, indent=1))
     return out, truth
 
@@ -315,15 +334,31 @@ def bucket_rates(capture: Path, first_ns: int) -> dict[int, float]:
 def test_span_port_clean_gives_no_loss_finding(tmp_path: Path, cli: Path) -> None:
     need_span()
     out = tmp_path / "span_clean.pcap"
-    try:
-        truth = span.record_span(out, phases="1:3:250000,1:4:1000000")
-    except span.SpanError as e:
-        pytest.fail(f"span.py: {e}")
+    truth = record_span(out, phases="1:3:250000,1:4:1000000")
     counters = truth["mirror_counters"]
     assert counters["offered"] == counters["mirrored"]
     diag = diagnosis(cli, out, tmp_path, SPAN_BUCKET)
     loss = [f for f in diag["findings"] if f["name"] in LOSS_FINDINGS]
     assert not loss, f"unlimited mirror: {describe(loss)}"
+
+
+def test_span_port_random_loss_is_not_load_correlated(tmp_path: Path, cli: Path) -> None:
+    """A mirror that loses 3% of its copies whatever the rate loses in slow and fast phases
+    alike: there is loss, but no knee to find."""
+    need_span()
+    out = tmp_path / "span_random.pcap"
+    truth = record_span(out, drop_percent=3, phases="2:3:250000,2:4:1000000,2:3:250000")
+    counters = truth["mirror_counters"]
+    assert counters["mirrored"]["packets"] < counters["offered"]["packets"]
+    sessions = pcaptools.split_sessions(pcaptools.decode_file(pcaptools.read_pcap(out)))
+    assert any(pcaptools.holes(s) for s in sessions), "3% random mirror loss left no hole"
+    diag = diagnosis(cli, out, tmp_path, SPAN_BUCKET)
+    load = [
+        f
+        for f in diag["findings"]
+        if f["name"] == "load_correlated_loss" and f["severity"] in SEVERE
+    ]
+    assert not load, f"rate-independent loss called load-correlated: {describe(load)}"
 
 
 def test_span_port_over_its_rate_is_load_correlated_loss(

@@ -9,8 +9,8 @@ must produce with the breakdown rows that show it (docs/diagnosis.md). Expectati
 what the plan did, never from capgap.
 
 Plans (one per run):
-    load          drop data segments only while the bit rate over a sliding window is above a
-                  threshold (an oversubscribed mirror port, microbursts)
+    load          drop data segments only while the bit (or packet) rate over a sliding window
+                  is above a threshold (an oversubscribed mirror port, microbursts)
     server        drop data segments of one server's sessions only, both directions
     s2c           drop server-to-client data segments only, every session
     one_direction remove one direction entirely (server to client by default) for the sessions
@@ -171,11 +171,11 @@ def busiest_server(cap: Capture, rank: int = 1) -> str:
 # rates
 
 
-def window_rates(cap: Capture, window_ns: int) -> list[float]:
-    """Per frame, the bit rate (on-wire bits per second) over the window ending at that frame's
-    time, that frame included."""
+def window_rates(cap: Capture, window_ns: int, unit: str = "bits") -> list[float]:
+    """Per frame, the rate over the window ending at that frame's time, that frame included:
+    on-wire bits per second, or packets per second when `unit` is "packets"."""
     times = [cap.pf.ts_ns(r) for r in cap.pf.records]
-    bits = [r.orig_len * 8 for r in cap.pf.records]
+    bits = [r.orig_len * 8 if unit == "bits" else 1 for r in cap.pf.records]
     out = []
     lo = 0
     acc = 0
@@ -213,8 +213,8 @@ def _drop(cap: Capture, chosen: list[TcpPacket]) -> tuple[list[OutPacket], set[i
 
 def plan_load(cap: Capture, rng: random.Random, a: argparse.Namespace) -> tuple[list, dict]:
     window_ns = int(a.window_ms * 1e6)
-    rates = window_rates(cap, window_ns)
-    threshold = a.threshold_bps
+    rates = window_rates(cap, window_ns, a.rate_unit)
+    threshold = a.threshold
     if threshold is None:
         # Four times the median rate over time (windows end to end): most of the time the
         # traffic is slow and stays under it, the fast waves go far above.
@@ -231,11 +231,12 @@ def plan_load(cap: Capture, rng: random.Random, a: argparse.Namespace) -> tuple[
                 chosen.append(p)
     out, _, rows = _drop(cap, chosen)
     for r in rows:
-        r["rate_bps"] = rates[r["orig_frame"] - 1]
+        r["rate"] = rates[r["orig_frame"] - 1]
     above = sum(1 for r in rates if r > threshold)
     return out, {
         "params": {
-            "threshold_bps": threshold,
+            "threshold": threshold,
+            "rate_unit": a.rate_unit,
             "window_ms": a.window_ms,
             "probability": a.probability,
         },
@@ -555,10 +556,16 @@ def add_plan_options(ap: argparse.ArgumentParser) -> None:
         "s2c 0.02, host_drops 0.01)",
     )
     ap.add_argument(
-        "--threshold-bps",
+        "--threshold",
         type=float,
         default=None,
-        help="load: drop only above this bit rate (default 4x the median rate)",
+        help="load: drop only above this rate, per second (default 4x the median rate)",
+    )
+    ap.add_argument(
+        "--rate-unit",
+        choices=("bits", "packets"),
+        default="bits",
+        help="load: the rate is of on-wire bits (default) or of packets",
     )
     ap.add_argument(
         "--window-ms",

@@ -280,7 +280,7 @@ def record(out: str, jobs: list[Job], nano: bool, waves: list[list[Job]] | None 
     ports = sorted({srv.port for srv in servers.values()} | {closed4, closed6})
     bpf = "tcp and (" + " or ".join(f"port {p}" for p in ports) + ")"
     cmd = ["tcpdump", "-n", "-i", "lo", "-s", "0", "-U", "--immediate-mode", "-Z", "root"]
-    cmd += ["-B", "16384", "-w", out]
+    cmd += ["-B", "65536", "-w", out]
     if nano:
         cmd += ["--time-stamp-precision", "nano"]
     cmd.append(bpf)
