@@ -62,6 +62,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 CLIENT_IP = "10.199.0.1"
@@ -306,20 +307,35 @@ def record_span(
     me = str(Path(__file__).resolve())
     procs: list[subprocess.Popen] = []
 
-    def stop_all(*_: object) -> None:
+    def stop_all() -> None:
         for p in procs:
             if p.poll() is None:
                 p.terminate()
 
-    old = {s: signal.getsignal(s) for s in (signal.SIGTERM,)}
+    # SIGTERM unwinds like SIGINT's KeyboardInterrupt, so every `finally` below runs and the
+    # namespaces go, whenever it arrives (while they are built too).
+    def on_term(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, on_term) if in_main else None
+    try:
+        return _record(out, limit_bytes, drop_percent, phases, me, procs, stop_all)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _record(
+    out: str | Path,
+    limit_bytes: int | None,
+    drop_percent: int | None,
+    phases: str,
+    me: str,
+    procs: list[subprocess.Popen],
+    stop_all: Callable[[], None],
+) -> dict:
     with SpanPort(limit_bytes, drop_percent) as sp:
-
-        def on_term(signum: int, frame: object) -> None:
-            stop_all()
-            sp.close()
-            raise SystemExit(128 + signum)
-
-        signal.signal(signal.SIGTERM, on_term)
         try:
             srv = subprocess.Popen(
                 ["ip", "netns", "exec", sp.srv, sys.executable, me, "_serve"],
@@ -386,8 +402,6 @@ def record_span(
                 for pipe in (p.stdout, p.stderr):
                     if pipe is not None:
                         pipe.close()
-            for s, h in old.items():
-                signal.signal(s, h)
     stats = {}
     for ln in rest.splitlines():
         parts = ln.split()
