@@ -13,6 +13,7 @@
 
 #include "bindings.hpp"
 #include "core/errors.hpp"
+#include "report/json.hpp"
 #include "report/output_file.hpp"
 
 using namespace py::literals;
@@ -189,15 +190,19 @@ T one_pod(const py::handle& b, const char* name) {
 
 py::tuple report_state(const capgap::Report& r) {
     using capgap_py::pod_bytes;
-    return py::make_tuple(capgap_py::pickle_header("Report"),
-                          pod_bytes(std::vector<capgap::Summary>{r.summary}), pod_bytes(r.sessions),
-                          pod_bytes(r.events), pod_bytes(r.tallies), ingest_state(r.ingest),
-                          r.sources);
+    return py::make_tuple(
+        capgap_py::pickle_header("Report"), pod_bytes(std::vector<capgap::Summary>{r.summary}),
+        pod_bytes(r.sessions), pod_bytes(r.events), pod_bytes(r.tallies), ingest_state(r.ingest),
+        r.sources,
+        py::make_tuple(r.timeline.base_ns, r.timeline.origin_ns, pod_bytes(r.timeline.buckets),
+                       r.timeline.peak_bytes_1ms, r.timeline.peak_bytes_10ms),
+        py::make_tuple(r.diagnosis_options.top, r.diagnosis_options.bucket_ns,
+                       r.diagnosis_options.prefix_v4, r.diagnosis_options.prefix_v6));
 }
 
 capgap::Report report_from(const py::tuple& state) {
     using capgap_py::pod_vector;
-    capgap_py::check_pickle_state(state, "Report", 7);
+    capgap_py::check_pickle_state(state, "Report", 9);
     capgap::Report r;
     r.summary = one_pod<capgap::Summary>(state[1], "Report");
     r.sessions = pod_vector<capgap::SessionRow>(state[2], "Report");
@@ -205,6 +210,19 @@ capgap::Report report_from(const py::tuple& state) {
     r.tallies = pod_vector<capgap::EventTally>(state[4], "Report");
     r.ingest = ingest_from(state[5]);
     r.sources = state[6].cast<std::vector<std::string>>();
+    const auto tl = state[7].cast<py::tuple>();
+    const auto dopt = state[8].cast<py::tuple>();
+    if (tl.size() != 5 || dopt.size() != 4)
+        throw py::value_error("cannot unpickle capgap.Report: bad timeline or diagnosis options");
+    r.timeline.base_ns = tl[0].cast<std::int64_t>();
+    r.timeline.origin_ns = tl[1].cast<std::int64_t>();
+    r.timeline.buckets = pod_vector<capgap::TimelineCounts>(tl[2], "Report");
+    r.timeline.peak_bytes_1ms = tl[3].cast<std::uint64_t>();
+    r.timeline.peak_bytes_10ms = tl[4].cast<std::uint64_t>();
+    r.diagnosis_options.top = dopt[0].cast<std::size_t>();
+    r.diagnosis_options.bucket_ns = dopt[1].cast<std::int64_t>();
+    r.diagnosis_options.prefix_v4 = dopt[2].cast<int>();
+    r.diagnosis_options.prefix_v6 = dopt[3].cast<int>();
     return r;
 }
 
@@ -309,6 +327,10 @@ void register_report(py::module_& m) {
 
     def_pod_pickle(eventtally_cls, "EventTally");
 
+    m.def(
+        "parse_bucket",
+        [](const std::string& text) { return capgap::parse_bucket(text, "bucket"); }, "text"_a,
+        "A bucket width (\"100ms\", \"1s\", \"10s\", \"1m\", \"1h\") in nanoseconds.");
     m.def("wilson_interval", &capgap::wilson_interval, "k"_a, "n"_a,
           "The 95% Wilson score interval for k of n, in percent.");
 
@@ -322,6 +344,31 @@ void register_report(py::module_& m) {
             .def_readonly("sources", &capgap::Report::sources)
             .def("to_text", &capgap::Report::to_text)
             .def("to_json", &capgap::Report::to_json)
+            .def(
+                "diagnosis_json",
+                [](const capgap::Report& r, std::optional<std::size_t> top,
+                   std::optional<std::int64_t> bucket_ns, std::optional<int> prefix_v4,
+                   std::optional<int> prefix_v6) {
+                    capgap::DiagnosisOptions o = r.diagnosis_options;
+                    if (top) o.top = *top;
+                    if (bucket_ns) o.bucket_ns = *bucket_ns;
+                    if (prefix_v4) o.prefix_v4 = *prefix_v4;
+                    if (prefix_v6) o.prefix_v6 = *prefix_v6;
+                    if (o.bucket_ns < 0) throw py::value_error("bucket_ns must be positive");
+                    if (o.prefix_v4 < 0 || o.prefix_v4 > 32 || o.prefix_v6 < 0 || o.prefix_v6 > 128)
+                        throw py::value_error("prefix_v4 must be 0-32 and prefix_v6 0-128");
+                    std::string out;
+                    {
+                        py::gil_scoped_release release;
+                        out = capgap::detail::dump_json(
+                            capgap::detail::diagnosis_json(capgap::diagnose(r, o)));
+                    }
+                    return out;
+                },
+                "top"_a = py::none(), "bucket_ns"_a = py::none(), "prefix_v4"_a = py::none(),
+                "prefix_v6"_a = py::none(),
+                "The diagnosis (docs/diagnosis.md) as JSON text; None keeps the report's "
+                "setting.")
             .def(
                 "write_sessions_csv",
                 [](const capgap::Report& r, const std::string& path) {

@@ -185,6 +185,10 @@ void register_values(py::module_& m) {
             .def_readwrite("syn_count", &capgap::Session::syn_count)
             .def_readwrite("evicted", &capgap::Session::evicted)
             .def_readwrite("tunnel", &capgap::Session::tunnel)
+            .def_readwrite("vlan", &capgap::Session::vlan)
+            .def_readwrite("interface", &capgap::Session::interface)
+            .def_readwrite("retransmissions", &capgap::Session::retransmissions)
+            .def_readwrite("duplicates", &capgap::Session::duplicates)
             .def("start_time", &capgap::Session::start_time)
             .def("__repr__", &repr_session)
             .def(py::self == py::self)
@@ -222,7 +226,9 @@ void register_values(py::module_& m) {
             .def_readwrite("payload_len", &capgap::Segment::payload_len)
             .def_readwrite("truncated_bytes", &capgap::Segment::truncated_bytes)
             .def_readwrite("checksum", &capgap::Segment::checksum)
-            .def_readwrite("tunnel", &capgap::Segment::tunnel);
+            .def_readwrite("tunnel", &capgap::Segment::tunnel)
+            .def_readwrite("vlan", &capgap::Segment::vlan)
+            .def_readwrite("interface", &capgap::Segment::interface);
     py::module_ flags = m.def_submodule("tcp_flags", "TCP flag bits.");
     flags.attr("FIN") = capgap::tcp_flags::fin;
     flags.attr("SYN") = capgap::tcp_flags::syn;

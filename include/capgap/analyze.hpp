@@ -38,6 +38,11 @@ struct Options {
     /// sessions. Off by default: the inner endpoints alone are the key, and a packet mirrored
     /// through two tunnels is one session (with its copy counted as a duplicate).
     bool tunnel_key = false;
+    /// Keep the per-packet timeline (Report::timeline) the diagnosis's time and load figures
+    /// come from. Off: the diagnosis has breakdowns and findings but no timeline or load.
+    bool timeline = true;
+    /// The diagnosis's settings, kept in Report::diagnosis_options.
+    DiagnosisOptions diagnosis;
 };
 
 /// Decodes packets, tracks sessions and builds the report, one packet at a time.

@@ -79,6 +79,8 @@ enum class CounterGroup : std::uint8_t {
     X(truncated_bytes, packet, "payload bytes cut by the snaplen (never loss)")                \
     X(capture_card_drops, packet,                                                              \
       "records the capture card lost before those read (ERF loss counters, summed)")           \
+    X(interface_drops, input,                                                                  \
+      "packets the capture interfaces dropped (pcapng statistics: ifdrop, osdrop, EPB drops)") \
     CAPGAP_TRACKER_COUNTERS(X)                                                                 \
     X(csv_rows, input, "CSV rows read (CSV input)")                                            \
     X(csv_bad_rows, input, "CSV rows that could not be parsed")

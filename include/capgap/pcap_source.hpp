@@ -27,12 +27,13 @@ namespace capgap {
 /// One record as read from a capture. `data` stays valid until the next call to next().
 struct RawPacket {
     const std::uint8_t* data = nullptr;
-    std::uint32_t caplen = 0;   ///< bytes captured
-    std::uint32_t len = 0;      ///< bytes on the wire
-    int link_type = 0;          ///< DLT_/LINKTYPE_ value of the packet's interface
-    Timestamp time;             ///< nanosecond timestamp
-    std::uint64_t frame = 0;    ///< 1-based frame number in the merged capture
-    bool passed_filter = true;  ///< false when a BPF filter was given and rejected it
+    std::uint32_t caplen = 0;     ///< bytes captured
+    std::uint32_t len = 0;        ///< bytes on the wire
+    int link_type = 0;            ///< DLT_/LINKTYPE_ value of the packet's interface
+    Timestamp time;               ///< nanosecond timestamp
+    std::uint64_t frame = 0;      ///< 1-based frame number in the merged capture
+    bool passed_filter = true;    ///< false when a BPF filter was given and rejected it
+    std::uint32_t interface = 0;  ///< pcapng interface id when the pcapng reader read it; 0 else
 };
 
 /// One capture to read: a file by path ("-" is standard input) or a stream of bytes read

@@ -15,9 +15,11 @@
 #include <string>
 #include <vector>
 
+#include <capgap/diagnosis.hpp>
 #include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>
 #include <capgap/session.hpp>
+#include <capgap/timeline.hpp>
 #include <capgap/vocabulary.hpp>
 
 namespace capgap {
@@ -111,11 +113,17 @@ struct Report {
     /// merged report tells each session's capture apart. Empty when the packets were fed
     /// directly (Analyzer, Matcher).
     std::vector<std::string> sources;
+    /// The per-packet timeline (empty for CSV input, or with Options::timeline off).
+    Timeline timeline;
+    /// The settings diagnosis() uses (top rows, bucket, client prefixes).
+    DiagnosisOptions diagnosis_options;
 
+    /// The diagnosis (docs/diagnosis.md): findings, breakdowns, timeline, load.
+    Diagnosis diagnosis() const;
     /// The classic three lines, then the interval, the Wireshark count, categories, events and
     /// ingest counters.
     std::string to_text() const;
-    /// One JSON object with `summary`, `events` and `ingest`.
+    /// One JSON object with `summary`, `events`, `ingest` and `diagnosis`.
     std::string to_json() const;
     /// Header + one row per session: session_id, client, server, syn_frame, syn_time, packets,
     /// bad, bad_wireshark, events, missing_bytes, category, ...

@@ -20,6 +20,9 @@ constexpr std::uint8_t ack = 0x10;
 constexpr std::uint8_t urg = 0x20;
 }  // namespace tcp_flags
 
+/// Segment::vlan and Session::vlan of an untagged packet.
+constexpr std::uint16_t no_vlan = 0xffff;
+
 /// One TCP segment, decoded. Feed these to Tracker (or Analyzer) in capture order.
 struct Segment {
     std::uint64_t frame = 0;   ///< 1-based frame number in capture order (as Wireshark counts)
@@ -33,8 +36,10 @@ struct Segment {
     std::uint32_t payload_len = 0;      ///< ON-WIRE payload bytes (IP length minus headers)
     std::uint32_t truncated_bytes = 0;  ///< payload bytes the snaplen cut off (not loss)
     std::uint16_t checksum = 0;         ///< TCP checksum field (tells SPAN duplicates from resends)
+    std::uint16_t vlan = no_vlan;       ///< outermost 802.1Q/802.1ad VLAN id (no_vlan: untagged)
     std::uint32_t tunnel = 0;  ///< outer tunnel context, part of the flow key (0: none); set by
                                ///< the Analyzer with Options::tunnel_key, see IngestStats::tunnels
+    std::uint32_t interface = 0;  ///< capture interface (pcapng interface id; 0 otherwise)
 
     bool has(std::uint8_t f) const { return (flags & f) != 0; }
 };

@@ -69,8 +69,12 @@ struct Session {
     std::uint64_t bytes_s2c = 0;        ///< on-wire payload bytes server to client
     std::uint64_t truncated_bytes = 0;  ///< payload bytes cut by the snaplen (never loss)
     std::uint32_t syn_count = 0;        ///< pure SYNs (retransmissions included)
-    bool evicted = false;      ///< finished early by a resource cap: verdict may be incomplete
-    std::uint32_t tunnel = 0;  ///< outer tunnel context (Options::tunnel_key); 0: none
+    bool evicted = false;         ///< finished early by a resource cap: verdict may be incomplete
+    std::uint32_t tunnel = 0;     ///< outer tunnel context (Options::tunnel_key); 0: none
+    std::uint16_t vlan = 0xffff;  ///< outermost VLAN id of its first packet (0xffff: none)
+    std::uint32_t interface = 0;  ///< capture interface of its first packet (pcapng id)
+    std::uint32_t retransmissions = 0;  ///< segments whose payload was all seen before
+    std::uint32_t duplicates = 0;       ///< exact duplicates (SPAN copies) of its packets
 
     /// The time the instance is placed at: its SYN when it has one, else its first packet.
     Timestamp start_time() const { return syn_frame != no_frame ? syn_time : first_time; }

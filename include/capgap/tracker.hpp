@@ -83,6 +83,12 @@ enum class FeedResult : std::uint8_t {
     dropped_duplicate,  ///< an exact duplicate dropped (drop_duplicates)
 };
 
+/// What the batch feed can say of each segment (Tracker::feed with `marks`), as bits.
+namespace feed_marks {
+constexpr std::uint8_t duplicate = 1;       ///< an exact duplicate (dropped or kept)
+constexpr std::uint8_t retransmission = 2;  ///< payload all seen before, filling no hole
+}  // namespace feed_marks
+
 /// Tracks TCP session instances and classifies each direction's sequence space.
 class Tracker {
   public:
@@ -100,6 +106,8 @@ class Tracker {
     /// many open flows, because the flow state of the segments ahead is fetched from memory
     /// while the current one is processed.
     void feed(const Segment* segments, std::size_t count);
+    /// The same, and sets marks[i] to the feed_marks bits of segment i.
+    void feed(const Segment* segments, std::size_t count, std::uint8_t* marks);
 
     /// Closes every open instance (classifying what is still unresolved). Call once at the end.
     void finish();

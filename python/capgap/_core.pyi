@@ -173,6 +173,10 @@ class Session:
     syn_count: int
     evicted: bool
     tunnel: int
+    vlan: int
+    interface: int
+    retransmissions: int
+    duplicates: int
     def __init__(self) -> None: ...
     def start_time(self) -> Timestamp: ...
     def __eq__(self, other: object) -> bool: ...
@@ -207,6 +211,8 @@ class Segment:
     truncated_bytes: int
     checksum: int
     tunnel: int
+    vlan: int
+    interface: int
     def __init__(self) -> None: ...
 
 class _TcpFlagsModule:
@@ -288,6 +294,7 @@ class IngestStats:
     truncated_packets: int
     truncated_bytes: int
     capture_card_drops: int
+    interface_drops: int
     duplicate_packets: int
     duplicates_dropped: int
     flows_closed_expired: int
@@ -448,11 +455,19 @@ class Report:
     def __setstate__(self, state: tuple[Any, ...]) -> None: ...
     def to_text(self) -> str: ...
     def to_json(self) -> str: ...
+    def diagnosis_json(
+        self,
+        top: int | None = None,
+        bucket_ns: int | None = None,
+        prefix_v4: int | None = None,
+        prefix_v6: int | None = None,
+    ) -> str: ...
     def write_sessions_csv(self, path: str) -> None: ...
     def write_events_csv(self, path: str) -> None: ...
     def session_columns(self) -> dict[str, np.ndarray]: ...
     def event_columns(self) -> dict[str, np.ndarray]: ...
 
+def parse_bucket(text: str) -> int: ...
 def merge_reports(reports: Sequence[Report]) -> Report: ...
 
 # ---- the pipeline ----

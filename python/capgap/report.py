@@ -234,6 +234,74 @@ class Report:
         """The events of those sessions (every kind)."""
         return Table(self._native, "events")
 
+    # ---- the diagnosis (docs/diagnosis.md) ----
+
+    def diagnosis(
+        self,
+        *,
+        top: int | None = None,
+        bucket: str | int | None = None,
+        prefix_v4: int | None = None,
+        prefix_v6: int | None = None,
+    ) -> dict[str, Any]:
+        """The diagnosis as the JSON report's ``diagnosis`` object (a dict).
+
+        ``top`` rows per breakdown, ``bucket`` the timeline's bucket ("100ms", "1s", "1m", or
+        nanoseconds), ``prefix_v4``/``prefix_v6`` the client prefix lengths; None keeps the
+        report's settings (the defaults: 10 rows, a bucket from the duration, /24 and /64).
+        """
+        import json
+
+        bucket_ns = _core.parse_bucket(bucket) if isinstance(bucket, str) else bucket
+        text = self._native.diagnosis_json(top, bucket_ns, prefix_v4, prefix_v6)
+        result: dict[str, Any] = json.loads(text)
+        return result
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """The findings, worst first: dicts with name, severity, title, figures, rows, check."""
+        result: list[dict[str, Any]] = self.diagnosis()["findings"]
+        return result
+
+    @property
+    def reconstructable(self) -> dict[str, Any]:
+        """Sessions with every byte of both directions captured: sessions, total, percentage."""
+        result: dict[str, Any] = self.diagnosis()["reconstructable"]
+        return result
+
+    def breakdown(
+        self,
+        name: str,
+        *,
+        top: int | None = None,
+        prefix_v4: int | None = None,
+        prefix_v6: int | None = None,
+    ) -> pandas.DataFrame:
+        """One breakdown table as a DataFrame: server, server_port, client_prefix, vlan, tunnel,
+        interface or direction; one row per group, worst first, then "rest"."""
+        tables = self.diagnosis(top=top, prefix_v4=prefix_v4, prefix_v6=prefix_v6)["breakdowns"]
+        if name not in tables:
+            raise ValueError(f"no breakdown {name!r}; the tables are {', '.join(tables)}")
+        pd = _import_pandas()
+        columns = [
+            "group", "sessions", "bad", "percentage", "ci95_low", "ci95_high",
+            "missing_bytes", "events", "significant", "z", "retransmissions", "duplicates",
+        ]  # fmt: skip
+        return pd.DataFrame(tables[name], columns=columns)
+
+    def timeline(self, bucket: str | int | None = None) -> pandas.DataFrame:
+        """The timeline as a DataFrame indexed by each bucket's start (a UTC DatetimeIndex)."""
+        pd = _import_pandas()
+        rows = self.diagnosis(bucket=bucket)["timeline"]["rows"]
+        columns = [
+            "start", "packets", "bytes", "packets_per_s", "bits_per_s", "new_sessions",
+            "bad_sessions", "loss_events", "missing_bytes", "retransmissions", "duplicates",
+            "acks", "acks_above_hole", "gap_ack_ratio", "data_segments",
+        ]  # fmt: skip
+        frame = pd.DataFrame(rows, columns=columns)
+        frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("start"), utc=True), name="start")
+        return frame
+
     @property
     def native(self) -> _core.Report:
         """The C++ report."""

@@ -41,6 +41,8 @@ struct Cli {
     Format format = Format::text;
     std::string sessions_out;
     std::string events_out;
+    std::string breakdown_out;
+    std::string timeline_out;
     std::string syn_csv;
     std::string lost_csv;
     bool mode_given = false;
@@ -59,6 +61,15 @@ struct OptionSpec {
     const char* help;
     std::function<void(Cli&, const std::string&)> apply;
 };
+
+int parse_prefix(const std::string& opt, const std::string& v, int most) {
+    if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(v) > most) {
+        throw usage_error("--" + opt + ": '" + v + "' is not a prefix length (0-" +
+                          std::to_string(most) + ")");
+    }
+    return std::stoi(v);
+}
 
 std::uint16_t parse_port(const std::string& opt, const std::string& v) {
     if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos ||
@@ -132,6 +143,44 @@ const std::vector<OptionSpec>& option_table() {
         {"events-out", "FILE.csv", for_analyze | for_csv,
          "write one row per event of those sessions",
          [](Cli& c, const std::string& v) { c.events_out = v; }},
+        {"breakdown-out", "FILE.csv", for_analyze | for_csv,
+         "write the diagnosis's breakdown tables (server, server_port, client_prefix, vlan, "
+         "tunnel, interface, direction), one row per group with a `table` column",
+         [](Cli& c, const std::string& v) { c.breakdown_out = v; }},
+        {"timeline-out", "FILE.csv", for_analyze | for_csv,
+         "write the diagnosis's timeline, one row per bucket",
+         [](Cli& c, const std::string& v) { c.timeline_out = v; }},
+        {"top", "N", for_analyze | for_csv,
+         "rows per breakdown table before the \"rest\" row (default 10)",
+         [](Cli& c, const std::string& v) {
+             if (v.empty() || v.size() > 6 ||
+                 v.find_first_not_of("0123456789") != std::string::npos)
+                 throw usage_error("--top: '" + v + "' is not a number of rows");
+             c.options.diagnosis.top = std::stoul(v);
+         }},
+        {"bucket", "WIDTH", for_analyze | for_csv,
+         "timeline bucket: 100ms, 1s, 10s, 1m, ... (default from the capture's duration)",
+         [](Cli& c, const std::string& v) {
+             try {
+                 c.options.diagnosis.bucket_ns = capgap::parse_bucket(v);
+             } catch (const capgap::parse_error&) {
+                 throw usage_error("--bucket: '" + v +
+                                   "' is not a bucket width (a whole number with ms, s, m or h)");
+             }
+         }},
+        {"prefix-v4", "LEN", for_analyze | for_csv,
+         "client prefix length of the client_prefix breakdown for IPv4 (default 24)",
+         [](Cli& c, const std::string& v) {
+             c.options.diagnosis.prefix_v4 = parse_prefix("prefix-v4", v, 32);
+         }},
+        {"prefix-v6", "LEN", for_analyze | for_csv, "client prefix length for IPv6 (default 64)",
+         [](Cli& c, const std::string& v) {
+             c.options.diagnosis.prefix_v6 = parse_prefix("prefix-v6", v, 128);
+         }},
+        {"no-diagnosis", nullptr, for_analyze,
+         "do not keep the per-packet timeline (no timeline or load figures; breakdowns and "
+         "findings stay)",
+         [](Cli& c, const std::string&) { c.options.timeline = false; }},
         {"reorder-window", "MS", for_analyze,
          "an ACK seen before its data is reordering when the data follows within MS "
          "milliseconds (default 3)",
@@ -353,6 +402,8 @@ int run(const Cli& cli) {
             other = join(cli.join == capgap::Join::socket ? capgap::Join::instance
                                                           : capgap::Join::socket);
     }
+    report.diagnosis_options = cli.options.diagnosis;
+    if (other) other->diagnosis_options = cli.options.diagnosis;
     // Every write is checked (a report lost to a full disk or a closed pipe is an error, exit
     // 2), and an output file takes its name only once complete (report/output_file.hpp).
     if (!cli.sessions_out.empty()) {
@@ -362,6 +413,15 @@ int run(const Cli& cli) {
     if (!cli.events_out.empty()) {
         capgap::detail::write_output_file(cli.events_out,
                                           [&](std::ostream& o) { report.write_events_csv(o); });
+    }
+    if (!cli.breakdown_out.empty() || !cli.timeline_out.empty()) {
+        const capgap::Diagnosis d = report.diagnosis();
+        if (!cli.breakdown_out.empty())
+            capgap::detail::write_output_file(cli.breakdown_out,
+                                              [&](std::ostream& o) { d.write_breakdown_csv(o); });
+        if (!cli.timeline_out.empty())
+            capgap::detail::write_output_file(cli.timeline_out,
+                                              [&](std::ostream& o) { d.write_timeline_csv(o); });
     }
     if (cli.format == Format::json) {
         capgap::detail::Json doc = capgap::detail::report_json(report);

@@ -225,7 +225,9 @@ bool operator==(const Session& a, const Session& b) {
            a.last_time == b.last_time && a.packets == b.packets && a.packets_c2s == b.packets_c2s &&
            a.bytes_c2s == b.bytes_c2s && a.bytes_s2c == b.bytes_s2c &&
            a.truncated_bytes == b.truncated_bytes && a.syn_count == b.syn_count &&
-           a.evicted == b.evicted && a.tunnel == b.tunnel;
+           a.evicted == b.evicted && a.tunnel == b.tunnel && a.vlan == b.vlan &&
+           a.interface == b.interface && a.retransmissions == b.retransmissions &&
+           a.duplicates == b.duplicates;
 }
 
 bool operator==(const LossEvent& a, const LossEvent& b) {

@@ -198,7 +198,9 @@ CAPGAP_ALWAYS_INLINE bool decode_common(const std::uint8_t* data, std::uint32_t 
     if (link_type != 1 || caplen < 14) return false;
     std::uint32_t off = 14;
     std::uint16_t type = wire::load16(data + 12);
+    std::uint16_t vlan = no_vlan;
     if (type == 0x8100 && caplen >= 18) {
+        vlan = wire::load16(data + 14) & 0x0fffu;
         type = wire::load16(data + 16);
         off = 18;
     }
@@ -211,6 +213,7 @@ CAPGAP_ALWAYS_INLINE bool decode_common(const std::uint8_t* data, std::uint32_t 
     if (total < 20) return false;  // 0 (segmentation offload) or a bad header
     wire::set_v4(out.src.addr, ip + 12);
     wire::set_v4(out.dst.addr, ip + 16);
+    out.vlan = vlan;
     result = decode_tcp_header(data, caplen, off + 20, total - 20, out);
     return true;
 }

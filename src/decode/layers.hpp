@@ -166,10 +166,12 @@ Decoded pppoe(Ctx& c, std::uint32_t off) noexcept;
 // ---- the common path, inline --------------------------------------------------------------
 
 // Steps over any stack of 802.1Q / 802.1ad tags starting at `off`, where `type` is the
-// ethertype just read. Leaves `off` at the network header.
+// ethertype just read. Leaves `off` at the network header. The first tag met (the outermost)
+// gives the segment its VLAN id.
 inline bool skip_vlan_tags(const Ctx& c, std::uint32_t& off, std::uint16_t& type) noexcept {
     while (type == ethertype_vlan || type == ethertype_qinq || type == ethertype_qinq_old) {
         if (c.avail(off) < 4) return false;
+        if (c.out.vlan == no_vlan) c.out.vlan = load16(c.data + off) & 0x0fffu;
         type = load16(c.data + off + 2);
         off += 4;
     }

@@ -16,6 +16,7 @@ struct Packet {
     std::uint32_t len = 0;
     int link_type = 0;
     std::int64_t ns = 0;
+    std::uint32_t interface = 0;  // pcapng interface id (the pcapng reader only)
 };
 
 struct FileCloser {

@@ -303,6 +303,11 @@ struct PcapSource::Impl {
         } else {
             in.done = true;
         }
+        if (in.ng) {
+            stats.interface_drops += in.ng->drops();
+        } else if (in.pcap && !in.block && !in.stream) {
+            stats.interface_drops += detail::pcapng_file_drops(in.path);
+        }
     }
 
     // Reads the next packet of `in` into in.pending.
@@ -439,6 +444,7 @@ struct PcapSource::Impl {
         out.len = pk.len;
         out.link_type = pk.link_type;
         out.time = Timestamp{pk.ns};
+        out.interface = pk.interface;
         out.frame = ++frames;
         out.passed_filter = bpf.empty() || passes(in, pk);
 

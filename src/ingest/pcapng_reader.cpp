@@ -20,6 +20,9 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
         if (type == 0x0a0d0d0a) {
             if (size < 16 || u16(b + 4) != 1) return fail("unsupported section header");
             interfaces_.clear();
+            for (const auto& d : isb_drops_)
+                closed_drops_ += d.second;
+            isb_drops_.clear();
         } else if (type == 1) {
             if (size < 8) return fail("interface description block too short");
             Interface ifc;
@@ -36,20 +39,72 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
             if (ifid >= interfaces_.size()) return fail("packet on an undescribed interface");
             const Interface& ifc = interfaces_[ifid];
             out.link_type = ifc.link_type;
+            out.interface = ifid;
             out.ns = to_ns(ts, ifc);
             out.data = b + 20;
+            if (type == 6) {
+                const std::uint32_t used = 20 + ((out.caplen + 3) & ~3u);
+                if (used < size) epb_drops_ += option_u64(b + used, size - used, 4);
+            }
             return packet;
+        } else if (type == 5) {
+            // Interface statistics: counters since the capture started, so the last block of
+            // each interface counts (isb_ifdrop + isb_osdrop).
+            if (size < 12) continue;
+            const std::uint32_t ifid = u32(b);
+            isb_drops_[ifid] = option_u64(b + 12, size - 12, 4) + option_u64(b + 12, size - 12, 7);
         } else if (type == 3) {
             if (size < 4) return fail("simple packet block too short");
             if (interfaces_.empty()) return fail("packet on an undescribed interface");
             out.len = u32(b);
             out.caplen = out.len < size - 4 ? out.len : size - 4;
             out.link_type = interfaces_[0].link_type;
+            out.interface = 0;
             out.ns = 0;  // simple packet blocks carry no timestamp
             out.data = b + 4;
             return packet;
         }
     }
+}
+
+// The 64-bit value of option `code` among the options at p (0 when absent or malformed).
+std::uint64_t PcapngReader::option_u64(const std::uint8_t* p, std::uint32_t size,
+                                       std::uint16_t code) const {
+    while (size >= 4) {
+        const std::uint16_t c = u16(p);
+        const std::uint32_t length = u16(p + 2);
+        const std::uint32_t padded = (length + 3) & ~3u;
+        if (c == 0 || padded > size - 4) return 0;
+        if (c == code && length == 8) {
+            const std::uint64_t a = u32(p + 4), b = u32(p + 8);
+            return big_ ? (a << 32) | b : (b << 32) | a;
+        }
+        p += 4 + padded;
+        size -= 4 + padded;
+    }
+    return 0;
+}
+
+std::uint64_t PcapngReader::drops() const {
+    std::uint64_t sum = closed_drops_ + epb_drops_;
+    for (const auto& d : isb_drops_)
+        sum += d.second;
+    return sum;
+}
+
+std::uint64_t pcapng_file_drops(const std::string& path) {
+    FilePtr f(std::fopen(path.c_str(), "rb"));
+    if (!f) return 0;
+    std::uint8_t head[4] = {0, 0, 0, 0};
+    if (std::fread(head, 1, 4, f.get()) != 4 || head[0] != 0x0a || head[1] != 0x0d ||
+        head[2] != 0x0d || head[3] != 0x0a)
+        return 0;
+    std::rewind(f.get());
+    PcapngReader r(std::move(f));
+    Packet p;
+    while (r.next(p) == PcapngReader::packet) {
+    }
+    return r.drops();
 }
 
 // pcapng stores LINKTYPE_ values; the decoder and BPF expect DLT_ values. They are equal

@@ -4,6 +4,7 @@
 // pcap_source.cpp).
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,9 @@ class PcapngReader {
 
     const std::string& error() const { return error_; }
     std::uint64_t block_offset() const { return block_offset_; }
+    // Packets the interfaces dropped, so far: the last interface statistics block of each
+    // interface (isb_ifdrop + isb_osdrop) and every enhanced packet block's epb_dropcount.
+    std::uint64_t drops() const;
 
   private:
     struct Interface {
@@ -54,6 +58,7 @@ class PcapngReader {
     Result read_block(std::uint32_t& type);
     bool read_interface_options(const std::uint8_t* p, std::uint32_t size, Interface& ifc);
     bool bad_resolution();
+    std::uint64_t option_u64(const std::uint8_t* p, std::uint32_t size, std::uint16_t code) const;
     static std::int64_t to_ns(std::uint64_t ts, const Interface& ifc);
 
     FilePtr file_;
@@ -63,6 +68,14 @@ class PcapngReader {
     std::uint64_t block_offset_ = 0;
     bool big_ = false;
     std::string error_;
+    std::map<std::uint32_t, std::uint64_t> isb_drops_;  // this section's, by interface
+    std::uint64_t closed_drops_ = 0;                    // of the sections before
+    std::uint64_t epb_drops_ = 0;
 };
+
+// The drops (PcapngReader::drops) of a pcapng file read by libpcap, which keeps none of them:
+// its blocks read again from the start. 0 for a file that is not pcapng or cannot be read
+// (reading it for its packets reports that).
+std::uint64_t pcapng_file_drops(const std::string& path);
 
 }  // namespace capgap::detail

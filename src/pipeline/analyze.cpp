@@ -13,6 +13,7 @@
 #include "core/errors.hpp"
 #include "decode/decode.hpp"
 #include "decode/reassembly.hpp"
+#include "diagnose/accumulator.hpp"
 
 namespace capgap {
 
@@ -64,9 +65,17 @@ struct Analyzer::Impl {
         commit_entry();
     }
     void flush() {
-        tracker.feed(batch.data(), batched);
+        if (options.timeline) {
+            tracker.feed(batch.data(), batched, marks);
+            for (std::size_t i = 0; i < batched; ++i)
+                timeline.segment(batch[i], marks[i]);
+        } else {
+            tracker.feed(batch.data(), batched);
+        }
         batched = 0;
     }
+    detail::TimelineAccumulator timeline;  // with options.timeline
+    std::uint8_t marks[batch_size];        // the tracker's feed_marks of the batch
 
     void note_time(Timestamp t) {
         if (!stats.have_time) {
@@ -122,8 +131,10 @@ struct Analyzer::Impl {
     // frame, time and tunnel (decode_tcp_header the TCP ones, the IP layer or the reassembler
     // the addresses), so the entry is not cleared first.
     void decode(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t len, int link_type,
-                std::uint64_t frame, Timestamp time) {
+                std::uint64_t frame, Timestamp time, std::uint32_t interface) {
         Segment& seg = next_entry();
+        seg.vlan = no_vlan;
+        seg.interface = interface;
         detail::TunnelPath* tunnels = options.tunnel_key ? &path : nullptr;
         detail::Decoded d;
         if (tunnels != nullptr || !detail::decode_common(data, caplen, len, link_type, seg, d)) {
@@ -234,7 +245,8 @@ void Analyzer::feed_packet(const std::uint8_t* data, std::uint32_t caplen, std::
     ++im.stats.packets_read;
     im.stats.bytes_read += caplen;
     im.note_time(time);
-    im.decode(data, caplen, len, link_type, frame, time);
+    if (im.options.timeline) im.timeline.packet(time.ns, len);
+    im.decode(data, caplen, len, link_type, frame, time, 0);
 }
 
 void Analyzer::feed(const RawPacket& packet) {
@@ -243,11 +255,13 @@ void Analyzer::feed(const RawPacket& packet) {
     ++im.stats.packets_read;
     im.stats.bytes_read += packet.caplen;
     im.note_time(packet.time);
+    if (im.options.timeline) im.timeline.packet(packet.time.ns, packet.len);
     if (!packet.passed_filter) {
         im.count_filtered(packet);
         return;
     }
-    im.decode(packet.data, packet.caplen, packet.len, packet.link_type, packet.frame, packet.time);
+    im.decode(packet.data, packet.caplen, packet.len, packet.link_type, packet.frame, packet.time,
+              packet.interface);
 }
 
 void Analyzer::feed(const RawPacket* packets, std::size_t count) {
@@ -261,6 +275,7 @@ void Analyzer::feed_segment(const Segment& segment) {
     ++im.stats.packets_read;
     ++im.stats.decoded;
     im.note_time(segment.time);
+    if (im.options.timeline) im.timeline.packet(segment.time.ns, segment.payload_len);
     if (segment.truncated_bytes > 0) {
         ++im.stats.truncated_packets;
         im.stats.truncated_bytes += segment.truncated_bytes;
@@ -305,7 +320,10 @@ Report Analyzer::finish() {
             "no packet could be decoded: unsupported link type " + describe_links(im.stats));
     }
     Matcher matcher(im.options.match);
-    return matcher.match(im.tracker.take_sessions(), im.tracker.take_events(), im.stats);
+    Report report = matcher.match(im.tracker.take_sessions(), im.tracker.take_events(), im.stats);
+    if (im.options.timeline) report.timeline = im.timeline.take();
+    report.diagnosis_options = im.options.diagnosis;
+    return report;
 }
 
 Report analyze(const std::vector<CaptureInput>& inputs, const Options& options) {

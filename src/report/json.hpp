@@ -4,6 +4,7 @@
 // writing it.
 #pragma once
 
+#include <capgap/diagnosis.hpp>
 #include <capgap/report.hpp>
 
 #include <string>
@@ -17,6 +18,9 @@ using Json = nlohmann::ordered_json;
 
 /// `{"summary": ..., "events": [...], "ingest": ...}`, the document Report::to_json writes.
 Json report_json(const Report& report);
+
+/// The `diagnosis` member (docs/diagnosis.md).
+Json diagnosis_json(const Diagnosis& diagnosis);
 
 /// A double as the report has always written it: the shortest text that reads back as the
 /// same value, so a whole number (0, 100) is a JSON integer; null when not finite.

@@ -85,6 +85,7 @@ Report merge_reports(const std::vector<Report>& reports) {
     out.sessions.reserve(rows);
     out.events.reserve(events);
 
+    if (!reports.empty()) out.diagnosis_options = reports.front().diagnosis_options;
     std::uint64_t id_offset = 0;
     for (const Report& r : reports) {
         if (r.summary.mode != out.summary.mode || r.summary.join != out.summary.join) {
@@ -116,6 +117,7 @@ Report merge_reports(const std::vector<Report>& reports) {
         id_offset = next_id;
         out.sources.insert(out.sources.end(), r.sources.begin(), r.sources.end());
         add_ingest(out.ingest, r.ingest);
+        out.timeline.merge(r.timeline);
 
         for (const EventTally& t : r.tallies) {
             const auto k = static_cast<std::size_t>(t.kind);

@@ -71,6 +71,7 @@ std::pair<double, double> wilson_interval(std::uint64_t k, std::uint64_t n) {
 std::string Report::to_text() const {
     const Summary& s = summary;
     std::ostringstream o;
+    o << diagnosis().findings_text() << '\n';
     o << "Total Sessions: " << s.total_sessions << '\n';
     o << "Bad Sessions: " << s.bad_sessions << '\n';
     if (s.total_sessions == 0) {
@@ -255,6 +256,7 @@ Json report_json(const Report& report) {
     in["first_time"] = ingest.have_time ? Json(to_string(ingest.first_time)) : Json(nullptr);
     in["last_time"] = ingest.have_time ? Json(to_string(ingest.last_time)) : Json(nullptr);
     doc["ingest"] = std::move(in);
+    doc["diagnosis"] = diagnosis_json(report.diagnosis());
     return doc;
 }
 

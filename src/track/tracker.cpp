@@ -40,6 +40,7 @@ namespace capgap {
 namespace {
 
 using detail::DirState;
+using detail::Hole;
 using detail::Instance;
 using detail::phantoms;
 using detail::sat_add;
@@ -57,6 +58,7 @@ struct Tracker::Impl {
     std::uint64_t next_id = 0;
     bool finished = false;
     TrackerCounters counters;
+    bool retransmitted = false;  // set by feed_general for the segment being fed
     // The clock that expiry counts from: the latest capture time accepted (see clock_slow).
     std::int64_t now_ns = 0;
     std::int64_t next_sweep_ns = 0;
@@ -93,6 +95,8 @@ struct Tracker::Impl {
         s.first_frame = seg.frame;
         s.first_time = seg.time;
         s.tunnel = slot.key.tunnel;
+        s.vlan = seg.vlan;
+        s.interface = seg.interface;
         const bool syn = seg.has(tcp_flags::syn), ack = seg.has(tcp_flags::ack);
         if (syn && ack) {
             s.client = seg.dst;  // a SYN-ACK is sent by the server
@@ -297,7 +301,7 @@ struct Tracker::Impl {
     // segment i + 2 * lookahead and the instance of segment i + lookahead are on their way
     // from memory. With thousands of open flows the first touch of a flow's state is the
     // tracker's largest single cost (perf).
-    void feed(const Segment* segs, std::size_t count) {
+    void feed(const Segment* segs, std::size_t count, std::uint8_t* marks = nullptr) {
         constexpr std::size_t lookahead = 8, chunk = 256;
         Probe probes[chunk];
         while (count > 0) {
@@ -311,10 +315,21 @@ struct Tracker::Impl {
             for (std::size_t i = 0; i < n; ++i) {
                 if (i + 2 * lookahead < n) open.prefetch_slot(probes[i + 2 * lookahead].hash);
                 if (i + lookahead < n) prefetch_instance(probes[i + lookahead].hash);
-                (void)feed(segs[i], probes[i]);
+                if (marks == nullptr) {
+                    (void)feed(segs[i], probes[i]);
+                } else {
+                    retransmitted = false;
+                    const FeedResult r = feed(segs[i], probes[i]);
+                    marks[i] = static_cast<std::uint8_t>(
+                        (r == FeedResult::duplicate || r == FeedResult::dropped_duplicate
+                             ? feed_marks::duplicate
+                             : 0) |
+                        (retransmitted ? feed_marks::retransmission : 0));
+                }
             }
             segs += n;
             count -= n;
+            if (marks != nullptr) marks += n;
         }
     }
 
@@ -352,6 +367,7 @@ struct Tracker::Impl {
         const int d = in.dir_of(from_hi);
         if (is_duplicate(in.dir[d], seg)) {
             ++counters.duplicate_packets;
+            ++in.s.duplicates;
             if (opt.drop_duplicates) {
                 ++counters.duplicates_dropped;
                 return FeedResult::dropped_duplicate;
@@ -451,9 +467,30 @@ struct Tracker::Impl {
         account(in, d, seg);
         if (stale) return FeedResult::stale_synack;
         wireshark_flags(in, d, seg);
+        if (retransmits(in.dir[d], seg)) {
+            retransmitted = true;
+            ++in.s.retransmissions;
+        }
         sequence(in, d, seg);
         update_flags(in, d, seg);
         return result;
+    }
+
+    // A retransmission (network loss, not capture loss): payload whose every byte lies in the
+    // sender's space below the highest seen end and in no hole, so it was all seen before.
+    // Data filling a hole (the capture missed the first copy, or reordering) is not one.
+    static bool retransmits(const DirState& x, const Segment& seg) {
+        if (seg.payload_len == 0 || seg.has(tcp_flags::syn) || x.start_kind == Start::none ||
+            !x.seen_data || !x.lift.anchored())
+            return false;
+        const std::int64_t b = x.lift.peek(seg.seq);
+        const std::int64_t e = b + seg.payload_len;
+        if (b < x.start || e > x.highest) return false;
+        if (x.gaps) {
+            for (const Hole& h : x.gaps->holes)
+                if (h.begin < e && b < h.end) return false;
+        }
+        return true;
     }
 
     // Header prediction, as BSD and Linux TCP stacks do it: most packets are a pure ACK or
@@ -603,6 +640,9 @@ FeedResult Tracker::feed(const Segment& segment) {
 }
 void Tracker::feed(const Segment* segments, std::size_t count) {
     impl_->feed(segments, count);
+}
+void Tracker::feed(const Segment* segments, std::size_t count, std::uint8_t* marks) {
+    impl_->feed(segments, count, marks);
 }
 void Tracker::finish() {
     impl_->finish();

@@ -100,11 +100,25 @@ TEST_CASE("wilson_interval matches the formula") {
     CHECK(wilson_interval(0, 0) == std::pair<double, double>{0.0, 0.0});
 }
 
-TEST_CASE("to_text starts with the classic three lines") {
+// The line the classic three lines start at: the findings block comes first, ending with
+// "Reconstructable: ..." and an empty line.
+int classic_start(const std::string& t) {
+    int i = 0;
+    while (line(t, i).rfind("Reconstructable: ", 0) != 0) {
+        REQUIRE(!line(t, i).empty());
+        ++i;
+    }
+    CHECK(line(t, i + 1).empty());
+    return i + 2;
+}
+
+TEST_CASE("to_text starts with the findings, then the classic three lines") {
     const std::string t = sample().to_text();
-    CHECK(line(t, 0) == "Total Sessions: 8");
-    CHECK(line(t, 1) == "Bad Sessions: 1");
-    CHECK(line(t, 2) == "Percentage: 12.50%");
+    CHECK(line(t, 0) == "Findings:");
+    const int c = classic_start(t);
+    CHECK(line(t, c) == "Total Sessions: 8");
+    CHECK(line(t, c + 1) == "Bad Sessions: 1");
+    CHECK(line(t, c + 2) == "Percentage: 12.50%");
     CHECK(t.find("95% interval (Wilson): ") != std::string::npos);
     CHECK(t.find("Wireshark would say: 3") != std::string::npos);
     CHECK(t.find("bad: 1; Wireshark would say 3: 2") != std::string::npos);
@@ -116,9 +130,12 @@ TEST_CASE("to_text starts with the classic three lines") {
 
     Report empty;
     const std::string e = empty.to_text();
-    CHECK(line(e, 0) == "Total Sessions: 0");
-    CHECK(line(e, 1) == "Bad Sessions: 0");
-    CHECK(line(e, 2) == "Percentage: no sessions");
+    CHECK(line(e, 0) == "Findings:");
+    CHECK(line(e, 1) == "  (none)");
+    const int ce = classic_start(e);
+    CHECK(line(e, ce) == "Total Sessions: 0");
+    CHECK(line(e, ce + 1) == "Bad Sessions: 0");
+    CHECK(line(e, ce + 2) == "Percentage: no sessions");
 }
 
 TEST_CASE("to_json has summary, events and ingest") {

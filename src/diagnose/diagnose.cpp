@@ -1,0 +1,391 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// The diagnosis of a report: breakdowns, the timeline's rows, loss against load, the facts the
+// finding rules read, and reconstructable sessions (docs/diagnosis.md).
+
+#include <capgap/diagnosis.hpp>
+#include <capgap/report.hpp>
+#include <capgap/segment.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <unordered_map>
+
+#include "core/errors.hpp"
+#include "diagnose/rules.hpp"
+
+namespace capgap {
+
+const char* to_string(FindingName f) {
+    return detail::name_of(finding_names, f);
+}
+const char* to_string(BreakdownTable t) {
+    return detail::name_of(breakdown_tables, t);
+}
+const char* to_string(Severity s) {
+    switch (s) {
+        case Severity::info:
+            return "info";
+        case Severity::warning:
+            return "warning";
+        case Severity::critical:
+            return "critical";
+    }
+    return "info";
+}
+
+std::int64_t parse_bucket(const std::string& text, const std::string& what) {
+    std::size_t i = 0;
+    std::int64_t n = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0 &&
+           n < 1'000'000'000) {
+        n = n * 10 + (text[i] - '0');
+        ++i;
+    }
+    const std::string unit = text.substr(i);
+    std::int64_t scale = 0;
+    if (unit == "ms") scale = 1'000'000;
+    if (unit == "s") scale = 1'000'000'000;
+    if (unit == "m" || unit == "min") scale = 60'000'000'000;
+    if (unit == "h") scale = 3'600'000'000'000;
+    if (i == 0 || scale == 0 || n <= 0 || n > 1'000'000) {
+        throw_parse_error(what, 0, 0,
+                          "bad bucket \"" + text +
+                              "\" (a whole number with ms, s, m or h, "
+                              "e.g. 100ms, 1s, 10s, 1m)");
+    }
+    return n * scale;
+}
+
+namespace {
+
+using detail::Facts;
+
+struct Group {
+    BreakdownRow row;
+    std::uint64_t two_way = 0, two_way_bad = 0;  // for the significance test
+    std::uint64_t one_way = 0;
+    std::uint64_t packets = 0;
+};
+
+std::string prefix_of(const IpAddress& a, int v4, int v6) {
+    IpAddress m = a;
+    const int bits = a.v6 ? std::clamp(v6, 0, 128) : std::clamp(v4, 0, 32);
+    const int total = a.v6 ? 16 : 4;
+    for (int i = 0; i < total; ++i) {
+        const int keep = std::clamp(bits - 8 * i, 0, 8);
+        m.bytes[static_cast<std::size_t>(i)] &=
+            static_cast<std::uint8_t>(keep == 8 ? 0xff : (0xff << (8 - keep)) & 0xff);
+    }
+    return to_string(m) + "/" + std::to_string(bits);
+}
+
+void set_interval(BreakdownRow& r) {
+    r.percentage =
+        r.sessions > 0 ? 100.0 * static_cast<double>(r.bad) / static_cast<double>(r.sessions) : 0.0;
+    const auto ci = wilson_interval(r.bad, r.sessions);
+    r.ci95_low = ci.first;
+    r.ci95_high = ci.second;
+}
+
+bool worse(const Group& a, const Group& b) {
+    if (a.row.bad != b.row.bad) return a.row.bad > b.row.bad;
+    if (a.row.percentage != b.row.percentage) return a.row.percentage > b.row.percentage;
+    if (a.row.sessions != b.row.sessions) return a.row.sessions > b.row.sessions;
+    return a.row.group < b.row.group;
+}
+
+// One session's part in the diagnosis.
+struct SessionFacts {
+    bool bad = false;
+    bool two_way = false;
+    bool one_way = false;
+    bool bad_in[2] = {false, false};
+    bool late_only = true;  // every loss event late_filled (meaningful when bad)
+};
+
+std::int64_t floor_to(std::int64_t ns, std::int64_t b) {
+    std::int64_t q = ns / b;
+    if (ns % b != 0 && ns < 0) --q;
+    return q * b;
+}
+
+}  // namespace
+
+const std::vector<BreakdownRow>* Diagnosis::breakdown(const std::string& table) const {
+    for (const auto& t : breakdowns)
+        if (t.first == table) return &t.second;
+    return nullptr;
+}
+
+Diagnosis diagnose(const Report& report) {
+    return diagnose(report, report.diagnosis_options);
+}
+
+Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
+    const Summary& sum = report.summary;
+    const bool ws = sum.mode == Mode::wireshark;
+    Diagnosis d;
+    Facts f;
+    f.wireshark_mode = ws;
+
+    // Per session: verdict, directions seen, which directions lost.
+    const std::size_t n = report.sessions.size();
+    std::vector<SessionFacts> sf(n);
+    std::unordered_map<std::uint64_t, std::size_t> row_of;
+    row_of.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const SessionRow& r = report.sessions[i];
+        row_of.emplace(r.session.id, i);
+        sf[i].bad = ws ? r.bad_wireshark : r.bad;
+        sf[i].two_way = r.session.category == SessionCategory::complete;
+        sf[i].one_way = r.session.category == SessionCategory::one_sided;
+    }
+    std::uint64_t dir_events[2] = {0, 0}, dir_missing[2] = {0, 0};
+    for (const LossEvent& e : report.events) {
+        const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
+        if (!counts || e.session_id == no_session) continue;
+        const auto it = row_of.find(e.session_id);
+        if (it == row_of.end()) continue;
+        const auto dir = static_cast<std::size_t>(e.direction);
+        sf[it->second].bad_in[dir] = true;
+        if (!(e.kind == EventKind::acked_unseen && e.late_filled)) sf[it->second].late_only = false;
+        ++dir_events[dir];
+        dir_missing[dir] += e.missing_bytes;
+    }
+
+    // Breakdowns.
+    std::map<std::string, Group> groups[std::size(breakdown_tables)];
+    const std::size_t direction_table = static_cast<std::size_t>(BreakdownTable::direction);
+    for (std::size_t i = 0; i < n; ++i) {
+        const SessionRow& r = report.sessions[i];
+        const Session& s = r.session;
+        const SessionFacts& x = sf[i];
+        ++f.sessions;
+        if (x.bad) ++f.bad;
+        if (x.two_way) {
+            ++f.two_way;
+            if (x.bad) {
+                ++f.two_way_bad;
+                if (x.late_only) ++f.late_only_bad;
+                for (int k = 0; k < 2; ++k)
+                    if (x.bad_in[k]) ++f.bad_in[k];
+            }
+        }
+        if (s.truncated_bytes > 0) ++f.truncated_sessions;
+        f.retransmissions += s.retransmissions;
+        const bool reconstructable = x.two_way && !x.bad && !r.bad && !r.bad_wireshark &&
+                                     s.truncated_bytes == 0 && !s.evicted;
+        if (reconstructable) ++d.reconstructable.sessions;
+
+        std::string keys[std::size(breakdown_tables)];
+        keys[0] = to_string(s.server);
+        keys[1] = std::to_string(s.server.port);
+        keys[2] = prefix_of(s.client.addr, opt.prefix_v4, opt.prefix_v6);
+        keys[3] = s.vlan == no_vlan ? "untagged" : std::to_string(s.vlan);
+        keys[4] = s.tunnel == 0                              ? "none"
+                  : s.tunnel <= report.ingest.tunnels.size() ? report.ingest.tunnels[s.tunnel - 1]
+                                                             : "tunnel " + std::to_string(s.tunnel);
+        keys[5] = std::to_string(s.interface);
+        for (std::size_t t = 0; t < direction_table; ++t) {
+            Group& g = groups[t][keys[t]];
+            g.row.group = keys[t];
+            ++g.row.sessions;
+            if (x.bad) ++g.row.bad;
+            g.row.missing_bytes += r.missing_bytes;
+            g.row.events += r.events;
+            g.row.retransmissions += s.retransmissions;
+            g.row.duplicates += s.duplicates;
+            g.packets += s.packets;
+            if (x.two_way) {
+                ++g.two_way;
+                if (x.bad) ++g.two_way_bad;
+            }
+            if (x.one_way) ++g.one_way;
+        }
+    }
+    d.reconstructable.total = f.sessions;
+    d.reconstructable.percentage = f.sessions > 0
+                                       ? 100.0 * static_cast<double>(d.reconstructable.sessions) /
+                                             static_cast<double>(f.sessions)
+                                       : 0.0;
+    // Direction rows: sessions bad in that direction, its events and missing bytes.
+    for (std::size_t k = 0; k < 2; ++k) {
+        Group& g = groups[direction_table][directions[k].name];
+        g.row.group = directions[k].name;
+        g.row.sessions = f.sessions;
+        g.two_way = f.two_way;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (sf[i].bad_in[k]) ++g.row.bad;
+            if (sf[i].bad_in[k] && sf[i].two_way) ++g.two_way_bad;
+        }
+        g.row.events = dir_events[k];
+        g.row.missing_bytes = dir_missing[k];
+    }
+
+    for (std::size_t t = 0; t < std::size(breakdown_tables); ++t) {
+        std::vector<Group> rows;
+        for (auto& kv : groups[t])
+            rows.push_back(std::move(kv.second));
+        for (Group& g : rows) {
+            set_interval(g.row);
+            if (t == direction_table) {
+                const Group* other = nullptr;
+                for (const Group& o : rows)
+                    if (o.row.group != g.row.group) other = &o;
+                if (other != nullptr)
+                    g.row.significant = detail::significant(
+                        g.two_way_bad, g.two_way, other->two_way_bad, other->two_way, g.row.z);
+            } else {
+                g.row.significant =
+                    detail::significant(g.two_way_bad, g.two_way, f.two_way_bad - g.two_way_bad,
+                                        f.two_way - g.two_way, g.row.z);
+            }
+        }
+        std::sort(rows.begin(), rows.end(), worse);
+        const char* table = breakdown_tables[t].name;
+        if (t != direction_table) {
+            for (const Group& g : rows) {
+                if (g.row.significant) f.significant_rows.emplace_back(table, g.row);
+                if (t == 0 && g.one_way >= detail::min_one_way && 2 * g.one_way >= g.row.sessions)
+                    f.one_way_rows.push_back(FindingRow{table, g.row.group});
+                if ((t == 0 || t == 3 || t == 5) && g.row.duplicates >= detail::min_duplicates &&
+                    10 * g.row.duplicates >= g.packets)
+                    f.duplicate_rows.push_back(FindingRow{table, g.row.group});
+            }
+        }
+        std::vector<BreakdownRow> out;
+        BreakdownRow rest;
+        rest.group = "rest";
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            if (i < opt.top) {
+                out.push_back(rows[i].row);
+                continue;
+            }
+            rest.sessions += rows[i].row.sessions;
+            rest.bad += rows[i].row.bad;
+            rest.missing_bytes += rows[i].row.missing_bytes;
+            rest.events += rows[i].row.events;
+            rest.retransmissions += rows[i].row.retransmissions;
+            rest.duplicates += rows[i].row.duplicates;
+        }
+        if (rows.size() > opt.top) {
+            set_interval(rest);
+            out.push_back(rest);
+        }
+        d.breakdowns.emplace_back(table, std::move(out));
+    }
+    std::stable_sort(f.significant_rows.begin(), f.significant_rows.end(),
+                     [](const auto& a, const auto& b) {
+                         // Table order is kept by the stable sort; within a table, by z.
+                         return a.first == b.first && a.second.z > b.second.z;
+                     });
+
+    // The timeline's rows.
+    const Timeline& tl = report.timeline;
+    const IngestStats& in = report.ingest;
+    if (!tl.empty() || in.have_time) {
+        std::int64_t lo = in.have_time ? in.first_time.ns : tl.origin_ns;
+        std::int64_t hi = in.have_time ? in.last_time.ns : lo;
+        if (!tl.empty()) {
+            lo = std::min(lo, tl.origin_ns);
+            hi = std::max(
+                hi, tl.origin_ns + static_cast<std::int64_t>(tl.buckets.size()) * tl.base_ns - 1);
+        }
+        hi = std::max(hi, lo);
+        std::int64_t b = detail::choose_bucket(opt.bucket_ns, hi - lo, tl.base_ns);
+        while ((hi - lo) / b >= static_cast<std::int64_t>(Timeline::max_buckets))
+            b *= 10;
+        const std::int64_t origin = floor_to(lo, b);
+        const auto rows = static_cast<std::size_t>((hi - origin) / b + 1);
+        d.bucket_ns = b;
+        d.timeline.resize(rows);
+        for (std::size_t i = 0; i < rows; ++i)
+            d.timeline[i].start = Timestamp{origin + static_cast<std::int64_t>(i) * b};
+        auto row_at = [&](std::int64_t ns) -> TimelineRow& {
+            if (ns < origin) return d.timeline.front();
+            const auto i = static_cast<std::size_t>((ns - origin) / b);
+            return d.timeline[std::min(i, rows - 1)];
+        };
+        for (std::size_t i = 0; i < tl.buckets.size(); ++i) {
+            const TimelineCounts& c = tl.buckets[i];
+            TimelineRow& r = row_at(tl.origin_ns + static_cast<std::int64_t>(i) * tl.base_ns);
+            r.packets += c.packets;
+            r.bytes += c.bytes;
+            r.retransmissions += c.retransmissions;
+            r.duplicates += c.duplicates;
+            r.acks += c.acks;
+            r.data_segments += c.data_segments;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            TimelineRow& r = row_at(report.sessions[i].session.start_time().ns);
+            ++r.new_sessions;
+            if (sf[i].bad) ++r.bad_sessions;
+        }
+        for (const LossEvent& e : report.events) {
+            const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
+            if (!counts) continue;
+            TimelineRow& r = row_at(e.time.ns);
+            ++r.loss_events;
+            r.missing_bytes += e.missing_bytes;
+        }
+        // An ACK covering runs of several sessions or directions counts once.
+        {
+            std::vector<std::pair<std::uint64_t, std::int64_t>> acks;
+            for (const LossEvent& e : report.events) {
+                if (e.kind == EventKind::acked_unseen && e.frame != no_frame && !ws)
+                    acks.emplace_back(e.frame, e.time.ns);
+            }
+            std::sort(acks.begin(), acks.end());
+            acks.erase(std::unique(acks.begin(), acks.end(),
+                                   [](const auto& x, const auto& y) { return x.first == y.first; }),
+                       acks.end());
+            for (const auto& a : acks)
+                ++row_at(a.second).acks_above_hole;
+        }
+        const double secs = static_cast<double>(b) / 1e9;
+        std::vector<detail::LoadSample> samples;
+        for (TimelineRow& r : d.timeline) {
+            r.packets_per_s = static_cast<double>(r.packets) / secs;
+            r.bits_per_s = 8.0 * static_cast<double>(r.bytes) / secs;
+            r.gap_ack_ratio =
+                r.acks > 0 ? static_cast<double>(r.acks_above_hole) / static_cast<double>(r.acks)
+                           : 0.0;
+            if (!tl.empty() && r.packets > 0)
+                samples.push_back(detail::LoadSample{r.bits_per_s, static_cast<double>(r.bytes),
+                                                     static_cast<double>(r.missing_bytes),
+                                                     r.data_segments, r.loss_events});
+        }
+        if (!tl.empty()) {
+            detail::fit_knee(std::move(samples), d.load);
+            d.load.peak_bits_per_s_1ms = 8.0 * static_cast<double>(tl.peak_bytes_1ms) / 1e-3;
+            d.load.peak_bits_per_s_10ms = 8.0 * static_cast<double>(tl.peak_bytes_10ms) / 1e-2;
+        }
+    }
+
+    // The remaining facts, then the findings.
+    const TimelineCounts total = tl.total();
+    f.one_sided = sum.one_sided;
+    f.synack_only = sum.synack_only;
+    f.packets_read = in.packets_read;
+    f.decoded = in.decoded;
+    f.data_segments = tl.empty() ? in.decoded : total.data_segments;
+    f.duplicates = in.duplicate_packets;
+    f.truncated_packets = in.truncated_packets;
+    f.truncated_bytes = in.truncated_bytes;
+    f.out_of_order = in.packets_out_of_time_order;
+    f.largest_step_back_ns = in.timestamp_largest_step_back_ns;
+    f.card_drops = in.capture_card_drops;
+    f.host_drops = in.interface_drops;
+    f.bad_wireshark = sum.bad_wireshark;
+    f.wireshark_only = sum.wireshark_only;
+    f.load = d.load;
+    d.findings = detail::find_causes(f);
+    return d;
+}
+
+Diagnosis Report::diagnosis() const {
+    return diagnose(*this);
+}
+
+}  // namespace capgap
