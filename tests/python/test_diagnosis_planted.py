@@ -182,6 +182,28 @@ def test_planted_cause_is_the_finding(
     assert not others, f"{plan}: findings besides {name} above info: {describe(others)}"
 
 
+@pytest.mark.parametrize("report", ["isb", "epb", "both"])
+def test_host_drops_are_counted_as_reported(
+    report: str, load_recording: Path, tmp_path: Path, cli: Path
+) -> None:
+    """The capture host's own count of its drops is the finding's figure: isb_ifdrop plus
+    isb_osdrop of the Interface Statistics Block, or the EPB drop counts; with both, they
+    count the same packets (the ISB totals what the EPBs say one by one), never twice. The
+    ISB's isb_ifrecv (packets received) is no drop count."""
+    capture, truth = damaged("host_drops", load_recording, tmp_path, report=report)
+    drops = truth["drops"]
+    assert drops == len(truth["dropped"]) > 0
+    if report != "epb":
+        assert truth["isb"]["ifdrop"] + truth["isb"]["osdrop"] == drops
+    diag = diagnosis(cli, capture, tmp_path)
+    found = [f for f in diag["findings"] if f["name"] == "capture_host_drops"]
+    assert found and found[0]["severity"] in SEVERE, describe(diag["findings"])
+    assert drops in found[0]["figures"].values(), (
+        f"{drops} packets dropped and reported ({report}); the finding's figures: "
+        f"{found[0]['figures']}"
+    )
+
+
 def test_truncated_capture_has_nothing_reconstructable(
     load_recording: Path, tmp_path: Path, cli: Path
 ) -> None:

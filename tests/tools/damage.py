@@ -406,11 +406,14 @@ def plan_host_drops(cap: Capture, rng: random.Random, a: argparse.Namespace) -> 
         elif pending:
             kept[f].dropcount = pending
             pending = 0
-    ifdrop = len(frames) if a.report in ("isb", "both") else 0
+    # The ISB splits the drops between the interface (isb_ifdrop) and the operating system
+    # (isb_osdrop), so that a reader must add both.
+    n = len(frames) if a.report in ("isb", "both") else 0
     return out, {
         "params": {"report": a.report, "probability": a.probability},
         "rows": [],
-        "isb": {"ifrecv": len(cap.pf.records), "ifdrop": ifdrop, "osdrop": 0},
+        "drops": len(frames),
+        "isb": {"ifrecv": len(cap.pf.records), "ifdrop": (n + 1) // 2, "osdrop": n // 2},
         "epb_dropcount_total": len(frames) if a.report in ("epb", "both") else 0,
         "dropped": rows,
     }
