@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,7 +202,37 @@ def parsed(data: bytes) -> object:
         return None
 
 
+# --ignore-diagnosis: what a build with the diagnosis adds to a build without it, taken out of
+# the new build's output before comparing (the findings block that leads the text report, the
+# JSON `diagnosis` object and the `interface_drops` ingest counter).
+IGNORE_DIAGNOSIS = False
+
+
+def strip_diagnosis(stdout: bytes, form: str) -> bytes:
+    if form == "json":
+        doc = parsed(stdout)
+        if isinstance(doc, dict):
+            doc.pop("diagnosis", None)
+            if isinstance(doc.get("ingest"), dict):
+                doc["ingest"].pop("interface_drops", None)
+            return json.dumps(doc).encode()
+        return stdout
+    if not stdout.startswith(b"Findings:\n"):
+        return stdout
+    end = stdout.find(b"\nReconstructable: ")
+    if end < 0:
+        return stdout
+    end = stdout.find(b"\n\n", end + 1)
+    text = stdout[end + 2 :] if end >= 0 else stdout
+    lines = [ln for ln in text.split(b"\n") if not ln.lstrip().startswith(b"interface_drops: ")]
+    return b"\n".join(lines)
+
+
 def compare(job: Job, old: Result, new: Result) -> list[str]:
+    if IGNORE_DIAGNOSIS:
+        new = dataclasses.replace(new, stdout=strip_diagnosis(new.stdout, job.form))
+        if job.form == "json" and parsed(old.stdout) is not None:
+            old = dataclasses.replace(old, stdout=strip_diagnosis(old.stdout, job.form))
     diffs = []
     if old.returncode != new.returncode:
         diffs.append(f"exit status {old.returncode} vs {new.returncode}")
@@ -316,7 +347,15 @@ def main(argv: list[str] | None = None) -> int:
         help="the shared captures (default: ../shared/captures beside the checkout)",
     )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="runs in parallel")
+    ap.add_argument(
+        "--ignore-diagnosis",
+        action="store_true",
+        help="compare NEW without what the diagnosis adds (findings block, JSON diagnosis, "
+        "interface_drops) against an OLD without it",
+    )
     args = ap.parse_args(argv)
+    global IGNORE_DIAGNOSIS
+    IGNORE_DIAGNOSIS = args.ignore_diagnosis
 
     if args.base is None and len(args.binaries) != 2:
         ap.error("give OLD and NEW, or --base REV [NEW]")

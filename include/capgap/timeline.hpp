@@ -17,6 +17,7 @@ struct TimelineCounts {
     std::uint64_t segments = 0;         ///< of which decoded TCP segments
     std::uint64_t data_segments = 0;    ///< of which with payload
     std::uint64_t acks = 0;             ///< segments with the ACK flag
+    std::uint64_t acks_above_hole = 0;  ///< of which covering bytes never seen (gap-ACK ratio)
     std::uint64_t retransmissions = 0;  ///< payload already seen, filling no hole (network loss)
     std::uint64_t duplicates = 0;       ///< exact duplicates (SPAN copies)
 

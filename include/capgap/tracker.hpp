@@ -87,6 +87,7 @@ enum class FeedResult : std::uint8_t {
 namespace feed_marks {
 constexpr std::uint8_t duplicate = 1;       ///< an exact duplicate (dropped or kept)
 constexpr std::uint8_t retransmission = 2;  ///< payload all seen before, filling no hole
+constexpr std::uint8_t ack_above_hole = 4;  ///< an ACK covering bytes never seen
 }  // namespace feed_marks
 
 /// Tracks TCP session instances and classifies each direction's sequence space.

@@ -33,6 +33,7 @@ class TimelineAccumulator {
         b.acks += seg.has(tcp_flags::ack) ? 1 : 0;
         b.duplicates += (marks & feed_marks::duplicate) != 0 ? 1 : 0;
         b.retransmissions += (marks & feed_marks::retransmission) != 0 ? 1 : 0;
+        b.acks_above_hole += (marks & feed_marks::ack_above_hole) != 0 ? 1 : 0;
     }
     Timeline take() {
         lo_ = 1;

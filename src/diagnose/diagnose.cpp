@@ -315,6 +315,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
             r.retransmissions += c.retransmissions;
             r.duplicates += c.duplicates;
             r.acks += c.acks;
+            r.acks_above_hole += c.acks_above_hole;
             r.data_segments += c.data_segments;
         }
         for (std::size_t i = 0; i < n; ++i) {
@@ -328,20 +329,6 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
             TimelineRow& r = row_at(e.time.ns);
             ++r.loss_events;
             r.missing_bytes += e.missing_bytes;
-        }
-        // An ACK covering runs of several sessions or directions counts once.
-        {
-            std::vector<std::pair<std::uint64_t, std::int64_t>> acks;
-            for (const LossEvent& e : report.events) {
-                if (e.kind == EventKind::acked_unseen && e.frame != no_frame && !ws)
-                    acks.emplace_back(e.frame, e.time.ns);
-            }
-            std::sort(acks.begin(), acks.end());
-            acks.erase(std::unique(acks.begin(), acks.end(),
-                                   [](const auto& x, const auto& y) { return x.first == y.first; }),
-                       acks.end());
-            for (const auto& a : acks)
-                ++row_at(a.second).acks_above_hole;
         }
         const double secs = static_cast<double>(b) / 1e9;
         std::vector<detail::LoadSample> samples;

@@ -27,6 +27,7 @@ TimelineCounts& TimelineCounts::operator+=(const TimelineCounts& o) {
     segments += o.segments;
     data_segments += o.data_segments;
     acks += o.acks;
+    acks_above_hole += o.acks_above_hole;
     retransmissions += o.retransmissions;
     duplicates += o.duplicates;
     return *this;
@@ -35,7 +36,8 @@ TimelineCounts& TimelineCounts::operator+=(const TimelineCounts& o) {
 bool operator==(const TimelineCounts& a, const TimelineCounts& b) {
     return a.packets == b.packets && a.bytes == b.bytes && a.segments == b.segments &&
            a.data_segments == b.data_segments && a.acks == b.acks &&
-           a.retransmissions == b.retransmissions && a.duplicates == b.duplicates;
+           a.acks_above_hole == b.acks_above_hole && a.retransmissions == b.retransmissions &&
+           a.duplicates == b.duplicates;
 }
 
 bool operator==(const Timeline& a, const Timeline& b) {

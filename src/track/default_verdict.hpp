@@ -22,6 +22,9 @@ namespace capgap::detail {
 // The operations, bound to the tracker's options (the caps and the reorder window).
 struct DefaultVerdict {
     const TrackerOptions& opt;
+    // Set when an ACK covers bytes never seen (an ACK above a hole: the diagnosis's gap-ACK
+    // ratio); may be null.
+    bool* ack_above_hole = nullptr;
 
     void sequence(Instance& in, int d, const Segment& seg) const {
         DirState& x = in.dir[d];
@@ -133,9 +136,20 @@ struct DefaultVerdict {
             x.hole_cap_hit = true;
     }
 
+    // Does an ACK up to `a` cover bytes never seen and not covered before?
+    static bool reveals(const DirState& x, std::int64_t a) {
+        if (a > x.frontier) return true;
+        if (!x.gaps) return false;
+        const auto& holes = x.gaps->holes;
+        for (std::size_t i = x.gaps->acked_below; i < holes.size() && holes[i].begin < a; ++i)
+            if (!holes[i].acked) return true;
+        return false;
+    }
+
     // An ACK from the peer covers [start, a): unacked holes below `a` become acked now.
     void cover(DirState& x, std::int64_t a, std::uint64_t frame, Timestamp time) const {
         if (a <= x.start) return;
+        if (ack_above_hole != nullptr && reveals(x, a)) *ack_above_hole = true;
         if (x.gaps && x.gaps->cover(a, frame, time, opt.max_holes_per_direction))
             x.hole_cap_hit = true;
         if (a > x.frontier) {

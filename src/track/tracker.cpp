@@ -58,7 +58,8 @@ struct Tracker::Impl {
     std::uint64_t next_id = 0;
     bool finished = false;
     TrackerCounters counters;
-    bool retransmitted = false;  // set by feed_general for the segment being fed
+    bool retransmitted = false;         // set by feed_general for the segment being fed
+    mutable bool ack_revealed = false;  // set by the verdict's cover() for it
     // The clock that expiry counts from: the latest capture time accepted (see clock_slow).
     std::int64_t now_ns = 0;
     std::int64_t next_sweep_ns = 0;
@@ -319,12 +320,14 @@ struct Tracker::Impl {
                     (void)feed(segs[i], probes[i]);
                 } else {
                     retransmitted = false;
+                    ack_revealed = false;
                     const FeedResult r = feed(segs[i], probes[i]);
                     marks[i] = static_cast<std::uint8_t>(
                         (r == FeedResult::duplicate || r == FeedResult::dropped_duplicate
                              ? feed_marks::duplicate
                              : 0) |
-                        (retransmitted ? feed_marks::retransmission : 0));
+                        (retransmitted ? feed_marks::retransmission : 0) |
+                        (ack_revealed ? feed_marks::ack_above_hole : 0));
                 }
             }
             segs += n;
@@ -516,6 +519,8 @@ struct Tracker::Impl {
         // up to the peer's frontier (no acked-unseen hole).
         const std::int64_t s = x.lift.peek(seg.seq);
         if (s < x.start || s > x.frontier) return false;
+        // Data all seen before (a retransmission) takes the general path, which counts it.
+        if (seg.payload_len > 0 && s + seg.payload_len <= x.highest) return false;
         const std::int64_t a = y.lift.peek(seg.ack);
         if (a > y.frontier && a > y.start) return false;
 
@@ -608,7 +613,7 @@ struct Tracker::Impl {
 
     // ---- default verdict (sections 4 and 5): track/default_verdict.hpp ------------------
 
-    detail::DefaultVerdict verdict() const { return detail::DefaultVerdict{opt}; }
+    detail::DefaultVerdict verdict() const { return detail::DefaultVerdict{opt, &ack_revealed}; }
     void sequence(Instance& in, int d, const Segment& seg) { verdict().sequence(in, d, seg); }
 
     // ---- end of an instance: track/finalize.hpp -----------------------------------------

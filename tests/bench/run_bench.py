@@ -16,6 +16,9 @@ settings is already in the scratch directory), warm the page cache, then time on
   (e) with --baseline BIN: BIN (another capgap build, e.g. the one before a change) and this
       build's capgap analyze in turn, --repeat pairs; prints the median and range of the paired
       CPU-time ratios baseline/new (1 or more: no slowdown)
+  (g) the diagnosis's cost: capgap analyze with and without --no-diagnosis (the per-packet
+      timeline off) in turn, --repeat pairs; prints both CPU times and the median ratio
+      on / off (target: at most 1.10)
   (f) the compressed path: capgap analyze on gzip, zstd and lz4 copies of the capture (made once
       with the command-line tools, or Python's gzip module) and on the plain file read from
       standard input, each beside a run on the plain file; prints packets/s and the ratio to
@@ -495,6 +498,16 @@ def main() -> int:
         )
         runs += [base, cg_base]
 
+    log(f"(g) capgap analyze with the diagnosis on and off in turn, {args.repeat} pairs")
+    diag_on, diag_off, diag_pairs = alternate(
+        lambda: timed("capgap (diagnosis on)", cg_cmd, npk, size, note="run alternately"),
+        lambda: timed(
+            "capgap --no-diagnosis", cg_cmd + ["--no-diagnosis"], npk, size, note="timeline off"
+        ),
+        args.repeat,
+    )
+    runs += [diag_on, diag_off]
+
     compressed: list[tuple[Run, Run, list[tuple[Run, Run]]]] = []
     compressed_differ: list[str] = []
     if not args.no_compressed:
@@ -682,6 +695,16 @@ def main() -> int:
         )
         if json.loads(base.stdout) != json.loads(cg_base.stdout):
             print("  note: the baseline's report differs from this build's")
+    print(
+        f"diagnosis on / off time:        {diag_on.wall / diag_off.wall:9.3f}"
+        f" {diag_on.cpu / diag_off.cpu:9.3f}  (best runs; CPU on {diag_on.cpu:.2f} s,"
+        f" off {diag_off.cpu:.2f} s; target at most 1.10)"
+    )
+    print(
+        "  median of the runs in turn, CPU:"
+        + pair_ratios([(on.cpu, off.cpu) for on, off in diag_pairs])
+        + "  (on / off)"
+    )
     if py_run and cg_py and py_call:
         print(
             f"python / CLI time:              {py_run.wall / cg_py.wall:9.3f}"
