@@ -101,11 +101,22 @@ std::vector<Finding> find_causes(const Facts& f) {
         out.push_back(std::move(x));
     }
 
+    // Bad sessions in the significant rows of the first table that has any.
+    std::uint64_t in_rows = 0;
+    for (const auto& r : f.significant_rows)
+        if (r.first == f.significant_rows.front().first) in_rows += r.second.bad;
+    // Loss on some groups makes their busy moments look like load: when the groups hold most
+    // of it, the load finding is kept at info.
+    const bool groups_explain =
+        !f.significant_rows.empty() && share(in_rows, f.two_way_bad) >= concentrated_explains_share;
+
     const Load& l = f.load;
     if (l.knee_bits_per_s && (l.knee_confidence == "high" || l.knee_confidence == "medium") &&
         l.loss_above >= knee_ratio * l.loss_below && f.two_way_bad >= min_bad_for_loss) {
         Finding x = make(FindingName::load_correlated_loss,
-                         l.loss_above >= load_critical_loss ? loss_critical : loss_warning,
+                         groups_explain                       ? Severity::info
+                         : l.loss_above >= load_critical_loss ? loss_critical
+                                                              : loss_warning,
                          "Loss appears above " + rate(*l.knee_bits_per_s) + ": " +
                              pct(l.loss_above) + " of bytes lost above, " + pct(l.loss_below) +
                              " below (peak " + rate(l.peak_bits_per_s_1ms) + " over 1 ms)",
@@ -162,12 +173,8 @@ std::vector<Finding> find_causes(const Facts& f) {
     }
 
     if (!f.significant_rows.empty() && f.two_way_bad >= min_bad_for_loss) {
-        std::uint64_t in_rows = 0;
-        std::string first;
-        for (const auto& r : f.significant_rows) {
-            if (first.empty()) first = r.first + " " + r.second.group;
-            if (r.first == f.significant_rows.front().first) in_rows += r.second.bad;
-        }
+        const std::string first =
+            f.significant_rows.front().first + " " + f.significant_rows.front().second.group;
         Finding x = make(FindingName::loss_concentrated, loss_warning,
                          "Loss is concentrated: " + first + " loses " +
                              pct(f.significant_rows.front().second.percentage / 100.0) +

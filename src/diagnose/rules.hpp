@@ -97,8 +97,9 @@ constexpr std::uint64_t min_duplicates = 10;
 constexpr double truncated_share = 0.01;      // truncated per decoded, or per session
 constexpr double out_of_order_share = 0.001;  // out-of-order per decoded segment
 constexpr std::uint64_t min_out_of_order = 10;
-constexpr double late_explained_share = 0.5;   // late-only bad per two-way bad
-constexpr double retransmission_share = 0.01;  // retransmissions per data segment
+constexpr double late_explained_share = 0.5;         // late-only bad per two-way bad
+constexpr double concentrated_explains_share = 0.8;  // bad in significant rows per two-way bad
+constexpr double retransmission_share = 0.01;        // retransmissions per data segment
 constexpr std::uint64_t min_retransmissions = 20;
 constexpr double network_clean_loss = 0.01;  // capture loss below which it is "clean"
 

@@ -386,6 +386,16 @@ TEST_CASE("findings: load-correlated loss needs a sure knee and a ratio") {
     f.load.knee_confidence = "high";
     f.load.loss_below = 0.001;  // only 4x
     CHECK(find(detail::find_causes(f), FindingName::load_correlated_loss) == nullptr);
+    // Loss concentrated on a group explains the load figure: kept at info.
+    f.load.loss_below = 0.0001;
+    BreakdownRow row;
+    row.group = "10.0.0.9:80";
+    row.bad = 36;
+    row.significant = true;
+    f.significant_rows.emplace_back("server", row);
+    fs = detail::find_causes(f);
+    CHECK(find(fs, FindingName::load_correlated_loss)->severity == Severity::info);
+    CHECK(find(fs, FindingName::loss_concentrated)->severity == Severity::warning);
 }
 
 TEST_CASE("findings: one direction missing, with the servers that show it") {
