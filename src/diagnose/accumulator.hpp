@@ -51,7 +51,7 @@ class TimelineAccumulator {
         CAPGAP_ALWAYS_INLINE void add(std::int64_t ns, std::uint32_t n, std::uint64_t& peak) {
             if (ns >= end || ns < start) {
                 start = ns - (ns % Width + Width) % Width;
-                end = start + Width;
+                end = start > INT64_MAX - Width ? INT64_MAX : start + Width;
                 bytes = 0;
             }
             bytes += n;
@@ -68,7 +68,8 @@ class TimelineAccumulator {
         const auto idx = static_cast<std::int64_t>(current_ - timeline_.buckets.data());
         lo_ = timeline_.origin_ns + idx * timeline_.base_ns;
         hi_ = lo_ + timeline_.base_ns;
-        if (idx == 0) lo_ = INT64_MIN;  // earlier times land in bucket 0 as well
+        if (idx == 0) lo_ = INT64_MIN;                // earlier times land in bucket 0 as well
+        if (hi_ >= std::int64_t{1} << 62) hi_ = lo_;  // clamped times: always look it up
         return *current_;
     }
 

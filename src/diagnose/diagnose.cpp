@@ -104,6 +104,9 @@ struct SessionFacts {
     bool late_only = true;  // every loss event late_filled (meaningful when bad)
 };
 
+// The times the diagnosis buckets lie within +-2^62 ns (as Timeline::at keeps them).
+constexpr std::int64_t far_ns = std::int64_t{1} << 62;
+
 std::int64_t floor_to(std::int64_t ns, std::int64_t b) {
     std::int64_t q = ns / b;
     if (ns % b != 0 && ns < 0) --q;
@@ -223,6 +226,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         g.row.missing_bytes = dir_missing[k];
     }
 
+    std::vector<FindingRow> dup_rows[std::size(breakdown_tables)];
     for (std::size_t t = 0; t < std::size(breakdown_tables); ++t) {
         std::vector<Group> rows;
         for (auto& kv : groups[t])
@@ -251,7 +255,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
                     f.one_way_rows.push_back(FindingRow{table, g.row.group});
                 if ((t == 0 || t == 3 || t == 5) && g.row.duplicates >= detail::min_duplicates &&
                     10 * g.row.duplicates >= g.packets)
-                    f.duplicate_rows.push_back(FindingRow{table, g.row.group});
+                    dup_rows[t].push_back(FindingRow{table, g.row.group});
             }
         }
         std::vector<BreakdownRow> out;
@@ -275,6 +279,9 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         }
         d.breakdowns.emplace_back(table, std::move(out));
     }
+    // VLANs and interfaces first: they name where copies come from; servers after them.
+    for (const std::size_t t : {std::size_t{3}, std::size_t{5}, std::size_t{0}})
+        f.duplicate_rows.insert(f.duplicate_rows.end(), dup_rows[t].begin(), dup_rows[t].end());
     std::stable_sort(f.significant_rows.begin(), f.significant_rows.end(),
                      [](const auto& a, const auto& b) {
                          // Table order is kept by the stable sort; within a table, by z.
@@ -285,26 +292,39 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
     const Timeline& tl = report.timeline;
     const IngestStats& in = report.ingest;
     if (!tl.empty() || in.have_time) {
-        std::int64_t lo = in.have_time ? in.first_time.ns : tl.origin_ns;
-        std::int64_t hi = in.have_time ? in.last_time.ns : lo;
+        // Times a file may carry but no clock gives (saturated, years away) are bucketed as
+        // if at +-2^62 ns (1823 and 2116), so that no sum below can overflow.
+        auto sane = [](std::int64_t ns) { return std::clamp(ns, -far_ns, far_ns); };
+        std::int64_t lo = sane(in.have_time ? in.first_time.ns : tl.origin_ns);
+        std::int64_t hi = in.have_time ? sane(in.last_time.ns) : lo;
         if (!tl.empty()) {
-            lo = std::min(lo, tl.origin_ns);
-            hi = std::max(
-                hi, tl.origin_ns + static_cast<std::int64_t>(tl.buckets.size()) * tl.base_ns - 1);
+            lo = std::min(lo, sane(tl.origin_ns));
+            hi = std::max(hi, sane(tl.origin_ns) +
+                                  static_cast<std::int64_t>(tl.buckets.size()) * tl.base_ns - 1);
         }
         hi = std::max(hi, lo);
-        std::int64_t b = detail::choose_bucket(opt.bucket_ns, hi - lo, tl.base_ns);
-        while ((hi - lo) / b >= static_cast<std::int64_t>(Timeline::max_buckets))
+        // Up to 2^63: unsigned.
+        const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+        std::int64_t b = detail::choose_bucket(
+            opt.bucket_ns, static_cast<std::int64_t>(std::min<std::uint64_t>(span, INT64_MAX)),
+            tl.base_ns);
+        while (span / static_cast<std::uint64_t>(b) >= Timeline::max_buckets)
             b *= 10;
         const std::int64_t origin = floor_to(lo, b);
-        const auto rows = static_cast<std::size_t>((hi - origin) / b + 1);
+        const auto rows = static_cast<std::size_t>(
+            (static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(origin)) /
+                static_cast<std::uint64_t>(b) +
+            1);
         d.bucket_ns = b;
         d.timeline.resize(rows);
         for (std::size_t i = 0; i < rows; ++i)
             d.timeline[i].start = Timestamp{origin + static_cast<std::int64_t>(i) * b};
         auto row_at = [&](std::int64_t ns) -> TimelineRow& {
+            ns = sane(ns);
             if (ns < origin) return d.timeline.front();
-            const auto i = static_cast<std::size_t>((ns - origin) / b);
+            const auto i = static_cast<std::size_t>(
+                (static_cast<std::uint64_t>(ns) - static_cast<std::uint64_t>(origin)) /
+                static_cast<std::uint64_t>(b));
             return d.timeline[std::min(i, rows - 1)];
         };
         for (std::size_t i = 0; i < tl.buckets.size(); ++i) {

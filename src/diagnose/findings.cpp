@@ -158,7 +158,15 @@ std::vector<Finding> find_causes(const Facts& f) {
             direction_ratio * static_cast<double>(f.bad_in[1 - hi]) &&
         significant(f.bad_in[hi], f.two_way, f.bad_in[1 - hi], f.two_way, dz)) {
         const char* name = hi == 0 ? "c2s" : "s2c";
-        Finding x = make(FindingName::direction_lossier, loss_warning,
+        // Loss that follows the load or some groups is lopsided wherever their traffic is
+        // (downloads: server to client); those findings are the better explanation.
+        bool explained = false;
+        for (const Finding& o : out)
+            if (o.name == FindingName::load_correlated_loss && o.severity != Severity::info)
+                explained = true;
+        if (!f.significant_rows.empty() && f.two_way_bad >= min_bad_for_loss && !late_explains)
+            explained = true;
+        Finding x = make(FindingName::direction_lossier, explained ? Severity::info : loss_warning,
                          std::string("The ") + (hi == 0 ? "client-to-server" : "server-to-client") +
                              " direction loses more: " + std::to_string(f.bad_in[hi]) +
                              " sessions against " + std::to_string(f.bad_in[1 - hi]),

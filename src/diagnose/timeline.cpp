@@ -10,6 +10,9 @@ namespace capgap {
 
 namespace {
 
+// Saturated or absurd times are bucketed as if at +-2^62 ns.
+constexpr std::int64_t far_ns = std::int64_t{1} << 62;
+
 // Largest base: past 10^4 s buckets (2^16 of them: about 20 years) later times share the last.
 constexpr std::int64_t largest_base_ns = 10'000'000'000'000;
 
@@ -61,6 +64,9 @@ void Timeline::coarsen(std::int64_t new_base_ns) {
 }
 
 TimelineCounts& Timeline::at(std::int64_t ns) {
+    // Saturated or absurd times (a file may carry any) are bucketed as if at +-2^62 ns (1823,
+    // 2116), so that no bucket arithmetic can overflow.
+    ns = std::clamp(ns, -far_ns, far_ns);
     if (base_ns == 0) {
         base_ns = first_base_ns;
         origin_ns = floor_to(ns, base_ns);

@@ -303,9 +303,11 @@ struct PcapSource::Impl {
         } else {
             in.done = true;
         }
-        if (in.ng) {
+        if (in.stream) {
+            stats.interface_drops += in.stream->pcapng_drops();
+        } else if (in.ng) {
             stats.interface_drops += in.ng->drops();
-        } else if (in.pcap && !in.block && !in.stream) {
+        } else if (in.pcap && !in.block) {
             stats.interface_drops += detail::pcapng_file_drops(in.path);
         }
     }

@@ -67,9 +67,21 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
     }
 }
 
+namespace {
+
 // The 64-bit value of option `code` among the options at p (0 when absent or malformed).
-std::uint64_t PcapngReader::option_u64(const std::uint8_t* p, std::uint32_t size,
-                                       std::uint16_t code) const {
+std::uint64_t find_option_u64(const std::uint8_t* p, std::uint32_t size, std::uint16_t code,
+                              bool big) {
+    auto u16 = [big](const std::uint8_t* q) {
+        return big ? static_cast<std::uint16_t>((q[0] << 8) | q[1])
+                   : static_cast<std::uint16_t>((q[1] << 8) | q[0]);
+    };
+    auto u32 = [big](const std::uint8_t* q) {
+        return big ? (std::uint32_t{q[0]} << 24) | (std::uint32_t{q[1]} << 16) |
+                         (std::uint32_t{q[2]} << 8) | q[3]
+                   : (std::uint32_t{q[3]} << 24) | (std::uint32_t{q[2]} << 16) |
+                         (std::uint32_t{q[1]} << 8) | q[0];
+    };
     while (size >= 4) {
         const std::uint16_t c = u16(p);
         const std::uint32_t length = u16(p + 2);
@@ -77,12 +89,109 @@ std::uint64_t PcapngReader::option_u64(const std::uint8_t* p, std::uint32_t size
         if (c == 0 || padded > size - 4) return 0;
         if (c == code && length == 8) {
             const std::uint64_t a = u32(p + 4), b = u32(p + 8);
-            return big_ ? (a << 32) | b : (b << 32) | a;
+            return big ? (a << 32) | b : (b << 32) | a;
         }
         p += 4 + padded;
         size -= 4 + padded;
     }
     return 0;
+}
+
+}  // namespace
+
+void PcapngDropScanner::feed(const std::uint8_t* p, std::size_t n) {
+    while (n > 0 && !dead_) {
+        if (body_ == 0) {  // reading a block header: 8 bytes, 12 for a section header
+            head_[head_have_++] = *p++;
+            --n;
+            const bool shb = head_have_ >= 4 && head_[0] == 0x0a && head_[1] == 0x0d &&
+                             head_[2] == 0x0d && head_[3] == 0x0a;
+            if (head_have_ == 4 && !shb && !started_) {
+                dead_ = true;  // the stream does not start with a section header
+                return;
+            }
+            if (head_have_ < (shb ? 12u : 8u)) continue;
+            if (shb) {
+                if (head_[8] == 0x1a && head_[9] == 0x2b && head_[10] == 0x3c &&
+                    head_[11] == 0x4d) {
+                    big_ = true;
+                } else if (head_[11] == 0x1a && head_[10] == 0x2b && head_[9] == 0x3c &&
+                           head_[8] == 0x4d) {
+                    big_ = false;
+                } else {
+                    dead_ = true;
+                    return;
+                }
+                for (const auto& d : isb_drops_)
+                    closed_drops_ += d.second;
+                isb_drops_.clear();
+            }
+            started_ = true;
+            type_ = u32(head_);
+            const std::uint32_t total = u32(head_ + 4);
+            if (total < head_have_ + 4 || total % 4 != 0) {
+                dead_ = true;
+                return;
+            }
+            body_ = total - head_have_;
+            pos_ = 0;
+            skip_end_ = 0;
+            keep_.clear();
+            head_have_ = 0;
+            continue;
+        }
+        // In a block body: keep what the statistics need, skip the rest.
+        std::uint64_t take = std::min<std::uint64_t>(n, body_ - pos_);
+        bool keep = false;
+        if (type_ == 5) {
+            keep = true;
+        } else if (type_ == 6) {
+            if (pos_ < 20) {
+                take = std::min<std::uint64_t>(take, 20 - pos_);
+                keep = true;
+            } else if (pos_ < skip_end_) {
+                take = std::min<std::uint64_t>(take, skip_end_ - pos_);
+            } else {
+                keep = true;
+            }
+        }
+        if (keep) keep_.insert(keep_.end(), p, p + take);
+        p += take;
+        n -= static_cast<std::size_t>(take);
+        pos_ += take;
+        if (type_ == 6 && pos_ == 20 && keep_.size() == 20)
+            skip_end_ = 20 + ((std::uint64_t{u32(keep_.data() + 12)} + 3) & ~std::uint64_t{3});
+        if (pos_ == body_) block_done();
+    }
+}
+
+void PcapngDropScanner::block_done() {
+    // keep_: the body without the header (and, for an EPB, without its packet data), ending
+    // with the trailing length.
+    const std::size_t size = keep_.size();
+    if (type_ == 5 && size >= 16) {
+        const auto opts = static_cast<std::uint32_t>(size - 12 - 4);
+        isb_drops_[u32(keep_.data())] = find_option_u64(keep_.data() + 12, opts, 4, big_) +
+                                        find_option_u64(keep_.data() + 12, opts, 7, big_);
+    } else if (type_ == 6 && size > 24) {
+        epb_drops_ +=
+            find_option_u64(keep_.data() + 20, static_cast<std::uint32_t>(size - 24), 4, big_);
+    }
+    body_ = 0;
+    keep_.clear();
+}
+
+std::uint64_t PcapngDropScanner::drops() const {
+    std::uint64_t sum = closed_drops_ + epb_drops_;
+    for (const auto& d : isb_drops_)
+        sum += d.second;
+    return sum;
+}
+
+// The 64-bit value of option `code` among the options at p (0 when absent or malformed).
+std::uint64_t PcapngReader::option_u64(const std::uint8_t* p, std::uint32_t size,
+                                       std::uint16_t code) const {
+    return find_option_u64(p, size, code, big_);
 }
 
 std::uint64_t PcapngReader::drops() const {

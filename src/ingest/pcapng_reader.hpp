@@ -3,6 +3,7 @@
 // Private: the pcapng reader PcapSource switches to for multi-interface files (see
 // pcap_source.cpp).
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -71,6 +72,35 @@ class PcapngReader {
     std::map<std::uint32_t, std::uint64_t> isb_drops_;  // this section's, by interface
     std::uint64_t closed_drops_ = 0;                    // of the sections before
     std::uint64_t epb_drops_ = 0;
+};
+
+// The same drops counted from the bytes of a pcapng stream as they pass (a Stream read by
+// libpcap, which keeps none of them): fed every byte once, in order, from the first.
+class PcapngDropScanner {
+  public:
+    void feed(const std::uint8_t* p, std::size_t n);
+    std::uint64_t drops() const;
+
+  private:
+    void block_done();
+    std::uint32_t u32(const std::uint8_t* p) const {
+        return big_ ? (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                          (std::uint32_t{p[2]} << 8) | p[3]
+                    : (std::uint32_t{p[3]} << 24) | (std::uint32_t{p[2]} << 16) |
+                          (std::uint32_t{p[1]} << 8) | p[0];
+    }
+    std::uint8_t head_[12] = {};
+    std::size_t head_have_ = 0;
+    std::uint32_t type_ = 0;
+    std::uint64_t body_ = 0;      // body bytes of the current block (after the header read)
+    std::uint64_t pos_ = 0;       // of which passed
+    std::uint64_t skip_end_ = 0;  // EPB: the packet data [20, skip_end_) is not kept
+    std::vector<std::uint8_t> keep_;
+    bool big_ = false;
+    bool dead_ = false;     // not pcapng, or a bad block: stop counting
+    bool started_ = false;  // the first section header was read
+    std::map<std::uint32_t, std::uint64_t> isb_drops_;
+    std::uint64_t closed_drops_ = 0, epb_drops_ = 0;
 };
 
 // The drops (PcapngReader::drops) of a pcapng file read by libpcap, which keeps none of them:

@@ -4,6 +4,8 @@
 
 #include "ingest/stream.hpp"
 
+#include "ingest/pcapng_reader.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -111,6 +113,11 @@ std::unique_ptr<Stream> Stream::open(std::unique_ptr<ByteSource> raw) {
     const std::uint8_t* head = s->peek(4, have);
     std::memcpy(s->head_, head, have);
     s->head_size_ = have;
+    if (have == 4 && head[0] == 0x0a && head[1] == 0x0d && head[2] == 0x0d && head[3] == 0x0a) {
+        // Every byte read so far is in the buffer; read_source shows it the rest.
+        s->drops_ = std::make_unique<PcapngDropScanner>();
+        s->drops_->feed(s->buffer_.data() + s->begin_, s->end_ - s->begin_);
+    }
     return s;
 }
 
@@ -142,11 +149,18 @@ void Stream::decompress() {
         decompressor(compression_, std::make_unique<Replay>(std::move(head), std::move(source_)));
 }
 
+std::uint64_t Stream::pcapng_drops() const {
+    return drops_ ? drops_->drops() : 0;
+}
+
+Stream::~Stream() = default;
+
 std::size_t Stream::read_source(std::uint8_t* buffer, std::size_t size) {
     if (at_end_ || failed_) return 0;
     try {
         const std::size_t got = source_->read(buffer, size);
         if (got == 0) at_end_ = true;
+        if (drops_) drops_->feed(buffer, got);
         return got;
     } catch (const StreamError& e) {
         problem_ = e.what();

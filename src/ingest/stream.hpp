@@ -23,6 +23,8 @@
 
 namespace capgap::detail {
 
+class PcapngDropScanner;
+
 // A problem of the bytes or of reading them, in words for a report ("gzip data corrupt at
 // compressed byte 1234: invalid block type"). `io` marks a failed read rather than bad data.
 struct StreamError : std::runtime_error {
@@ -61,6 +63,7 @@ class Stream {
     // @throws StreamError, or what a user's read function throws, when the first bytes cannot
     // be read
     static std::unique_ptr<Stream> open(std::unique_ptr<ByteSource> raw);
+    ~Stream();
 
     // Up to `size` capture bytes: how many, 0 at the end, -1 when reading failed.
     std::ptrdiff_t read(std::uint8_t* buffer, std::size_t size);
@@ -82,6 +85,9 @@ class Stream {
     // Capture bytes handed out so far.
     std::uint64_t offset() const { return offset_; }
     bool failed() const { return failed_; }
+    // The pcapng interface drops counted from the bytes read so far (PcapngDropScanner); 0 for
+    // content that is not pcapng.
+    std::uint64_t pcapng_drops() const;
     // The problem in words; empty when a user's read function threw instead.
     const std::string& problem() const { return problem_; }
     bool io_problem() const { return io_problem_; }
@@ -99,6 +105,7 @@ class Stream {
     std::size_t read_source(std::uint8_t* buffer, std::size_t size);
 
     std::unique_ptr<ByteSource> source_;
+    std::unique_ptr<PcapngDropScanner> drops_;  // for pcapng content
     Compression compression_ = Compression::none;
     // Read from the source, not yet handed out: buffer_[begin_, end_).
     std::vector<std::uint8_t> buffer_;

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from _report_text import classic_text
 from conftest import REPO_ROOT, analyze, as_bool, run_cli
 
 CAPTURES = sorted((REPO_ROOT / "tests" / "data" / "real").glob("*.pcap")) + [
@@ -88,7 +89,7 @@ def test_wireshark_mode_headline(cli: Path, capture: Path, tmp_path: Path) -> No
 def test_text_report_first_lines(cli: Path, capture: Path) -> None:
     proc = run_cli(cli, "analyze", str(capture))
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = classic_text(proc.stdout).splitlines()
     assert len(lines) >= 3, proc.stdout
     totals = truth_of(capture)["totals"]
     n, m = totals["total_sessions"], totals["bad_sessions"]

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from _report_text import classic_text
 from conftest import REPO_ROOT, SHARED_CAPTURES, run_cli
 
 TIMEOUT = 10
@@ -59,7 +60,7 @@ def check_run(cli: Path, path: Path, must_report_problem: bool) -> None:
         assert report["ingest"]["problems"], f"{path.name}: damage not reported: {report}"
         text = run_cli(cli, "analyze", str(path), timeout=TIMEOUT)
         assert text.returncode == 0
-        assert text.stdout.startswith("Total Sessions: ")
+        assert classic_text(text.stdout).startswith("Total Sessions: ")
         assert "warning" in (text.stdout + text.stderr).lower(), text.stdout
 
 

@@ -85,6 +85,28 @@ TEST_CASE("timeline: buckets, coarsening and merging keep every count") {
     CHECK(t.peak_bytes_1ms == 99);
 }
 
+TEST_CASE("timeline: the extreme times a file may carry stay in range") {
+    detail::TimelineAccumulator acc;
+    acc.packet(INT64_MIN, 60);
+    acc.packet(0, 60);
+    acc.packet(INT64_MAX, 60);
+    acc.packet(INT64_MAX, 60);
+    const Timeline t = acc.take();
+    CHECK(t.total().packets == 4);
+    CHECK(t.buckets.size() <= Timeline::max_buckets);
+    Report r;
+    r.timeline = t;
+    r.ingest.have_time = true;
+    r.ingest.first_time = Timestamp{INT64_MIN};
+    r.ingest.last_time = Timestamp{INT64_MAX};
+    const Diagnosis d = r.diagnosis();
+    std::uint64_t packets = 0;
+    for (const TimelineRow& row : d.timeline)
+        packets += row.packets;
+    CHECK(packets == 4);
+    CHECK(d.timeline.size() <= Timeline::max_buckets);
+}
+
 TEST_CASE("timeline accumulator: packets, bytes and the 1 ms and 10 ms peaks") {
     detail::TimelineAccumulator acc;
     // 10 packets of 100 bytes in the 1 ms window [5.000, 5.001) s; 3 more in the next one;
@@ -261,6 +283,19 @@ TEST_CASE("pcapng: interface statistics and EPB drop counts are interface_drops"
     CHECK(x->severity == Severity::critical);
     CHECK(figure(*x, "drops") == 26);
     CHECK(find(d.findings, FindingName::clean_capture) == nullptr);
+
+    // The same bytes as a stream (read once from the front, a few bytes at a time): the
+    // drops are counted as the bytes pass.
+    std::size_t at = 0;
+    const Report s = analyze({CaptureInput::stream("drops", [&](std::uint8_t* out, std::size_t n) {
+        const std::size_t k = std::min<std::size_t>({n, 7, f.size() - at});
+        std::copy(f.begin() + static_cast<std::ptrdiff_t>(at),
+                  f.begin() + static_cast<std::ptrdiff_t>(at + k), out);
+        at += k;
+        return k;
+    })});
+    CHECK(s.ingest.packets_read == 1);
+    CHECK(s.ingest.interface_drops == 26);
 }
 
 TEST_CASE("two-proportion z and the significance rule") {
@@ -455,6 +490,13 @@ TEST_CASE("findings: loss concentrated on significant rows, first table first") 
     CHECK(x->rows[0].table == "server");
     CHECK(x->rows[0].group == "10.0.0.2:80");
     CHECK(figure(*x, "bad_in_groups") == 28);
+
+    // The same loss, all in one direction: the groups explain the lopsidedness.
+    f.bad_in[1] = 30;
+    fs = detail::find_causes(f);
+    REQUIRE(find(fs, FindingName::direction_lossier) != nullptr);
+    CHECK(find(fs, FindingName::direction_lossier)->severity == Severity::info);
+    CHECK(worst_other(fs, FindingName::loss_concentrated) == Severity::info);
 }
 
 TEST_CASE("findings: duplicates, truncation, network loss") {
