@@ -28,11 +28,12 @@ FUZZ_TARGETS=(decode capture csv tracker)
 # zlib1g-dev, libzstd-dev, liblz4-dev: compressed captures; gzip, zstd, lz4: the tests and the
 # benchmark compress captures with the command-line tools. libjs-chart.js: Chart.js, which the
 # build inlines into the HTML report; chromium: the test that opens that report in a real
-# (headless) browser.
+# (headless) browser. nftables, ethtool: the software SPAN port of the diagnosis tests
+# (tests/tools/span.py: netdev dup/limit, offloads off).
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-regex-dev
     libboost-container-dev nlohmann-json3-dev doctest-dev tshark tcpdump clang-format
     python3-venv python3-dev git clang libclang-rt-14-dev zlib1g-dev libzstd-dev liblz4-dev
-    gzip zstd lz4 libjs-chart.js chromium)
+    gzip zstd lz4 libjs-chart.js chromium nftables ethtool)
 # matplotlib, pyarrow: the plot and to_arrow() tests run in the test command, never skipped for
 # want of them; tqdm: the progress bar of analyze(progress=True), the optional extra
 # `capgap[progress]`.
@@ -62,6 +63,8 @@ tool_of() {
     clang-format) echo clang-format ;;
     git) echo git ;;
     chromium) echo chromium ;;
+    nftables) echo nft ;;
+    ethtool) echo ethtool ;;
     *) echo "" ;;
     esac
 }
