@@ -49,10 +49,11 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
             return packet;
         } else if (type == 5) {
             // Interface statistics: counters since the capture started, so the last block of
-            // each interface counts (isb_ifdrop + isb_osdrop).
+            // each interface counts (isb_ifdrop, code 5, + isb_osdrop, code 7).
             if (size < 12) continue;
             const std::uint32_t ifid = u32(b);
-            isb_drops_[ifid] = option_u64(b + 12, size - 12, 4) + option_u64(b + 12, size - 12, 7);
+            isb_drops_[ifid] = option_u64(b + 12, size - 12, isb_ifdrop) +
+                               option_u64(b + 12, size - 12, isb_osdrop);
         } else if (type == 3) {
             if (size < 4) return fail("simple packet block too short");
             if (interfaces_.empty()) return fail("packet on an undescribed interface");
@@ -171,8 +172,8 @@ void PcapngDropScanner::block_done() {
     const std::size_t size = keep_.size();
     if (type_ == 5 && size >= 16) {
         const auto opts = static_cast<std::uint32_t>(size - 12 - 4);
-        isb_drops_[u32(keep_.data())] = find_option_u64(keep_.data() + 12, opts, 4, big_) +
-                                        find_option_u64(keep_.data() + 12, opts, 7, big_);
+        isb_drops_[u32(keep_.data())] = find_option_u64(keep_.data() + 12, opts, isb_ifdrop, big_) +
+                                        find_option_u64(keep_.data() + 12, opts, isb_osdrop, big_);
     } else if (type_ == 6 && size > 24) {
         epb_drops_ +=
             find_option_u64(keep_.data() + 20, static_cast<std::uint32_t>(size - 24), 4, big_);
@@ -182,10 +183,7 @@ void PcapngDropScanner::block_done() {
 }
 
 std::uint64_t PcapngDropScanner::drops() const {
-    std::uint64_t sum = closed_drops_ + epb_drops_;
-    for (const auto& d : isb_drops_)
-        sum += d.second;
-    return sum;
+    return combined_drops(closed_drops_, isb_drops_, epb_drops_);
 }
 
 // The 64-bit value of option `code` among the options at p (0 when absent or malformed).
@@ -195,10 +193,7 @@ std::uint64_t PcapngReader::option_u64(const std::uint8_t* p, std::uint32_t size
 }
 
 std::uint64_t PcapngReader::drops() const {
-    std::uint64_t sum = closed_drops_ + epb_drops_;
-    for (const auto& d : isb_drops_)
-        sum += d.second;
-    return sum;
+    return combined_drops(closed_drops_, isb_drops_, epb_drops_);
 }
 
 std::uint64_t pcapng_file_drops(const std::string& path) {

@@ -14,6 +14,24 @@
 
 namespace capgap::detail {
 
+// Option codes of the pcapng Interface Statistics Block: packets dropped by the interface and
+// by the operating system since the capture started.
+constexpr std::uint16_t isb_ifdrop = 5;
+constexpr std::uint16_t isb_osdrop = 7;
+
+// The drops a pcapng file reports. The interface statistics (cumulative: the last block of each
+// interface counts; `closed`: those of earlier sections) and the enhanced packet blocks' drop
+// counts describe the same lost packets, so where a file carries both, the larger total is
+// the file's count, never their sum.
+inline std::uint64_t combined_drops(std::uint64_t closed,
+                                    const std::map<std::uint32_t, std::uint64_t>& isb,
+                                    std::uint64_t epb) {
+    std::uint64_t statistics = closed;
+    for (const auto& d : isb)
+        statistics += d.second;
+    return statistics > epb ? statistics : epb;
+}
+
 // A minimal pcapng reader for files libpcap refuses because their interfaces differ in link
 // type or snapshot length. Reads Section Header, Interface Description, Enhanced, Simple and
 // (obsolete) Packet blocks in either byte order and skips every other block.
