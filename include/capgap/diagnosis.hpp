@@ -38,6 +38,7 @@ struct Report;
     X(truncated_payload, "the snaplen or slicing cut payload: not loss, not reconstructable")     \
     X(timestamps_out_of_order, "packets dated out of order (merged ports with skewed clocks)")    \
     X(network_loss, "heavy retransmission with a clean capture: the network loses")               \
+    X(loss_unexplained, "capture loss that no pattern above explains, with its interval")         \
     X(clean_capture, "no capture loss, with its interval")
 
 /// A finding's name.

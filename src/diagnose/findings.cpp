@@ -256,6 +256,34 @@ std::vector<Finding> find_causes(const Facts& f) {
         out.push_back(std::move(x));
     }
 
+    // Loss that none of the rules above explains is still said, with its interval: a report
+    // that leads with "no findings" over bad sessions would read as a clean capture.
+    const bool explained = std::any_of(
+        out.begin(), out.end(), [](const Finding& x) { return x.severity != Severity::info; });
+    if (f.bad > 0 && !explained) {
+        const double b = share(f.bad, f.sessions);
+        const auto ci = wilson_interval(f.bad, f.sessions);
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      "%llu of %llu sessions lost segments (%.2f%%, 95%% interval %.2f%% to "
+                      "%.2f%%) with no pattern in load, direction, group, duplicates, clock or "
+                      "drops",
+                      static_cast<unsigned long long>(f.bad),
+                      static_cast<unsigned long long>(f.sessions), 100.0 * b, ci.first, ci.second);
+        const bool warn = f.bad >= min_bad_for_loss && b >= unexplained_warning_share;
+        Finding x =
+            make(FindingName::loss_unexplained, warn ? Severity::warning : Severity::info, buf,
+                 "Loss spread evenly points upstream of the capture host (the mirror port "
+                 "or tap, a packet broker): check their drop counters, and open the bad "
+                 "sessions' packets (--extract-bad) to see where the gaps sit.");
+        fig(x, "sessions", f.sessions);
+        fig(x, "bad", f.bad);
+        fig(x, "percentage", 100.0 * b);
+        fig(x, "ci95_low", ci.first);
+        fig(x, "ci95_high", ci.second);
+        out.push_back(std::move(x));
+    }
+
     std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
         if (a.severity != b.severity) return a.severity > b.severity;
         return a.name < b.name;

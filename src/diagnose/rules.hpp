@@ -101,7 +101,8 @@ constexpr double late_explained_share = 0.5;         // late-only bad per two-wa
 constexpr double concentrated_explains_share = 0.8;  // bad in significant rows per two-way bad
 constexpr double retransmission_share = 0.01;        // retransmissions per data segment
 constexpr std::uint64_t min_retransmissions = 20;
-constexpr double network_clean_loss = 0.01;  // capture loss below which it is "clean"
+constexpr double network_clean_loss = 0.01;         // capture loss below which it is "clean"
+constexpr double unexplained_warning_share = 0.01;  // bad per session: a warning from here
 
 // The findings, worst first.
 std::vector<Finding> find_causes(const Facts& f);

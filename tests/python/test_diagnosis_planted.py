@@ -45,6 +45,7 @@ LOSS_FINDINGS = {
     "loss_concentrated",
     "capture_host_drops",
     "network_loss",
+    "loss_unexplained",
 }
 # The load recording's fast waves last a few tenths of a second: 100 ms buckets resolve them.
 BUCKET = "100ms"

@@ -389,6 +389,29 @@ TEST_CASE("findings: a clean capture says so with its interval, and nothing else
     CHECK(fs[0].title.find("0 of 1000 sessions") != std::string::npos);
 }
 
+TEST_CASE("findings: loss that no rule explains is said, with its interval") {
+    auto f = clean_facts();
+    f.bad = f.two_way_bad = 30;  // 3% of 1000, no load, direction, group or drop pattern
+    auto fs = detail::find_causes(f);
+    REQUIRE(fs.size() == 1);
+    CHECK(fs[0].name == FindingName::loss_unexplained);
+    CHECK(fs[0].severity == Severity::warning);
+    CHECK(figure(fs[0], "ci95_low") == doctest::Approx(wilson_interval(30, 1000).first));
+    CHECK(figure(fs[0], "ci95_high") == doctest::Approx(wilson_interval(30, 1000).second));
+    CHECK(fs[0].title.find("30 of 1000 sessions") != std::string::npos);
+    // Under 1% of the sessions: still said, at info.
+    f.bad = f.two_way_bad = 5;
+    fs = detail::find_causes(f);
+    REQUIRE(find(fs, FindingName::loss_unexplained) != nullptr);
+    CHECK(find(fs, FindingName::loss_unexplained)->severity == Severity::info);
+    // A finding above info explains the loss: no loss_unexplained beside it.
+    f.bad = f.two_way_bad = 30;
+    f.host_drops = 500;
+    fs = detail::find_causes(f);
+    CHECK(find(fs, FindingName::capture_host_drops) != nullptr);
+    CHECK(find(fs, FindingName::loss_unexplained) == nullptr);
+}
+
 TEST_CASE("findings: capture-host drops, critical from 0.1% of the packets offered") {
     auto f = clean_facts();
     f.host_drops = 50;  // 0.05%
