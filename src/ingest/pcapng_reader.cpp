@@ -1,6 +1,7 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// The pcapng reader for files libpcap refuses (interfaces of different link types or snapshot
-// lengths); see pcapng_reader.hpp and, for when it takes over, pcap_source.cpp.
+// The pcapng reader for files of several interfaces (libpcap tells no packet's interface, and
+// refuses interfaces of different link types or snapshot lengths); see pcapng_reader.hpp and,
+// for when it takes over, pcap_source.cpp.
 
 #include "ingest/pcapng_reader.hpp"
 
