@@ -54,6 +54,8 @@ class PcapngReader {
   private:
     struct Interface {
         int link_type = 0;
+        // The snapshot length when it bounds the packets as libpcap checks it; 0: no bound.
+        std::uint32_t snaplen = 0;
         std::uint64_t ticks_per_second = 1000000;
         std::int64_t offset_seconds = 0;
     };
