@@ -33,7 +33,7 @@ struct RawPacket {
     Timestamp time;               ///< nanosecond timestamp
     std::uint64_t frame = 0;      ///< 1-based frame number in the merged capture
     bool passed_filter = true;    ///< false when a BPF filter was given and rejected it
-    std::uint32_t interface = 0;  ///< pcapng interface id when the pcapng reader read it; 0 else
+    std::uint32_t interface = 0;  ///< pcapng interface id (files of several interfaces); 0 else
 };
 
 /// One capture to read: a file by path ("-" is standard input) or a stream of bytes read
@@ -84,9 +84,9 @@ class CaptureInput {
 ///
 /// libpcap opens every file and checks its header. The records of a classic pcap file are then
 /// parsed from 1 MB blocks read with pread, with libpcap's checks and error words (the same
-/// packets as pcap_next_ex, at about a third of its cost); pcapng files are read by
-/// pcap_next_ex, or, when their interfaces differ in link type, by a small pcapng reader of
-/// the library's own.
+/// packets as pcap_next_ex, at about a third of its cost); pcapng files of one interface are
+/// read by pcap_next_ex, those describing several interfaces by a small pcapng reader of the
+/// library's own, which gives each packet its interface id and its interface's link type.
 ///
 /// Input compressed with gzip, zstd or lz4 (told by its first bytes, not by its name) is
 /// decompressed as it is read, never whole. Standard input ("-"), pipes and streams are read

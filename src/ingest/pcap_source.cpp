@@ -3,25 +3,31 @@
 // applies the BPF filter; the records themselves come from one of three readers.
 //
 // Multi-interface pcapng. libpcap 1.10 reads pcapng through its pcap API, which has a single
-// link type and snapshot length per handle: pcap_datalink() reports the first interface's
-// type, and when pcap_next_ex() meets a later Interface Description Block whose link type or
-// snapshot length differs from the first one, it fails with PCAP_ERROR ("an interface has a
-// type 0 different from the type of the first interface"), usually before the first packet,
-// because writers put all the IDBs up front. Nothing of such a file would be read. When that
-// exact error appears, this file switches to a small pcapng block reader of its own for the
-// rest of that file (it reopens the file and skips the packets libpcap already returned); it
-// gives each packet its own interface's link type, applies the interface's timestamp
-// resolution and offset, and compiles the BPF filter once per link type.
+// link type and snapshot length per handle and no interface id per packet: every packet of a
+// multi-port capture (`dumpcap -i eth0 -i eth1`) would look as if it came from one port, and
+// the diagnosis's interface breakdown could not tell the ports apart. Worse, when
+// pcap_next_ex() meets an Interface Description Block whose link type or snapshot length
+// differs from the first one, it fails with PCAP_ERROR ("an interface has a type 0 different
+// from the type of the first interface") and nothing after it would be read.
 //
-// A capture that cannot be read again (standard input, a pipe, a user's stream, compressed
-// input) cannot be reopened either: the look-ahead of stream.cpp tells a pcapng stream whose
-// interfaces differ from the start, and the pcapng reader then reads all of it. An interface
-// of another link type that appears only after packets (rare: writers describe every interface
-// up front) ends such a stream with that problem reported.
+// So a pcapng whose first section describes more than one interface before its first packet
+// (writers put all the IDBs up front; pcapng_several_interfaces in stream.cpp looks) is read
+// by a small pcapng block reader of this library's own, from the start: it gives each packet
+// its interface id and its interface's link type, applies the interface's timestamp resolution
+// and offset, and the BPF filter is compiled once per link type. A file opened by name is
+// still opened by libpcap first, which checks its header with its usual errors; the pcapng
+// reader then reopens it. A capture that cannot be read again (standard input, a pipe, a
+// user's stream, compressed input) goes to the pcapng reader whole, after the look-ahead.
+// Single-interface pcapng stays with pcap_next_ex and classic pcap with the block reader.
+//
+// An interface of another link type that appears only after packets (rare) still meets
+// libpcap's refusal: for a file, this file then switches to the pcapng reader for the rest
+// (it reopens the file and skips the packets libpcap already returned); a stream ends there
+// with that problem reported.
 //
 // The readers: libpcap's pcap_next_ex, pcap_block_reader (classic pcap read in large blocks,
-// the common case) and pcapng_reader (the fallback above). Those two and this file are the
-// only sources that include <pcap/pcap.h>. Streams and decompression: stream.cpp and
+// the common case) and pcapng_reader (multi-interface pcapng, above). Those two and this file are
+// the only sources that include <pcap/pcap.h>. Streams and decompression: stream.cpp and
 // decompress.cpp.
 
 #include <capgap/errors.hpp>
@@ -104,6 +110,15 @@ FilePtr open_file(const std::string& path) {
     return f;
 }
 
+// The Section Header Block's type, the first four bytes of every pcapng file.
+constexpr std::uint8_t pcapng_magic[4] = {0x0a, 0x0d, 0x0d, 0x0a};
+
+// Does the regular file `f` start as a pcapng?
+bool pcapng_file(std::FILE* f) {
+    std::uint8_t head[4];
+    return ::pread(fileno(f), head, sizeof head, 0) == 4 && std::memcmp(head, pcapng_magic, 4) == 0;
+}
+
 // Is `f` a regular file whose first bytes are not a compression magic, which libpcap and the
 // block reader read by offset? Anything else (pipes, devices, compressed files) is a Stream.
 bool plain_regular_file(std::FILE* f) {
@@ -178,7 +193,10 @@ struct PcapSource::Impl {
                 note_size(in, fileno(f.get()));
                 if (plain_regular_file(f.get())) {
                     in.stream_fd = -1;
-                    open_pcap(in, std::move(f));
+                    const bool several =
+                        pcapng_file(f.get()) && detail::pcapng_several_interfaces(fileno(f.get()));
+                    open_pcap(in, std::move(f));  // libpcap checks the header, as for any file
+                    if (several) read_with_own_reader(in);
                 } else {
                     const int fd = ::dup(fileno(f.get()));
                     if (fd < 0) throw_os_error(in.path, errno);
@@ -285,10 +303,10 @@ struct PcapSource::Impl {
             throw_format_error(in.path, "", e.what());
         }
         std::uint8_t head[4];
-        if (in.stream->first_bytes(head) && head[0] == 0x0a && head[1] == 0x0d && head[2] == 0x0d &&
-            head[3] == 0x0a && detail::pcapng_interfaces_differ(*in.stream)) {
-            // libpcap would refuse it, and a stream cannot be opened again for the pcapng
-            // reader: that reader takes all of it from the start.
+        if (in.stream->first_bytes(head) && std::memcmp(head, pcapng_magic, 4) == 0 &&
+            detail::pcapng_several_interfaces(*in.stream)) {
+            // Several interfaces: the pcapng reader takes all of it from the start (see the
+            // top of this file); a stream cannot be opened again after libpcap's look.
             FilePtr f(in.stream->make_file());
             if (!f) throw_os_error(in.path, errno);
             in.ng = std::make_unique<PcapngReader>(std::move(f));
@@ -449,6 +467,14 @@ struct PcapSource::Impl {
                 throw_io_error(in.path, "record " + std::to_string(in.records + 1),
                                "unexpected pcap_next_ex result " + std::to_string(r));
         }
+    }
+
+    // A pcapng file of several interfaces, whose header libpcap has checked: the pcapng
+    // reader reads it from the start, telling each packet's interface.
+    void read_with_own_reader(Input& in) {
+        in.block.reset();
+        in.pcap.reset();
+        in.ng = std::make_unique<PcapngReader>(open_file(in.path));
     }
 
     void switch_to_own_reader(Input& in) {

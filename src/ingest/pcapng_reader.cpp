@@ -1,10 +1,12 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
-// The pcapng reader for files libpcap refuses (interfaces of different link types or snapshot
-// lengths); see pcapng_reader.hpp and, for when it takes over, pcap_source.cpp.
+// The pcapng reader for files of several interfaces (libpcap tells no packet's interface, and
+// refuses interfaces of different link types or snapshot lengths); see pcapng_reader.hpp and,
+// for when it takes over, pcap_source.cpp.
 
 #include "ingest/pcapng_reader.hpp"
 
 #include <cstring>
+#include <string>
 
 #include <pcap/pcap.h>
 
@@ -27,6 +29,9 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
             if (size < 8) return fail("interface description block too short");
             Interface ifc;
             ifc.link_type = to_dlt(u16(b));
+            // libpcap reads 0 and anything above its largest as the largest.
+            const std::uint32_t snaplen = u32(b + 4);
+            if (snaplen <= static_cast<std::uint32_t>(snaplen_max)) ifc.snaplen = snaplen;
             if (!read_interface_options(b + 8, size - 8, ifc)) return failed;
             interfaces_.push_back(ifc);
         } else if (type == 6 || type == 2) {
@@ -38,6 +43,12 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
             if (out.caplen > size - 20) return fail("packet data beyond the block");
             if (ifid >= interfaces_.size()) return fail("packet on an undescribed interface");
             const Interface& ifc = interfaces_[ifid];
+            if (ifc.snaplen != 0 && out.caplen > ifc.snaplen) {
+                // As libpcap refuses such a packet, in its words.
+                error_ = "invalid packet capture length " + std::to_string(out.caplen) +
+                         ", bigger than snaplen of " + std::to_string(ifc.snaplen);
+                return failed;
+            }
             out.link_type = ifc.link_type;
             out.interface = ifid;
             out.ns = to_ns(ts, ifc);
@@ -59,6 +70,9 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
             if (interfaces_.empty()) return fail("packet on an undescribed interface");
             out.len = u32(b);
             out.caplen = out.len < size - 4 ? out.len : size - 4;
+            // libpcap keeps at most the snapshot length of a simple packet.
+            const std::uint32_t snaplen = interfaces_[0].snaplen;
+            if (snaplen != 0 && out.caplen > snaplen) out.caplen = snaplen;
             out.link_type = interfaces_[0].link_type;
             out.interface = 0;
             out.ns = 0;  // simple packet blocks carry no timestamp

@@ -32,9 +32,10 @@ inline std::uint64_t combined_drops(std::uint64_t closed,
     return statistics > epb ? statistics : epb;
 }
 
-// A minimal pcapng reader for files libpcap refuses because their interfaces differ in link
-// type or snapshot length. Reads Section Header, Interface Description, Enhanced, Simple and
-// (obsolete) Packet blocks in either byte order and skips every other block.
+// A minimal pcapng reader for files of several interfaces, whose packets libpcap cannot tell
+// apart by interface (and refuses when the interfaces differ in link type or snapshot
+// length). Reads Section Header, Interface Description, Enhanced, Simple and (obsolete)
+// Packet blocks in either byte order and skips every other block.
 class PcapngReader {
   public:
     explicit PcapngReader(FilePtr file) : file_(std::move(file)) {}
@@ -53,6 +54,8 @@ class PcapngReader {
   private:
     struct Interface {
         int link_type = 0;
+        // The snapshot length when it bounds the packets as libpcap checks it; 0: no bound.
+        std::uint32_t snaplen = 0;
         std::uint64_t ticks_per_second = 1000000;
         std::int64_t offset_seconds = 0;
     };

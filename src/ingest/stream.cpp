@@ -232,12 +232,18 @@ std::FILE* Stream::make_file() {
     return f;
 }
 
-bool pcapng_interfaces_differ(Stream& stream) {
+namespace {
+
+// Walks the first section's blocks up to the first packet through `peek(size, available)`
+// (the first `size` bytes of the input, `available` of them there) and tells whether they
+// describe more than one interface.
+template <typename Peek>
+bool several_interfaces(Peek&& peek) {
     // Writers put every Interface Description Block before the first packet; an interface
-    // added later still reaches libpcap's refusal, which a stream cannot recover from.
+    // added later of another link type still reaches libpcap's refusal (see pcap_source.cpp).
     constexpr std::size_t limit = std::size_t{16} << 20;
     std::size_t have = 0;
-    const std::uint8_t* p = stream.peek(12, have);
+    const std::uint8_t* p = peek(12, have);
     if (have < 12) return false;
     bool big;
     if (p[8] == 0x1a && p[9] == 0x2b && p[10] == 0x3c && p[11] == 0x4d) {
@@ -253,15 +259,11 @@ bool pcapng_interfaces_differ(Stream& stream) {
                    : (std::uint32_t{b[3]} << 24) | (std::uint32_t{b[2]} << 16) |
                          (std::uint32_t{b[1]} << 8) | b[0];
     };
-    auto u16 = [big](const std::uint8_t* b) {
-        return big ? static_cast<std::uint32_t>((b[0] << 8) | b[1])
-                   : static_cast<std::uint32_t>((b[1] << 8) | b[0]);
-    };
     std::size_t at = 0;
-    bool first = true, seen = false;
-    std::uint32_t link = 0, snap = 0;
+    bool first = true;
+    unsigned interfaces = 0;
     while (at + 12 <= limit) {
-        p = stream.peek(at + 16, have);
+        p = peek(at + 16, have);
         if (have < at + 16) return false;
         const std::uint32_t type = u32(p + at), total = u32(p + at + 4);
         if (total < 12 || total % 4 != 0 || total > limit - at) return false;
@@ -270,18 +272,38 @@ bool pcapng_interfaces_differ(Stream& stream) {
         if (type == 2 || type == 3 || type == 6) return false;  // the first packet
         if (type == 1) {
             if (total < 20) return false;
-            const std::uint32_t l = u16(p + at + 8);
-            // As libpcap compares them: 0 and anything above its largest mean the largest.
-            std::uint32_t s = u32(p + at + 12);
-            if (s == 0 || s > static_cast<std::uint32_t>(snaplen_max)) s = snaplen_max;
-            if (seen && (l != link || s != snap)) return true;
-            seen = true;
-            link = l;
-            snap = s;
+            if (++interfaces > 1) return true;
         }
         at += total;
     }
     return false;
+}
+
+}  // namespace
+
+bool pcapng_several_interfaces(Stream& stream) {
+    return several_interfaces(
+        [&stream](std::size_t size, std::size_t& have) { return stream.peek(size, have); });
+}
+
+bool pcapng_several_interfaces(int fd) {
+    std::vector<std::uint8_t> buffer;
+    std::size_t filled = 0;
+    bool end = false;
+    return several_interfaces([&](std::size_t size, std::size_t& have) {
+        if (size > buffer.size()) buffer.resize(std::max(size, buffer.size() * 2));
+        while (!end && filled < size) {
+            const ssize_t got = ::pread(fd, buffer.data() + filled, buffer.size() - filled,
+                                        static_cast<off_t>(filled));
+            if (got <= 0) {
+                end = true;  // a read error here is met again, and reported, by the reader
+            } else {
+                filled += static_cast<std::size_t>(got);
+            }
+        }
+        have = std::min(size, filled);
+        return static_cast<const std::uint8_t*>(buffer.data());
+    });
 }
 
 }  // namespace capgap::detail

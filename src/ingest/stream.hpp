@@ -8,7 +8,7 @@
 // put in front of them when their first bytes are a gzip, zstd or lz4 magic, and the capture
 // bytes reach libpcap through an unbuffered FILE (glibc's fopencookie), so that what libpcap
 // has read is exactly what the Stream gave: the block reader then reads on from the Stream where
-// libpcap stopped. (A pcapng stream whose interfaces differ goes to the pcapng reader whole.)
+// libpcap stopped. (A pcapng stream of several interfaces goes to the pcapng reader whole.)
 
 #include <cstddef>
 #include <cstdint>
@@ -120,9 +120,12 @@ class Stream {
     std::exception_ptr user_exception_;
 };
 
-// True when a pcapng stream's first section describes interfaces of different link types or
-// snapshot lengths before its first packet, which libpcap refuses; looks ahead through
-// Stream::peek, consuming nothing.
-bool pcapng_interfaces_differ(Stream& stream);
+// True when a pcapng capture's first section describes more than one interface before its
+// first packet: PcapSource then reads it with the pcapng reader, which knows each packet's
+// interface (libpcap tells none, and refuses interfaces of different link types or snapshot
+// lengths). The stream form looks ahead through Stream::peek, consuming nothing; the other
+// reads a regular file with pread, leaving its offset alone.
+bool pcapng_several_interfaces(Stream& stream);
+bool pcapng_several_interfaces(int fd);
 
 }  // namespace capgap::detail

@@ -423,6 +423,29 @@ TEST_CASE("pcap_source: a second link type after some packets") {
     CHECK(src.stats().problems.empty());
 }
 
+TEST_CASE("pcap_source: a packet longer than its interface's snapshot length stops the file") {
+    // libpcap refuses it in a single-interface file; the pcapng reader, which reads every
+    // file of several interfaces, refuses it alike, with the packets before kept.
+    TempDir dir;
+    for (const int interfaces : {1, 2}) {
+        CAPTURE(interfaces);
+        Pcapng ng;
+        for (int i = 0; i < interfaces; ++i)
+            ng.iface({1, 60});
+        ng.packet({0, 1, tcp_frame(1, 80)})  // 54 bytes
+            .packet({static_cast<std::uint32_t>(interfaces - 1), 2, tcp_frame(2, 80, 100)})
+            .packet({0, 3, tcp_frame(3, 80)});
+        const std::string path = dir.file("snap" + std::to_string(interfaces) + ".pcapng");
+        ng.save(path);
+        PcapSource src({path});
+        CHECK(read_all(src).size() == 1);
+        REQUIRE(src.stats().problems.size() == 1);
+        CHECK(src.stats().problems[0].position == "record 2");
+        CHECK(src.stats().problems[0].reason.find(
+                  "invalid packet capture length 154, bigger than snaplen of 60") == 0);
+    }
+}
+
 TEST_CASE("pcap_source: several files merge by time, ties in argument order") {
     TempDir dir;
     const std::string a = dir.file("a.pcap");
