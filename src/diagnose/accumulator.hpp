@@ -50,7 +50,9 @@ class TimelineAccumulator {
         std::uint64_t bytes = 0;
         CAPGAP_ALWAYS_INLINE void add(std::int64_t ns, std::uint32_t n, std::uint64_t& peak) {
             if (ns >= end || ns < start) {
-                start = ns - (ns % Width + Width) % Width;
+                // The window holding ns; the earliest times a file may carry keep INT64_MIN.
+                if (__builtin_sub_overflow(ns, (ns % Width + Width) % Width, &start))
+                    start = INT64_MIN;
                 end = start > INT64_MAX - Width ? INT64_MAX : start + Width;
                 bytes = 0;
             }

@@ -14,8 +14,8 @@
 #include "core/errors.hpp"
 #include "decode/decode.hpp"
 #include "decode/reassembly.hpp"
-#include "pipeline/read_all.hpp"
 #include "diagnose/accumulator.hpp"
+#include "pipeline/read_all.hpp"
 
 namespace capgap {
 
