@@ -12,6 +12,7 @@
 #include <capgap/tracker.hpp>
 
 #include "core/compiler.hpp"
+#include "track/capture_time.hpp"
 
 namespace capgap::detail {
 
@@ -68,8 +69,8 @@ class TimelineAccumulator {
     CAPGAP_NOINLINE TimelineCounts& locate(std::int64_t ns) {
         current_ = &timeline_.at(ns);
         const auto idx = static_cast<std::int64_t>(current_ - timeline_.buckets.data());
-        lo_ = timeline_.origin_ns + idx * timeline_.base_ns;
-        hi_ = lo_ + timeline_.base_ns;
+        lo_ = step_start(timeline_.origin_ns, static_cast<std::uint64_t>(idx), timeline_.base_ns);
+        hi_ = sat_add(lo_, timeline_.base_ns);
         if (idx == 0) lo_ = INT64_MIN;                // earlier times land in bucket 0 as well
         if (hi_ >= std::int64_t{1} << 62) hi_ = lo_;  // clamped times: always look it up
         return *current_;

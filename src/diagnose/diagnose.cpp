@@ -15,6 +15,7 @@
 
 #include "core/errors.hpp"
 #include "diagnose/rules.hpp"
+#include "track/capture_time.hpp"
 
 namespace capgap {
 
@@ -385,8 +386,8 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         std::int64_t hi = in.have_time ? sane(in.last_time.ns) : lo;
         if (!tl.empty()) {
             lo = std::min(lo, sane(tl.origin_ns));
-            hi = std::max(hi, sane(tl.origin_ns) +
-                                  static_cast<std::int64_t>(tl.buckets.size()) * tl.base_ns - 1);
+            hi = std::max(
+                hi, detail::step_start(sane(tl.origin_ns), tl.buckets.size(), tl.base_ns) - 1);
         }
         hi = std::max(hi, lo);
         // Up to 2^63: unsigned.
@@ -404,7 +405,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         d.bucket_ns = b;
         d.timeline.resize(rows);
         for (std::size_t i = 0; i < rows; ++i)
-            d.timeline[i].start = Timestamp{origin + static_cast<std::int64_t>(i) * b};
+            d.timeline[i].start = Timestamp{detail::step_start(origin, i, b)};
         auto row_at = [&](std::int64_t ns) -> TimelineRow& {
             ns = sane(ns);
             if (ns < origin) return d.timeline.front();
@@ -415,7 +416,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         };
         for (std::size_t i = 0; i < tl.buckets.size(); ++i) {
             const TimelineCounts& c = tl.buckets[i];
-            TimelineRow& r = row_at(tl.origin_ns + static_cast<std::int64_t>(i) * tl.base_ns);
+            TimelineRow& r = row_at(detail::step_start(tl.origin_ns, i, tl.base_ns));
             r.packets += c.packets;
             r.bytes += c.bytes;
             r.retransmissions += c.retransmissions;

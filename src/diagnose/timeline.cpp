@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "track/capture_time.hpp"
+
 namespace capgap {
 
 namespace {
@@ -53,7 +55,7 @@ void Timeline::coarsen(std::int64_t new_base_ns) {
     const std::int64_t new_origin = floor_to(origin_ns, new_base_ns);
     std::vector<TimelineCounts> out;
     for (std::size_t i = 0; i < buckets.size(); ++i) {
-        const std::int64_t start = origin_ns + static_cast<std::int64_t>(i) * base_ns;
+        const std::int64_t start = detail::step_start(origin_ns, i, base_ns);
         const auto j = static_cast<std::size_t>((start - new_origin) / new_base_ns);
         if (j >= out.size()) out.resize(j + 1);
         out[j] += buckets[i];
@@ -98,7 +100,7 @@ void Timeline::merge(const Timeline& other) {
     o.coarsen(base);
     for (std::size_t i = 0; i < o.buckets.size(); ++i) {
         if (o.buckets[i] == TimelineCounts{}) continue;
-        at(o.origin_ns + static_cast<std::int64_t>(i) * o.base_ns) += o.buckets[i];
+        at(detail::step_start(o.origin_ns, i, o.base_ns)) += o.buckets[i];
     }
 }
 

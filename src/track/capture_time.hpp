@@ -22,4 +22,17 @@ inline std::int64_t sat_add(std::int64_t a, std::int64_t b) {
                  : std::numeric_limits<std::int64_t>::min();
 }
 
+// The start of step i from origin (origin + i * step), saturating: i * step alone may pass
+// 2^63 when origin is far below zero, though the sum is in range.
+inline std::int64_t step_start(std::int64_t origin, std::uint64_t i, std::int64_t step) {
+    std::uint64_t offset;
+    if (__builtin_mul_overflow(i, static_cast<std::uint64_t>(step), &offset))
+        return std::numeric_limits<std::int64_t>::max();
+    const std::uint64_t room =
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) -
+        static_cast<std::uint64_t>(origin);  // modulo 2^64: exact
+    if (offset > room) return std::numeric_limits<std::int64_t>::max();
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(origin) + offset);
+}
+
 }  // namespace capgap::detail
