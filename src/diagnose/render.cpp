@@ -8,7 +8,12 @@
 #include <ostream>
 #include <sstream>
 
+#include "report/text_format.hpp"
+
 namespace capgap {
+
+using detail::csv_field;
+using detail::fixed2;
 
 namespace {
 
@@ -16,23 +21,6 @@ std::string num(double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.6g", v);
     return buf;
-}
-
-std::string fixed2(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2f", v);
-    return buf;
-}
-
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-    return out;
 }
 
 }  // namespace

@@ -15,27 +15,14 @@
 
 #include "core/errors.hpp"
 #include "report/json.hpp"
+#include "report/text_format.hpp"
 
 namespace capgap {
 
+using detail::csv_field;
+using detail::fixed2;
+
 namespace {
-
-std::string fixed2(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2f", v);
-    return buf;
-}
-
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-    return out;
-}
 
 std::string pad(std::string s, std::size_t width) {
     if (s.size() < width) s.append(width - s.size(), ' ');
