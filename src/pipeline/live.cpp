@@ -105,6 +105,10 @@ std::string IntervalReport::to_json() const {
     j["percentage"] = s.percentage;
     j["ci95"] = {s.ci95_low, s.ci95_high};
     j["still_open"] = still_open;
+    // Sessions that reached this interval with a SYN outside it (reordered past the grace,
+    // or a clock step): counted by name, never lost.
+    j["before_window"] = s.before_window;
+    j["after_window"] = s.after_window;
     j["packets"] = packets;
     j["bytes"] = bytes;
     j["open_flows"] = open_flows;
@@ -180,6 +184,8 @@ struct LiveCapture::Impl {
     std::map<std::int64_t, Window> windows;  // pending, by begin
     std::int64_t current_begin = 0;          // the window packets are counted in
     std::int64_t next_check = 0;
+    bool have_emitted = false;
+    std::int64_t emitted_end = 0;  // the end of the latest interval reported
     std::unordered_set<std::uint64_t> reported;  // ids judged while open, reported already
     std::deque<IntervalReport> ready;
 
@@ -295,16 +301,20 @@ struct LiveCapture::Impl {
         return it == windows.end() ? nullptr : &it->second;
     }
 
-    // The window a session belongs to: that of its SYN (its first packet without one); one
-    // already reported or not open goes to the nearest pending window, whose matcher counts
-    // it as before_window or after_window.
+    // The window a session belongs to: that of its SYN (its first packet without one),
+    // opened if need be (after a jump of the clock only the window it lands in was opened).
+    // One whose window was reported already (a SYN dated before an interval that was
+    // reported: a capture whose time steps back) goes to the oldest pending window, whose
+    // matcher counts it as before_window: named, not lost.
     Window* window_of(const Session& s) {
-        if (windows.empty()) return nullptr;
         const std::int64_t b = align_down(s.start_time().ns, opt.interval_ns);
-        auto it = windows.find(b);
-        if (it != windows.end()) return &it->second;
-        if (b < windows.begin()->first) return &windows.begin()->second;
-        return &windows.rbegin()->second;
+        if (!have_emitted || b >= emitted_end) {
+            Window& w = windows[b];
+            w.begin = b;
+            return &w;
+        }
+        if (windows.empty()) windows[current_begin].begin = current_begin;
+        return &windows.begin()->second;
     }
 
     // ---- host drops -----------------------------------------------------------------------
@@ -524,6 +534,8 @@ struct LiveCapture::Impl {
                 }
             }
             emit(tr, w, all && windows.size() == 1);
+            have_emitted = true;
+            emitted_end = end;
             windows.erase(windows.begin());
         }
     }
