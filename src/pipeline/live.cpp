@@ -357,7 +357,7 @@ struct LiveCapture::Impl {
         totals.host.interface_dropped += d.interface_dropped;
     }
 
-    // The replayed file's drop figures dated up to `t`, into the current window. Interface
+    // The replayed file's drop figures dated up to `t`, each in the interval of its time. Interface
     // statistics are cumulative: each block adds its increase over the one before of its
     // interface. EPB drop counts are used only when the file has no statistics blocks (both
     // describe the same lost packets); they count as interface drops (the block does not
@@ -365,7 +365,14 @@ struct LiveCapture::Impl {
     void apply_marks(std::int64_t t) {
         while (next_mark < marks.size() && marks[next_mark].ns <= t) {
             const detail::DropMark& m = marks[next_mark++];
+            // The interval of the block's time; one reported already: the current one.
             Window* w = current();
+            const std::int64_t b = align_down(m.ns, opt.interval_ns);
+            if (have_now && (!have_emitted || b >= emitted_end) && b <= current_begin) {
+                Window& at = windows[b];
+                at.begin = b;
+                w = &at;
+            }
             if (w == nullptr) continue;
             CaptureDrops d;
             d.known = true;
