@@ -29,6 +29,14 @@ def _seconds_ns(name: str, value: Any) -> int:
     return ns
 
 
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _utc(ns: int) -> _dt.datetime:
+    """Nanoseconds since the epoch as a UTC datetime (to the microsecond, exact)."""
+    return _EPOCH + _dt.timedelta(microseconds=ns // 1000)
+
+
 class IntervalReport:
     """One interval's judgement: the sessions whose SYN fell in [begin, end).
 
@@ -58,11 +66,11 @@ class IntervalReport:
 
     @property
     def begin(self) -> _dt.datetime:
-        return _dt.datetime.fromtimestamp(self.begin_ns // 1_000_000_000, _dt.timezone.utc)
+        return _utc(self.begin_ns)
 
     @property
     def end(self) -> _dt.datetime:
-        return _dt.datetime.fromtimestamp(self.end_ns // 1_000_000_000, _dt.timezone.utc)
+        return _utc(self.end_ns)
 
     def to_text(self) -> str:
         """One line, as `capgap live` prints it."""

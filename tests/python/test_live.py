@@ -7,6 +7,7 @@ of the same file: the intervals of a replay must add up to the whole-file analys
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -390,6 +391,8 @@ def test_python_live_replay(tmp_path: Path) -> None:
     assert [r.final for r in reports] == [False] * 5 + [True]
     assert reports[0].begin_ns == T0_NS and reports[0].end_ns == T0_NS + 10**9
     assert reports[0].begin.timestamp() == T0_NS / 1e9
+    half = list(capgap.live(file=str(capture), speed="max", interval=0.5))
+    assert half[1].begin - half[0].begin == datetime.timedelta(milliseconds=500)
     assert reports[1].as_dict()["bad"] == 1
     assert not reports[0].host.known
     assert isinstance(reports[0].report, capgap.Report)
