@@ -91,6 +91,7 @@ void register_live(py::module_& m) {
         .def("stop", &capgap::LiveCapture::stop,
              "Ends the capture (thread-safe): the next polls report what is pending.")
         .def("stopped", &capgap::LiveCapture::stopped)
+        .def("warnings", &capgap::LiveCapture::warnings)
         .def("totals", &capgap::LiveCapture::totals);
 }
 

@@ -115,6 +115,9 @@ class LiveCapture {
     /// Ends the capture: the next call of next() flushes what is open. Thread-safe and
     /// async-signal-safe (an atomic store).
     void stop();
+    /// What libpcap warned of while opening the interfaces (each "IFACE: what"), for the
+    /// caller to show; empty for a replay.
+    std::vector<std::string> warnings() const;
     /// True once stop() was called.
     bool stopped() const;
     /// Cumulative figures (thread-safe; a metrics thread may read it while next() runs).

@@ -119,6 +119,11 @@ class LiveCapture:
     def stopped(self) -> bool:
         return self._native.stopped()
 
+    @property
+    def warnings(self) -> list[str]:
+        """What libpcap warned of while opening the interfaces ("IFACE: what")."""
+        return self._native.warnings()
+
     def totals(self) -> _core.LiveTotals:
         """Cumulative figures since the start (safe from another thread)."""
         return self._native.totals()

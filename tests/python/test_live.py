@@ -396,6 +396,7 @@ def test_python_live_replay(tmp_path: Path) -> None:
     assert reports[1].as_dict()["bad"] == 1
     assert not reports[0].host.known
     assert isinstance(reports[0].report, capgap.Report)
+    assert capgap.live(file=str(capture)).warnings == []  # a replay opens no interface
 
 
 def _slow_live(tmp_path: Path, **kw) -> capgap.LiveCapture:
