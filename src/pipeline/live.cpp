@@ -87,7 +87,8 @@ std::string IntervalReport::to_text() const {
     } else {
         out += "  | host drops unknown";
     }
-    out += "; TCP shows loss in " + std::to_string(s.bad_sessions) + " sessions";
+    out += "; TCP shows loss in " + std::to_string(s.bad_sessions) +
+           (s.bad_sessions == 1 ? " session" : " sessions");
     if (s.bad_sessions > 0 && host.known)
         out += host.dropped() == 0 ? ": upstream of this host"
                                    : ": this host's drops may account for part of it";
