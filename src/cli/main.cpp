@@ -303,6 +303,16 @@ const std::vector<OptionSpec>& option_table() {
          "TEID) part of the session key; the report lists the tunnels and --sessions-out gives "
          "each session's",
          [](Cli& c, const std::string&) { c.options.tunnel_key = true; }},
+        {"threads", "N", for_analyze,
+         "tracker threads, 1-256 (default: the machine's cores, at most 8; 1 for inputs under "
+         "64 MB); sessions are sharded by flow and the results are the same for every N",
+         [](Cli& c, const std::string& v) {
+             if (v.empty() || v.size() > 3 ||
+                 v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1 ||
+                 std::stoul(v) > 256)
+                 throw usage_error("--threads: '" + v + "' is not a thread count (1-256)");
+             c.options.threads = static_cast<unsigned>(std::stoul(v));
+         }},
         {"files", "capture|independent", for_analyze,
          "capture (default): the files are one capture, merged by time; independent: they are "
          "sensors' captures, grouped by directory (or --sensor-regex), each group's files in "
