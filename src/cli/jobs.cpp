@@ -90,11 +90,15 @@ Report analyze_groups(const std::vector<CaptureGroup>& groups, const Options& op
     std::mutex progress_mutex;
     const ProgressCallback& report_progress = options.progress;
 
+    const std::size_t n = std::max<std::size_t>(1, std::min<std::size_t>(jobs, groups.size()));
     auto worker = [&] {
         for (;;) {
             const std::size_t i = next.fetch_add(1);
             if (i >= groups.size() || stop.load()) return;
             Options o = options;
+            // The groups are the parallelism: with several at once, each tracks on one thread
+            // unless --threads says otherwise (the results are the same for any count).
+            if (n > 1 && o.threads == 0) o.threads = 1;
             if (report_progress) {
                 o.progress = [&, i](const Progress& p) {
                     if (stop.load()) throw std::runtime_error("stopped: another group failed");
@@ -120,7 +124,6 @@ Report analyze_groups(const std::vector<CaptureGroup>& groups, const Options& op
             }
         }
     };
-    const std::size_t n = std::max<std::size_t>(1, std::min<std::size_t>(jobs, groups.size()));
     if (n == 1) {
         worker();
     } else {

@@ -31,8 +31,9 @@ std::vector<CaptureGroup> group_captures(const std::vector<std::string>& paths,
 /// Analyses each group as one capture (its files merged by time, which for rotated files is
 /// their time order) on up to `jobs` threads, and merges the reports in group order
 /// (merge_reports: groups are independent captures). The first error of any group is thrown
-/// once every started group has finished. `options.progress`, when set, is called from the
-/// calling thread only, with the sums over the groups.
+/// once every started group has finished. `options.progress`, when set, is called with the
+/// sums over the groups, from the groups' threads but never two at once. With more than one
+/// group at once and `options.threads` 0 (automatic), each group tracks on one thread.
 Report analyze_groups(const std::vector<CaptureGroup>& groups, const Options& options,
                       unsigned jobs);
 
