@@ -203,16 +203,18 @@ def analyze(
         if chain:
             previous = None
             for i, path in enumerate(files):
-                task = dask.delayed(_analyze_piece, pure=True)(
+                task = dask.delayed(_analyze_piece, pure=False)(
                     path, previous, i == len(files) - 1, options
                 )
                 pieces.append(task)
                 labels.append((str(key), path))
                 previous = task
         else:
-            pieces.append(dask.delayed(_analyze_group, pure=True)(files, options))
+            pieces.append(dask.delayed(_analyze_group, pure=False)(files, options))
             labels.append((str(key), ", ".join(files)))
 
+    # Tasks are impure (new keys each call): the files are read again by every call, never
+    # taken from an earlier call's results still held by the cluster.
     # Every task runs once: the pieces are kept (in the workers' memory with a Client, here
     # otherwise) and both the merged report and the tables are made from them.
     if client is None:
