@@ -71,7 +71,9 @@ def _analyze_piece(path: str, previous: Any, last: bool, options: dict[str, Any]
 
 
 def _report_of(piece: Any) -> Report:
-    return piece[0] if isinstance(piece, tuple) else piece
+    """The report of a task's result: a Report, or (report, state) of a chain's piece."""
+    report = piece[0] if isinstance(piece, tuple) else piece
+    return report if isinstance(report, Report) else Report(report)
 
 
 def _merge(*reports: Any) -> Report:

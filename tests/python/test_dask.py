@@ -105,6 +105,8 @@ def test_local_cluster_two_processes(sensors: dict[str, dict]) -> None:
         Client(cluster) as client,
     ):
         result = capgap.dask.analyze(all_pieces(sensors), client=client)
+        # One task per file, chained through saved flow state, whenever capgap can.
+        assert result.chained == hasattr(capgap, "analyze_piece")
         check_result(result, sensors)
         # The tables stay lazy and carry the schema's dtypes.
         assert result.sessions.npartitions == (
@@ -131,6 +133,18 @@ def test_sensor_key_and_options(sensors: dict[str, dict]) -> None:
     assert result.report.mode == "wireshark"
     assert_same_totals(result.report, want)
     assert set(result.sessions.sensor.compute()) == {"all"}
+
+
+def test_one_task_per_sensor(sensors: dict[str, dict]) -> None:
+    # chain=False: each sensor is one task over its files, whatever capgap can do.
+    with dask.config.set(scheduler="synchronous"):
+        result = capgap.dask.analyze(all_pieces(sensors), chain=False)
+    assert not result.chained
+    assert result.sessions.npartitions == len(sensors)
+    check_result(result, sensors)
+    if not hasattr(capgap, "analyze_piece"):
+        with pytest.raises(ValueError, match="analyze_piece"):
+            capgap.dask.analyze(all_pieces(sensors), chain=True)
 
 
 def test_errors(sensors: dict[str, dict], tmp_path: Path) -> None:
