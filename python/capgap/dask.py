@@ -10,11 +10,12 @@
 Files are grouped by sensor (``sensor=``, a function of the path; default the directory a
 file sits in). A sensor's files are the rotated pieces of one capture: they are put in time
 order (by each file's first packet, ties by name) and analysed as one capture. When capgap
-has flow state (``capgap.FlowState``), each file is its own task, resumed from the state
-the previous file's task saved, so a sensor's files run one after the other while sensors
-run side by side; otherwise each sensor is one task over all its files. Either way the result
-is that of one ``capgap.analyze`` per sensor, merged with ``capgap.concat``: sensors are
-independent captures (their session ids are renumbered in the merged report).
+saves flow state between files (``capgap.analyze_piece``), each file is its own task,
+resumed from the state the previous file's task saved, so a sensor's files run one after the
+other while sensors run side by side; otherwise each sensor is one task over all its files.
+Either way the result is that of one ``capgap.analyze`` per sensor, merged with
+``capgap.concat``: sensors are independent captures (their session ids are renumbered in the
+merged report).
 
 dask and distributed are optional: ``pip install 'capgap[dask]'``. ``import capgap`` never
 imports them.
