@@ -91,8 +91,9 @@ def analyze(
             instance in the window (their ``category`` says which, with their events and
             verdicts) and each unmatched event (``session_id`` NO_SESSION), so what the
             headline excludes can be inspected. The headline and the tallies do not change.
-        threads: tracker threads, 1 to 256. None (the default): the machine's cores, at
-            most 8, and 1 for inputs under 64 MB. Sessions are sharded by flow; the report,
+        threads: threads, 1 to 256 (the reading thread, which also tracks a small share of
+            the sessions, and threads - 1 trackers). None (the default): the machine's cores,
+            at most 8, and 1 for inputs under 64 MB. Sessions are sharded by flow; the report,
             its tables and every figure are the same for every count.
         progress: a callable, called at most ten times a second with a ``capgap.Progress``
             (bytes_done, bytes_total, packets, sessions, elapsed_seconds, done) and once at
