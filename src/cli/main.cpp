@@ -304,8 +304,9 @@ const std::vector<OptionSpec>& option_table() {
          "each session's",
          [](Cli& c, const std::string&) { c.options.tunnel_key = true; }},
         {"threads", "N", for_analyze,
-         "tracker threads, 1-256 (default: the machine's cores, at most 8; 1 for inputs under "
-         "64 MB); sessions are sharded by flow and the results are the same for every N",
+         "threads, 1-256 (default: the machine's cores, at most 8; 1 for inputs under 64 MB); "
+         "sessions are sharded by flow over N trackers, and the results are the same for "
+         "every N",
          [](Cli& c, const std::string& v) {
              if (v.empty() || v.size() > 3 ||
                  v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1 ||

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <thread>
 #include <utility>
@@ -31,7 +32,7 @@ namespace capgap::detail {
 namespace {
 
 // Batches in flight per shard: the queues never fill (each holds them all).
-constexpr std::size_t batches_per_shard = 64;
+constexpr std::size_t batches_per_shard = 16;
 using BatchQueue =
     boost::lockfree::spsc_queue<ShardBatch*, boost::lockfree::capacity<batches_per_shard + 1>>;
 
@@ -40,28 +41,39 @@ using BatchQueue =
 template <class Ready>
 void wait_until(Ready&& ready) {
     for (unsigned k = 0; !ready(); ++k) {
-        if (k < 64) {
+        if (k < 32) {
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
 #endif
-        } else if (k < 96) {
-            std::this_thread::yield();
         } else {
-            std::this_thread::sleep_for(std::chrono::microseconds(20));
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
     }
 }
 
-// The shard of a segment: the flow key's hash (both directions alike), its high 32 bits
-// scaled to the shard count, so that the shard does not choose the slots of the shard's own
-// table (which uses the low bits).
-std::uint32_t shard_of(const Segment& seg, std::uint32_t shards) {
-    const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
-    const Endpoint& lo = src_first ? seg.src : seg.dst;
-    const Endpoint& hi = src_first ? seg.dst : seg.src;
-    const std::uint64_t h = flow_hash(lo, hi, seg.tunnel);
-    return static_cast<std::uint32_t>(((h >> 32) * shards) >> 32);
-}
+// Which shard a segment goes to: by the flow key's hash (both directions alike), its high
+// 32 bits, so that the choice does not follow the slots of the shard's own table (the low
+// bits). Shard 0 runs on the reading thread, which reads and decodes besides: it takes a
+// smaller share of the hash space, 1 / (4 N); shards 1 to N-1 share the rest evenly.
+class ShardChooser {
+  public:
+    explicit ShardChooser(std::uint32_t shards)
+        : inline_end_((std::uint64_t{1} << 32) / (4 * std::uint64_t{shards})),
+          scale_((std::uint64_t{shards - 1} << 32) / ((std::uint64_t{1} << 32) - inline_end_)) {}
+
+    std::uint32_t operator()(const Segment& seg) const {
+        const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
+        const Endpoint& lo = src_first ? seg.src : seg.dst;
+        const Endpoint& hi = src_first ? seg.dst : seg.src;
+        const std::uint64_t x = flow_hash(lo, hi, seg.tunnel) >> 32;
+        if (x < inline_end_) return 0;
+        return 1 + static_cast<std::uint32_t>(((x - inline_end_) * scale_) >> 32);
+    }
+
+  private:
+    std::uint64_t inline_end_;  // hashes below it: shard 0
+    std::uint64_t scale_;       // (shards - 1) / (2^32 - inline_end_), 32.32 fixed point
+};
 
 }  // namespace
 
@@ -95,11 +107,23 @@ struct Shard {
         }
     }
 
-    // Reading thread: sends the current batch and takes an empty one.
+    // Reading thread: sends the current batch and takes an empty one. The reading thread's
+    // own shard (no thread) takes it at once.
     void send() {
+        if (!thread.joinable()) {
+            feed_shard(tracker, *current);
+            started.store(tracker.sessions_started(), std::memory_order_relaxed);
+            current->clear();
+            return;
+        }
         full.push(current);
         current = nullptr;
-        wait_until([&] { return empty.pop(current); });
+        if (!empty.pop(current)) {
+            // The shard is behind: wait until half its batches are back, rather than waking
+            // for each one.
+            wait_until([&] { return empty.read_available() >= batches_per_shard / 2; });
+            empty.pop(current);
+        }
         current->clear();
     }
     // Reading thread: sends the current batch as the last one.
@@ -122,14 +146,23 @@ struct Shard {
 
 struct ShardedTracker::Impl {
     Impl(const TrackerOptions& o, unsigned n, bool marks)
-        : options(o), clock(o), sweeps(o.closed_timeout_ns > 0 || o.idle_timeout_ns > 0) {
-        TrackerOptions per_shard = o;
-        // The cap on open instances is global; each shard takes its share (rounded up).
-        if (o.max_open_flows > 0) per_shard.max_open_flows = (o.max_open_flows + n - 1) / n;
-        for (unsigned i = 0; i < n; ++i)
+        : options(o),
+          clock(o),
+          sweeps(o.closed_timeout_ns > 0 || o.idle_timeout_ns > 0),
+          choose(n) {
+        // The cap on open instances is global; each shard takes the part of it its share of
+        // the hash space gives (rounded up).
+        for (unsigned i = 0; i < n; ++i) {
+            TrackerOptions per_shard = o;
+            if (o.max_open_flows > 0) {
+                const double share = i == 0 ? 1.0 / (4.0 * n) : (1.0 - 1.0 / (4.0 * n)) / (n - 1);
+                per_shard.max_open_flows = static_cast<std::size_t>(
+                    std::ceil(static_cast<double>(o.max_open_flows) * share));
+            }
             shards.push_back(std::make_unique<Shard>(per_shard, marks));
-        for (auto& s : shards)
-            s->thread = std::thread([p = s.get()] { p->run(); });
+        }
+        for (std::size_t k = 1; k < shards.size(); ++k)
+            shards[k]->thread = std::thread([p = shards[k].get()] { p->run(); });
     }
 
     ~Impl() { stop(); }
@@ -149,7 +182,6 @@ struct ShardedTracker::Impl {
     }
 
     void feed(const Segment* segs, std::size_t count) {
-        const auto n = static_cast<std::uint32_t>(shards.size());
         for (std::size_t i = 0; i < count; ++i) {
             const Segment& seg = segs[i];
             const bool on_time = clock.advance(seg.time.ns, counters);
@@ -158,7 +190,7 @@ struct ShardedTracker::Impl {
                     s->current->sweeps.push_back(
                         SweepMark{s->current->count, clock.now_ns, seg.frame});
             }
-            Shard& s = *shards[shard_of(seg, n)];
+            Shard& s = *shards[choose(seg)];
             ShardBatch& b = *s.current;
             b.segs[b.count] = seg;
             b.now_ns[b.count] = clock.now_ns;
@@ -168,11 +200,12 @@ struct ShardedTracker::Impl {
     }
 
     ShardedResult finish(TimelineAccumulator* timeline) {
-        for (auto& s : shards)
-            s->send_last();
-        for (auto& s : shards)
-            s->thread.join();
+        for (std::size_t k = 1; k < shards.size(); ++k)
+            shards[k]->send_last();
+        for (std::size_t k = 1; k < shards.size(); ++k)
+            shards[k]->thread.join();
         stopped = true;
+        shards[0]->send();  // the reading thread's shard takes its last batch
         for (auto& s : shards)
             if (s->error) std::rethrow_exception(s->error);
 
@@ -264,6 +297,7 @@ struct ShardedTracker::Impl {
     TrackerClock clock;
     TrackerCounters counters;  // the clock's
     const bool sweeps;         // a timeout is set: sweeps are sent
+    const ShardChooser choose;
     bool stopped = false;
     std::vector<std::unique_ptr<Shard>> shards;
 };
