@@ -127,7 +127,7 @@ void register_reprs(py::module_& m) {
             {"window", "servers", "ports", "mode", "events_in_window_only", "include_excluded"});
     });
     bound<capgap::Options>(m, "Options").def("__repr__", [](const py::object& o) {
-        return attrs_repr(o, "Options", {"match", "tracker", "bpf", "tunnel_key"});
+        return attrs_repr(o, "Options", {"match", "tracker", "bpf", "tunnel_key", "threads"});
     });
 
     bound<capgap::Summary>(m, "Summary").def("__repr__", [](const py::object& s) {

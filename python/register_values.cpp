@@ -284,7 +284,10 @@ void register_values(py::module_& m) {
             .def_readwrite("tracker", &capgap::Options::tracker)
             .def_readwrite("match", &capgap::Options::match)
             .def_readwrite("bpf", &capgap::Options::bpf)
-            .def_readwrite("tunnel_key", &capgap::Options::tunnel_key);
+            .def_readwrite("tunnel_key", &capgap::Options::tunnel_key)
+            .def_readwrite("threads", &capgap::Options::threads,
+                           "Tracker threads; 0: the machine's cores (at most 8), 1 for small "
+                           "inputs. Results are the same for every count.");
 
     // ---- pickling (bindings.hpp) ----
     def_pod_pickle(bound, "WindowBound");
@@ -320,15 +323,16 @@ void register_values(py::module_& m) {
     options_cls.def(py::pickle(
         [](const capgap::Options& o) {
             return py::make_tuple(pickle_header("Options"), py::cast(o.tracker), py::cast(o.match),
-                                  o.bpf, o.tunnel_key);
+                                  o.bpf, o.tunnel_key, o.threads);
         },
         [](const py::tuple& state) {
-            check_pickle_state(state, "Options", 5);
+            check_pickle_state(state, "Options", 6);
             capgap::Options o;
             o.tracker = state[1].cast<capgap::TrackerOptions>();
             o.match = state[2].cast<capgap::MatchOptions>();
             o.bpf = state[3].cast<std::string>();
             o.tunnel_key = state[4].cast<bool>();
+            o.threads = state[5].cast<unsigned>();
             return o;
         }));
 }

@@ -36,8 +36,9 @@ DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-
     gzip zstd lz4 libjs-chart.js chromium nftables ethtool)
 # matplotlib, pyarrow: the plot and to_arrow() tests run in the test command, never skipped for
 # want of them; tqdm: the progress bar of analyze(progress=True), the optional extra
-# `capgap[progress]`.
-PY_TEST_MODULES=(pytest numpy pandas matplotlib pyarrow tqdm)
+# `capgap[progress]`. dask, distributed: capgap.dask and its LocalCluster test
+# (tests/python/test_dask.py), the optional extra `capgap[dask]`.
+PY_TEST_MODULES=(pytest numpy pandas matplotlib pyarrow tqdm dask distributed)
 # pyproject.toml's [build-system] requires, installed into the venv so that `pip install
 # --no-build-isolation .` reuses build-py/ (see install_package). Keep the two in step.
 PY_BUILD_REQUIRES=("scikit-build-core>=0.10" "pybind11>=2.12")
@@ -106,6 +107,16 @@ setup_system() {
         apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# What pip installs for a module of PY_TEST_MODULES. dask and distributed are released in
+# step: unpinned, pip may pair the newest dask with an old distributed that cannot import it.
+pip_spec_of() {
+    case "$1" in
+    dask) echo "dask[dataframe]>=2024.8" ;;
+    distributed) echo "distributed>=2024.8" ;;
+    *) echo "$1" ;;
+    esac
+}
+
 setup_python() {
     if [[ ! -x "$VENV/bin/python" ]]; then
         log "creating the virtual environment $VENV"
@@ -115,7 +126,7 @@ setup_python() {
     fi
     local missing=() mod
     for mod in "${PY_TEST_MODULES[@]}"; do
-        "$VENV/bin/python" -c "import $mod" >/dev/null 2>&1 || missing+=("$mod")
+        "$VENV/bin/python" -c "import $mod" >/dev/null 2>&1 || missing+=("$(pip_spec_of "$mod")")
     done
     if [[ ! -x "$VENV/bin/ruff" ]]; then
         # Pinned, so that the formatter's verdict does not change under the project.

@@ -64,7 +64,21 @@ struct Options {
     bool timeline = true;
     /// The diagnosis's settings, kept in Report::diagnosis_options.
     DiagnosisOptions diagnosis;
+    /// Threads. The reading thread reads and decodes; with 2 or more, the segments are sharded
+    /// by flow (both directions and every instance of a reused port on one tracker) over this
+    /// many trackers, one on the reading thread (with a smaller share) and the others on
+    /// threads of their own. The report, sessions and events are the same whatever the count
+    /// (only TrackerOptions::max_open_flows is split between the trackers: with the cap
+    /// reached, which instances are evicted may differ). 0 (the
+    /// default): analyze() picks the machine's cores, at most 8, and 1 for an input under
+    /// 64 MB; the streaming Analyzer takes 0 as 1. The extraction
+    /// (extract_sessions()) always uses 1.
+    unsigned threads = 0;
 };
+
+/// The thread count analyze() uses for `options.threads` 0 and inputs of `input_bytes` bytes
+/// in all (0: unknown, such as a pipe): the machine's cores, at most 8; 1 for less than 64 MB.
+unsigned default_threads(std::uint64_t input_bytes);
 
 /// Decodes packets, tracks sessions and builds the report, one packet at a time.
 class Analyzer {

@@ -24,6 +24,10 @@
 
 namespace capgap {
 
+namespace detail {
+struct ShardAccess;  // the sharded pipeline's access (src/track/shard.hpp)
+}
+
 /// Tracker settings; the defaults are the documented ones.
 struct TrackerOptions {
     /// An ACK captured before its data is tap reordering, not loss, when the data follows
@@ -166,6 +170,7 @@ class Tracker {
     const TrackerCounters& counters() const;
 
   private:
+    friend struct detail::ShardAccess;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

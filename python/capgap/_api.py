@@ -55,6 +55,7 @@ def analyze(
     drop_duplicates: bool = False,
     tunnel_key: bool = False,
     include: str = "counted",
+    threads: int | None = None,
     progress: Callable[[_core.Progress], Any] | bool | None = None,
     cancel: Any = None,
 ) -> Report:
@@ -90,6 +91,10 @@ def analyze(
             instance in the window (their ``category`` says which, with their events and
             verdicts) and each unmatched event (``session_id`` NO_SESSION), so what the
             headline excludes can be inspected. The headline and the tallies do not change.
+        threads: threads, 1 to 256 (the reading thread, which also tracks a small share of
+            the sessions, and threads - 1 trackers). None (the default): the machine's cores,
+            at most 8, and 1 for inputs under 64 MB. Sessions are sharded by flow; the report,
+            its tables and every figure are the same for every count.
         progress: a callable, called at most ten times a second with a ``capgap.Progress``
             (bytes_done, bytes_total, packets, sessions, elapsed_seconds, done) and once at
             the end with done=True; an exception it raises stops the analysis and propagates.
@@ -127,6 +132,7 @@ def analyze(
         drop_duplicates=drop_duplicates,
         tunnel_key=tunnel_key,
         include=include,
+        threads=threads,
     )
     report = Report(_core.analyze(files, opt, progress_callable(progress, cancel)))
     if all(isinstance(f, str) for f in files):

@@ -357,6 +357,7 @@ class Options:
     match: MatchOptions
     bpf: str
     tunnel_key: bool
+    threads: int
     def __init__(self) -> None: ...
 
 # ---- report ----

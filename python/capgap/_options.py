@@ -305,6 +305,17 @@ def bool_arg(name: str, value: Any) -> bool:
     raise TypeError(f"{name} must be True or False, not {type(value).__name__} {value!r}")
 
 
+def threads_arg(threads: Any) -> int:
+    """threads=None (the default: the machine's cores, 1 for small inputs) or 1 to 256."""
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
+    if not 1 <= int(threads) <= 256:
+        raise ValueError(f"threads must be from 1 to 256, got {threads!r}")
+    return int(threads)
+
+
 def include_arg(include: Any) -> bool:
     """include='counted' (the default) or 'all': True when the excluded rows are wanted."""
     if not isinstance(include, str):
@@ -345,6 +356,7 @@ def options(
     drop_duplicates: Any = False,
     tunnel_key: Any = False,
     include: Any = "counted",
+    threads: Any = None,
 ) -> _core.Options:
     opt = _core.Options()
     opt.match = match_options(
@@ -363,4 +375,5 @@ def options(
     tracker.drop_duplicates = bool_arg("drop_duplicates", drop_duplicates)
     opt.tracker = tracker
     opt.tunnel_key = bool_arg("tunnel_key", tunnel_key)
+    opt.threads = threads_arg(threads)
     return opt

@@ -15,11 +15,13 @@
 #include <iomanip>
 #include <iostream>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "cli/jobs.hpp"
 #include "cli/live.hpp"
 #include "core/errors.hpp"
 #include "report/json.hpp"
@@ -58,6 +60,11 @@ struct Cli {
     std::string extract_out;
     capgap::SessionSelection extract;
     bool extract_selector = false;  // --extract, --extract-server or --extract-category given
+    // --files independent: the captures are sensors' files, grouped and run over --jobs.
+    bool independent = false;
+    unsigned jobs = 1;
+    bool jobs_given = false;
+    std::string sensor_regex;
 };
 
 constexpr unsigned for_analyze = 1;
@@ -297,6 +304,51 @@ const std::vector<OptionSpec>& option_table() {
          "TEID) part of the session key; the report lists the tunnels and --sessions-out gives "
          "each session's",
          [](Cli& c, const std::string&) { c.options.tunnel_key = true; }},
+        {"threads", "N", for_analyze,
+         "threads, 1-256 (default: the machine's cores, at most 8; 1 for inputs under 64 MB); "
+         "sessions are sharded by flow over N trackers, and the results are the same for "
+         "every N",
+         [](Cli& c, const std::string& v) {
+             if (v.empty() || v.size() > 3 ||
+                 v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1 ||
+                 std::stoul(v) > 256)
+                 throw usage_error("--threads: '" + v + "' is not a thread count (1-256)");
+             c.options.threads = static_cast<unsigned>(std::stoul(v));
+         }},
+        {"files", "capture|independent", for_analyze,
+         "capture (default): the files are one capture, merged by time; independent: they are "
+         "sensors' captures, grouped by directory (or --sensor-regex), each group's files in "
+         "time order as one capture, the groups' reports merged (session ids renumbered)",
+         [](Cli& c, const std::string& v) {
+             if (v == "capture") {
+                 c.independent = false;
+             } else if (v == "independent") {
+                 c.independent = true;
+             } else {
+                 throw usage_error("--files: expected capture or independent, got '" + v + "'");
+             }
+         }},
+        {"jobs", "N", for_analyze,
+         "with --files independent: analyse up to N groups at once (threads; default 1)",
+         [](Cli& c, const std::string& v) {
+             if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != v.npos ||
+                 std::stoul(v) == 0) {
+                 throw usage_error("--jobs: '" + v + "' is not a number of jobs (1-9999)");
+             }
+             c.jobs = static_cast<unsigned>(std::stoul(v));
+             c.jobs_given = true;
+         }},
+        {"sensor-regex", "REGEX", for_analyze,
+         "with --files independent: group files by what REGEX (ECMAScript) finds in each path "
+         "(its first group, else the whole match) instead of by directory",
+         [](Cli& c, const std::string& v) {
+             try {
+                 std::regex check(v, std::regex::ECMAScript);
+             } catch (const std::regex_error& e) {
+                 throw usage_error("--sensor-regex: '" + v + "': " + e.what());
+             }
+             c.sensor_regex = v;
+         }},
     };
     return table;
 }
@@ -440,6 +492,15 @@ Cli parse_args(int argc, char** argv) {
         throw usage_error(
             "--extract, --extract-server and --extract-category choose sessions for "
             "--extract-out FILE (or --extract-bad FILE): give one");
+    }
+    if (!cli.independent && (cli.jobs_given || !cli.sensor_regex.empty())) {
+        throw usage_error("--jobs and --sensor-regex go with --files independent");
+    }
+    if (cli.independent && !cli.extract_out.empty()) {
+        throw usage_error("--extract-out reads one capture: not with --files independent");
+    }
+    if (cli.independent && std::count(cli.captures.begin(), cli.captures.end(), "-") != 0) {
+        throw usage_error("--files independent reads files, not standard input (-)");
     }
     if (cli.command == Command::csv && (cli.syn_csv.empty() || cli.lost_csv.empty())) {
         throw usage_error("csv needs --syn FILE and --lost FILE");
@@ -589,7 +650,17 @@ int run(const Cli& cli) {
         const bool show = !cli.quiet && isatty(STDERR_FILENO) != 0;
         capgap::Options options = cli.options;
         options.progress = progress_callback(show, "");
-        report = capgap::analyze(inputs, options);
+        if (cli.independent) {
+            std::vector<capgap::cli::CaptureGroup> groups;
+            try {
+                groups = capgap::cli::group_captures(cli.captures, cli.sensor_regex, options.bpf);
+            } catch (const std::invalid_argument& e) {
+                throw capgap::error(e.what());
+            }
+            report = capgap::cli::analyze_groups(groups, options, cli.jobs);
+        } else {
+            report = capgap::analyze(inputs, options);
+        }
     } else {
         // A lost list carries only Wireshark's flags, so its verdict is the headline unless
         // the user asks otherwise.

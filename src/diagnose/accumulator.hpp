@@ -36,6 +36,16 @@ class TimelineAccumulator {
         b.retransmissions += (marks & feed_marks::retransmission) != 0 ? 1 : 0;
         b.acks_above_hole += (marks & feed_marks::ack_above_hole) != 0 ? 1 : 0;
     }
+    // The feed_marks alone of a segment already counted by segment(seg, 0): the sharded
+    // pipeline (pipeline/parallel.cpp) adds them once every packet was read. The base buckets
+    // only ever merge whole (Timeline::coarsen), so counts added to the final buckets by time
+    // equal counts added as the packets came.
+    void marks(std::int64_t ns, std::uint8_t marks) {
+        TimelineCounts& b = bucket(ns);
+        b.duplicates += (marks & feed_marks::duplicate) != 0 ? 1 : 0;
+        b.retransmissions += (marks & feed_marks::retransmission) != 0 ? 1 : 0;
+        b.acks_above_hole += (marks & feed_marks::ack_above_hole) != 0 ? 1 : 0;
+    }
     Timeline take() {
         lo_ = 1;
         hi_ = 0;

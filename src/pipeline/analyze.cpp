@@ -4,8 +4,11 @@
 
 #include <capgap/analyze.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "decode/decode.hpp"
 #include "decode/reassembly.hpp"
 #include "diagnose/accumulator.hpp"
+#include "pipeline/parallel.hpp"
 #include "pipeline/read_all.hpp"
 
 namespace capgap {
@@ -40,10 +44,14 @@ bool nothing_decodable(const IngestStats& st) {
 struct Analyzer::Impl {
     explicit Impl(Options o) : options(std::move(o)), tracker(options.tracker) {
         batch.resize(batch_size);
+        if (options.threads > 1)
+            sharded = std::make_unique<detail::ShardedTracker>(options.tracker, options.threads,
+                                                               options.timeline);
     }
 
     Options options;
-    Tracker tracker;
+    Tracker tracker;                                  // with threads 1
+    std::unique_ptr<detail::ShardedTracker> sharded;  // with threads 2 or more
     // Decoded segments wait here in capture order and reach the tracker a batch at a time,
     // which lets it fetch the flow state of the next ones while it works on the current one.
     // Packets are decoded in place into the next free entry, so a segment is never copied.
@@ -67,7 +75,13 @@ struct Analyzer::Impl {
         commit_entry();
     }
     void flush() {
-        if (options.timeline) {
+        if (sharded) {
+            // The timeline's marks come from the shards at the end (ShardedTracker::finish).
+            if (options.timeline)
+                for (std::size_t i = 0; i < batched; ++i)
+                    timeline.segment(batch[i], 0);
+            sharded->feed(batch.data(), batched);
+        } else if (options.timeline) {
             tracker.feed(batch.data(), batched, marks);
             for (std::size_t i = 0; i < batched; ++i)
                 timeline.segment(batch[i], marks[i]);
@@ -290,6 +304,7 @@ const IngestStats& Analyzer::stats() const {
 }
 
 std::uint64_t Analyzer::sessions_started() const {
+    if (impl_->sharded) return impl_->sharded->sessions_started();
     return impl_->tracker.sessions_started();
 }
 
@@ -303,6 +318,8 @@ Tracker& Analyzer::tracker() {
 }
 
 void Analyzer::record_attribution(std::vector<Attribution>* out) {
+    if (impl_->sharded && out != nullptr)
+        throw std::logic_error("record_attribution needs Options::threads 1");
     impl_->tracker.record_attribution(out);
 }
 
@@ -328,8 +345,20 @@ Report Analyzer::finish() {
     Impl& im = *impl_;
     im.reassembler.flush(im.stats);
     im.flush();
-    im.tracker.finish();
-    const TrackerCounters& c = im.tracker.counters();
+    std::vector<Session> sessions;
+    std::vector<LossEvent> events;
+    TrackerCounters c;
+    if (im.sharded) {
+        detail::ShardedResult r = im.sharded->finish(im.options.timeline ? &im.timeline : nullptr);
+        sessions = std::move(r.sessions);
+        events = std::move(r.events);
+        c = r.counters;
+    } else {
+        im.tracker.finish();
+        sessions = im.tracker.take_sessions();
+        events = im.tracker.take_events();
+        c = im.tracker.counters();
+    }
 #define CAPGAP_COPY_COUNTER(name, group, description) im.stats.name = c.name;
     CAPGAP_TRACKER_COUNTERS(CAPGAP_COPY_COUNTER)
 #undef CAPGAP_COPY_COUNTER
@@ -339,7 +368,7 @@ Report Analyzer::finish() {
             "no packet could be decoded: unsupported link type " + describe_links(im.stats));
     }
     Matcher matcher(im.options.match);
-    Report report = matcher.match(im.tracker.take_sessions(), im.tracker.take_events(), im.stats);
+    Report report = matcher.match(std::move(sessions), std::move(events), im.stats);
     if (im.options.timeline) report.timeline = im.timeline.take();
     report.diagnosis_options = im.options.diagnosis;
     return report;
@@ -429,9 +458,17 @@ void read_all(PcapSource& src, Analyzer& a, const Options& options,
 
 }  // namespace detail
 
+unsigned default_threads(std::uint64_t input_bytes) {
+    constexpr std::uint64_t small_input = 64ULL << 20;
+    if (input_bytes > 0 && input_bytes < small_input) return 1;
+    return std::clamp(std::thread::hardware_concurrency(), 1U, 8U);
+}
+
 Report analyze(const std::vector<CaptureInput>& inputs, const Options& options) {
     PcapSource src(inputs, options.bpf);
-    Analyzer a(options);
+    Options o = options;
+    if (o.threads == 0) o.threads = default_threads(src.bytes_total());
+    Analyzer a(o);
     detail::read_all(src, a, options, inputs, nullptr);
     Report report = a.finish();
     // One capture merged by time: every session's source is the list of its files.

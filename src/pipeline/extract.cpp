@@ -184,7 +184,10 @@ ExtractResult extract_sessions(const std::vector<CaptureInput>& inputs, const Op
     detail::write_output_file(out_path, [&](std::ostream& out) {
         detail::PcapngWriter writer(out, std::string("capgap ") + version);
         PcapSource src(inputs, options.bpf);
-        Analyzer a(options);
+        // The attribution hook is the one tracker's: this reading runs single-threaded.
+        Options single = options;
+        single.threads = 1;
+        Analyzer a(single);
         std::vector<Attribution> attribution;
         a.record_attribution(&attribution);
         detail::read_all(src, a, options, inputs, [&](const RawPacket* batch, std::size_t n) {

@@ -17,6 +17,8 @@
 //   wireshark_state.hpp  the Wireshark verdict's state and flags (section 6)
 //   finalize.hpp         the end of an instance: its session and its events
 //   place_by_id.hpp      finish()'s ordering of the sessions by id
+//   clock.hpp            the clock that expiry counts from, and the sweep schedule
+//   shard.hpp            a tracker as one shard of the sharded pipeline (feed_shard below)
 //   flow_table.hpp, seq_space.hpp, capture_time.hpp: the table, sequence and time arithmetic
 
 #include <capgap/tracker.hpp>
@@ -28,6 +30,7 @@
 
 #include "core/compiler.hpp"
 #include "track/capture_time.hpp"
+#include "track/clock.hpp"
 #include "track/default_verdict.hpp"
 #include "track/finalize.hpp"
 #include "track/flow_table.hpp"
@@ -35,6 +38,7 @@
 #include "track/instance.hpp"
 #include "track/place_by_id.hpp"
 #include "track/seq_space.hpp"
+#include "track/shard.hpp"
 #include "track/wireshark_state.hpp"
 
 namespace capgap {
@@ -62,25 +66,15 @@ struct Tracker::Impl {
     TrackerCounters counters;
     bool retransmitted = false;         // set by feed_general for the segment being fed
     mutable bool ack_revealed = false;  // set by the verdict's cover() for it
-    // The clock that expiry counts from: the latest capture time accepted (see clock_slow).
-    std::int64_t now_ns = 0;
-    std::int64_t next_sweep_ns = 0;
-    bool clock_started = false;
-    // The segment before was not at the clock (or there was none): the next one takes the
-    // slow path, which compares it with prev_ns, that segment's time.
-    bool off_clock = true;
-    std::int64_t prev_ns = 0;
-    // Segments in a row beyond the limit, each within it of run_latest, the latest of them.
-    std::uint32_t run = 0;
-    std::int64_t run_latest = 0;
-    const std::uint64_t jump_limit;  // clock_jump_limit_ns; no limit: the largest value
-    const std::uint32_t confirm;     // clock_confirm_packets, at least 1
+    // The clock that expiry counts from (track/clock.hpp). A shard of the sharded pipeline
+    // does not advance its own: it is set from the pipeline's one clock (feed_shard).
+    detail::TrackerClock clock;
+    // The sharded pipeline's records, when this tracker is a shard (feed_shard): the changes
+    // of the open count by frame, and the feed_marks of segments that have any.
+    std::vector<detail::OpenChange>* open_log = nullptr;
+    std::vector<detail::MarkedTime>* marked = nullptr;
 
-    explicit Impl(TrackerOptions o)
-        : opt(o),
-          jump_limit(o.clock_jump_limit_ns > 0 ? static_cast<std::uint64_t>(o.clock_jump_limit_ns)
-                                               : ~std::uint64_t{0}),
-          confirm(std::max<std::uint32_t>(o.clock_confirm_packets, 1)) {}
+    explicit Impl(TrackerOptions o) : opt(o), clock(o) {}
 
     // ---- instance selection (section 2) -------------------------------------------------
 
@@ -139,18 +133,11 @@ struct Tracker::Impl {
 
     // ---- flow table housekeeping ----------------------------------------------------------
 
-    std::int64_t sweep_interval_ns() const {
-        std::int64_t t = 0;
-        for (std::int64_t v : {opt.closed_timeout_ns, opt.idle_timeout_ns})
-            if (v > 0) t = t == 0 ? v : std::min(t, v);
-        return std::max<std::int64_t>(t / 8, 1'000'000'000);
-    }
-
     // Finishes instances that have been closed or idle for their timeout.
     void sweep() {
         enum class Expiry { none, closed, idle };
         auto expiry = [this](const Instance& in) {  // reads the instance's first line only
-            const std::int64_t idle = sat_sub(now_ns, in.last_time.ns);
+            const std::int64_t idle = sat_sub(clock.now_ns, in.last_time.ns);
             // A refused attempt stays: a retry with the same ISN must join it (rule 2.2).
             if (opt.closed_timeout_ns > 0 && in.closed() && in.ended_after_answer &&
                 idle >= opt.closed_timeout_ns)
@@ -190,81 +177,13 @@ struct Tracker::Impl {
         }
     }
 
-    // b - a for a <= b, exact (int64 differences can overflow; the unsigned one cannot).
-    static std::uint64_t distance(std::int64_t a, std::int64_t b) {
-        return static_cast<std::uint64_t>(b) - static_cast<std::uint64_t>(a);
-    }
-    bool within_limit(std::int64_t a, std::int64_t b) const {
-        return (a <= b ? distance(a, b) : distance(b, a)) <= jump_limit;
-    }
-
     // Moves the clock, expires and evicts; false when the segment's time is an outlier the
-    // clock did not take (see clock_slow).
+    // clock did not take (see TrackerClock).
     bool housekeeping(const Segment& seg) {
-        const std::int64_t t = seg.time.ns;
-        bool on_time = true;
-        // The common segment: after the one before, which was at the clock, and at most the
-        // limit ahead of it.
-        if (!off_clock && t >= now_ns && distance(now_ns, t) <= jump_limit) {
-            now_ns = t;
-        } else {
-            on_time = clock_slow(t);
-        }
-        if (now_ns >= next_sweep_ns) {
-            if (opt.closed_timeout_ns > 0 || opt.idle_timeout_ns > 0) sweep();
-            next_sweep_ns = sat_add(now_ns, sweep_interval_ns());
-        }
+        const bool on_time = clock.advance(seg.time.ns, counters);
+        if (clock.sweep_due() && (opt.closed_timeout_ns > 0 || opt.idle_timeout_ns > 0)) sweep();
         if (opt.max_open_flows > 0 && open.size() >= opt.max_open_flows) evict();
         return on_time;
-    }
-
-    // The clock's rule (docs/counting-rules.md, "Time and flow expiry"): a segment within
-    // the limit of the clock moves it forward (never back); one beyond the limit, ahead or
-    // behind, is counted and leaves it where it is, unless it completes a run of `confirm`
-    // such segments in a row that agree with each other within the limit: then the capture
-    // really continues at that time and the clock moves to the run's latest. A single corrupt
-    // timestamp therefore expires nothing, and a real jump is followed a few segments late.
-    // Returns false when the segment is such an outlier (not followed).
-    CAPGAP_NOINLINE bool clock_slow(std::int64_t t) {
-        if (!clock_started) {
-            clock_started = true;
-            now_ns = t;
-            off_clock = false;
-            next_sweep_ns = sat_add(now_ns, sweep_interval_ns());
-            return true;
-        }
-        if (t < (off_clock ? prev_ns : now_ns)) ++counters.packets_out_of_time_order;
-        if (t < now_ns) {
-            counters.timestamp_largest_step_back_ns =
-                std::max(counters.timestamp_largest_step_back_ns, distance(t, now_ns));
-        }
-        prev_ns = t;
-        off_clock = true;
-        if (within_limit(t, now_ns)) {
-            run = 0;
-            if (t >= now_ns) {
-                now_ns = t;
-                off_clock = false;
-            }
-            return true;
-        }
-        if (run > 0 && within_limit(t, run_latest)) {
-            ++run;
-            run_latest = std::max(run_latest, t);
-        } else {
-            run = 1;
-            run_latest = t;
-            ++(t > now_ns ? counters.timestamp_jumps_forward : counters.timestamp_steps_back);
-        }
-        if (run < confirm) return false;
-        ++counters.timestamp_jumps_followed;
-        // Forward, housekeeping sweeps at once; back, the next sweep is rescheduled from
-        // the new time.
-        if (run_latest < now_ns) next_sweep_ns = sat_add(run_latest, sweep_interval_ns());
-        now_ns = run_latest;
-        off_clock = t != now_ns;
-        run = 0;
-        return true;
     }
 
     // True when the segment repeats one of the last two of its direction within the window.
@@ -305,8 +224,18 @@ struct Tracker::Impl {
     // from memory. With thousands of open flows the first touch of a flow's state is the
     // tracker's largest single cost (perf).
     void feed(const Segment* segs, std::size_t count, std::uint8_t* marks = nullptr) {
+        feed_each(segs, count, marks,
+                  [this](std::size_t, const Segment& seg, const Probe& p) { return feed(seg, p); });
+    }
+
+    // The batch loop of feed() above, with `step(i, segment, probe)` feeding segment i (its
+    // housekeeping included) and returning what the tracker did with it.
+    template <class Step>
+    CAPGAP_ALWAYS_INLINE void feed_each(const Segment* segs, std::size_t count, std::uint8_t* marks,
+                                        Step&& step) {
         constexpr std::size_t lookahead = 8, chunk = 256;
         Probe probes[chunk];
+        std::size_t done = 0;
         while (count > 0) {
             const std::size_t n = std::min(count, chunk);
             for (std::size_t i = 0; i < n; ++i)
@@ -319,11 +248,11 @@ struct Tracker::Impl {
                 if (i + 2 * lookahead < n) open.prefetch_slot(probes[i + 2 * lookahead].hash);
                 if (i + lookahead < n) prefetch_instance(probes[i + lookahead].hash);
                 if (marks == nullptr) {
-                    (void)feed(segs[i], probes[i]);
+                    (void)step(done + i, segs[i], probes[i]);
                 } else {
                     retransmitted = false;
                     ack_revealed = false;
-                    const FeedResult r = feed(segs[i], probes[i]);
+                    const FeedResult r = step(done + i, segs[i], probes[i]);
                     marks[i] = static_cast<std::uint8_t>(
                         (r == FeedResult::duplicate || r == FeedResult::dropped_duplicate
                              ? feed_marks::duplicate
@@ -334,6 +263,7 @@ struct Tracker::Impl {
             }
             segs += n;
             count -= n;
+            done += n;
             if (marks != nullptr) marks += n;
         }
     }
@@ -357,7 +287,7 @@ struct Tracker::Impl {
         if (Instance* in = open.find(key)) {
             in->last_time = before != nullptr && in->s.id == id
                                 ? active
-                                : Timestamp{std::max(seg.time.ns, now_ns)};
+                                : Timestamp{std::max(seg.time.ns, clock.now_ns)};
         }
         return r;
     }
@@ -631,6 +561,52 @@ struct Tracker::Impl {
 
     void finalize(Instance& in) { detail::finalize(in, verdict(), counters, sessions, events); }
 
+    // ---- one shard of the sharded pipeline: track/shard.hpp ------------------------------
+
+    // Logs a change of the open count (open_log is set).
+    void log_open(std::uint64_t frame, std::size_t before, std::size_t after) {
+        if (after != before)
+            open_log->push_back(detail::OpenChange{
+                frame, static_cast<std::int64_t>(after) - static_cast<std::int64_t>(before)});
+    }
+
+    void shard_sweep(const detail::SweepMark& m) {
+        clock.now_ns = m.now_ns;
+        if (opt.closed_timeout_ns <= 0 && opt.idle_timeout_ns <= 0) return;
+        const std::size_t before = open.size();
+        sweep();
+        log_open(m.frame, before, open.size());
+    }
+
+    void feed_shard(const detail::ShardBatch& b) {
+        std::size_t next_sweep = 0;
+        std::size_t open_before = 0;
+        std::uint8_t marks[detail::ShardBatch::capacity];
+        feed_each(
+            b.segs, b.count, marked != nullptr ? marks : nullptr,
+            [&](std::size_t i, const Segment& seg, const Probe& p) {
+                for (; next_sweep < b.sweeps.size() && b.sweeps[next_sweep].pos == i; ++next_sweep)
+                    shard_sweep(b.sweeps[next_sweep]);
+                clock.now_ns = b.now_ns[i];
+                if (opt.max_open_flows > 0 && open.size() >= opt.max_open_flows) {
+                    const std::size_t before = open.size();
+                    evict();
+                    log_open(seg.frame, before, open.size());
+                }
+                open_before = open.size();
+                const FeedResult r = b.on_time[i] ? feed_tracked(seg, p) : feed_off_clock(seg, p);
+                log_open(seg.frame, open_before, open.size());
+                return r;
+            });
+        for (; next_sweep < b.sweeps.size(); ++next_sweep)
+            shard_sweep(b.sweeps[next_sweep]);
+        if (marked != nullptr) {
+            for (std::size_t i = 0; i < b.count; ++i)
+                if (marks[i] != 0)
+                    marked->push_back(detail::MarkedTime{b.segs[i].time.ns, marks[i]});
+        }
+    }
+
     void finish() {
         if (finished) return;
         finished = true;
@@ -645,6 +621,23 @@ struct Tracker::Impl {
         });
     }
 };
+
+namespace detail {
+
+struct ShardAccess {
+    static Tracker::Impl& impl(Tracker& t) { return *t.impl_; }
+};
+
+void make_shard(Tracker& t, std::vector<OpenChange>* open_log, std::vector<MarkedTime>* marked) {
+    ShardAccess::impl(t).open_log = open_log;
+    ShardAccess::impl(t).marked = marked;
+}
+
+void feed_shard(Tracker& t, const ShardBatch& batch) {
+    ShardAccess::impl(t).feed_shard(batch);
+}
+
+}  // namespace detail
 
 Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(options)) {}
 Tracker::~Tracker() = default;

@@ -19,6 +19,9 @@ settings is already in the scratch directory), warm the page cache, then time on
   (g) the diagnosis's cost: capgap analyze with and without --no-diagnosis (the per-packet
       timeline off) in turn, --repeat pairs; prints both CPU times and the median ratio
       on / off (target: at most 1.10)
+  (h) threads: capgap analyze --threads 1, --threads 2 and the bare loop in turn, --repeat
+      rounds; prints the median packets/s of each and the median ratios threads 2 / threads 1
+      (target: at least 1.6 on 2 cores) and threads 2 / bare loop (target: at least 0.85)
   (f) the compressed path: capgap analyze on gzip, zstd and lz4 copies of the capture (made once
       with the command-line tools, or Python's gzip module) and on the plain file read from
       standard input, each beside a run on the plain file; prints packets/s and the ratio to
@@ -485,6 +488,20 @@ def main() -> int:
     runs += [cg, bl]
     bare_count = json.loads(bl.stdout)["packets"]
 
+    log(f"(h) --threads 1, --threads 2 and the bare loop in turn, {args.repeat} rounds")
+    thread_rounds = [
+        (
+            timed("capgap --threads 1", cg_cmd + ["--threads", "1"], npk, size),
+            timed("capgap --threads 2", cg_cmd + ["--threads", "2"], npk, size),
+            timed("bare libpcap loop (h)", [str(bare), str(capture)], npk, size),
+        )
+        for _ in range(args.repeat)
+    ]
+    for k in range(3):
+        runs.append(min((r[k] for r in thread_rounds), key=lambda r: r.wall))
+    if thread_rounds[0][0].stdout != thread_rounds[0][1].stdout:
+        log("(h) WARNING: --threads 1 and --threads 2 reports differ")
+
     base: Run | None = None
     cg_base: Run | None = None  # the CLI timed alternately with the baseline
     base_pairs: list[tuple[Run, Run]] = []
@@ -695,6 +712,23 @@ def main() -> int:
         )
         if json.loads(base.stdout) != json.loads(cg_base.stdout):
             print("  note: the baseline's report differs from this build's")
+    t1 = median([r[0].pps for r in thread_rounds])
+    t2 = median([r[1].pps for r in thread_rounds])
+    tb = median([r[2].pps for r in thread_rounds])
+    print(
+        f"threads (median packets/s of {len(thread_rounds)} rounds in turn): --threads 1"
+        f" {t1 / 1e6:.2f} M/s, --threads 2 {t2 / 1e6:.2f} M/s, bare loop {tb / 1e6:.2f} M/s"
+    )
+    print(
+        "  threads 2 / threads 1:        "
+        + pair_ratios([(r[1].pps, r[0].pps) for r in thread_rounds])
+        + "  (target at least 1.6)"
+    )
+    print(
+        "  threads 2 / bare loop:        "
+        + pair_ratios([(r[1].pps, r[2].pps) for r in thread_rounds])
+        + "  (target at least 0.85)"
+    )
     print(
         f"diagnosis on / off time:        {diag_on.wall / diag_off.wall:9.3f}"
         f" {diag_on.cpu / diag_off.cpu:9.3f}  (best runs; CPU on {diag_on.cpu:.2f} s,"

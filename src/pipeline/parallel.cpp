@@ -1,0 +1,319 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+// The sharded tracker of Options::threads (docs/architecture.md, "Threads").
+//
+// The reading thread (the Analyzer's) runs the clock over every segment in capture order and
+// appends the segment, with the clock's value after it, to the current batch of its shard;
+// a sweep is appended to every shard's batch at its place. Full batches cross to the shard's
+// thread through a bounded single-producer single-consumer queue (Boost.Lockfree) and come
+// back, emptied, through a second one: batches are recycled, nothing is allocated per packet.
+// finish() renumbers the shards' instances in the order of their first frames (the order one
+// tracker numbers them in), maps the events' ids the same way, sums the counters and replays
+// the shards' open-count changes in frame order for open_flows_peak.
+
+#include "pipeline/parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <thread>
+#include <utility>
+
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include "core/hash.hpp"
+#include "diagnose/accumulator.hpp"
+#include "track/clock.hpp"
+#include "track/shard.hpp"
+
+namespace capgap::detail {
+
+namespace {
+
+// Batches in flight per shard: the queues never fill (each holds them all).
+constexpr std::size_t batches_per_shard = 16;
+using BatchQueue =
+    boost::lockfree::spsc_queue<ShardBatch*, boost::lockfree::capacity<batches_per_shard + 1>>;
+
+// Waits until `ready()`: spins a little, then yields, then sleeps in short steps (the machine
+// may have fewer cores than threads; a waiting thread must not take the worker's core).
+template <class Ready>
+void wait_until(Ready&& ready) {
+    for (unsigned k = 0; !ready(); ++k) {
+        if (k < 32) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        } else {
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    }
+}
+
+// Which shard a segment goes to: by the flow key's hash (both directions alike), its high
+// 32 bits, so that the choice does not follow the slots of the shard's own table (the low
+// bits). Shard 0 runs on the reading thread, which reads and decodes besides: it takes a
+// smaller share of the hash space, 1 / (4 N); shards 1 to N-1 share the rest evenly.
+class ShardChooser {
+  public:
+    explicit ShardChooser(std::uint32_t shards)
+        : inline_end_((std::uint64_t{1} << 32) / (4 * std::uint64_t{shards})),
+          scale_((std::uint64_t{shards - 1} << 32) / ((std::uint64_t{1} << 32) - inline_end_)) {}
+
+    std::uint32_t operator()(const Segment& seg) const {
+        const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
+        const Endpoint& lo = src_first ? seg.src : seg.dst;
+        const Endpoint& hi = src_first ? seg.dst : seg.src;
+        const std::uint64_t x = flow_hash(lo, hi, seg.tunnel) >> 32;
+        if (x < inline_end_) return 0;
+        return 1 + static_cast<std::uint32_t>(((x - inline_end_) * scale_) >> 32);
+    }
+
+  private:
+    std::uint64_t inline_end_;  // hashes below it: shard 0
+    std::uint64_t scale_;       // (shards - 1) / (2^32 - inline_end_), 32.32 fixed point
+};
+
+}  // namespace
+
+struct Shard {
+    Shard(const TrackerOptions& o, bool marks) : tracker(o) {
+        make_shard(tracker, &open_log, marks ? &marked : nullptr);
+        for (auto& b : pool) {
+            b = std::make_unique<ShardBatch>();
+            b->sweeps.reserve(8);
+            empty.push(b.get());
+        }
+        empty.pop(current);
+    }
+
+    // The shard's thread: every batch in order until the last.
+    void run() {
+        for (;;) {
+            ShardBatch* b = nullptr;
+            wait_until([&] { return full.pop(b); });
+            const bool last = b->last;
+            if (!error) {
+                try {
+                    feed_shard(tracker, *b);
+                    started.store(tracker.sessions_started(), std::memory_order_relaxed);
+                } catch (...) {
+                    error = std::current_exception();  // the batches still come back
+                }
+            }
+            empty.push(b);
+            if (last) return;
+        }
+    }
+
+    // Reading thread: sends the current batch and takes an empty one. The reading thread's
+    // own shard (no thread) takes it at once.
+    void send() {
+        if (!thread.joinable()) {
+            feed_shard(tracker, *current);
+            started.store(tracker.sessions_started(), std::memory_order_relaxed);
+            current->clear();
+            return;
+        }
+        full.push(current);
+        current = nullptr;
+        if (!empty.pop(current)) {
+            // The shard is behind: wait until half its batches are back, rather than waking
+            // for each one.
+            wait_until([&] { return empty.read_available() >= batches_per_shard / 2; });
+            empty.pop(current);
+        }
+        current->clear();
+    }
+    // Reading thread: sends the current batch as the last one.
+    void send_last() {
+        current->last = true;
+        full.push(current);
+        current = nullptr;
+    }
+
+    Tracker tracker;
+    std::vector<OpenChange> open_log;
+    std::vector<MarkedTime> marked;
+    std::unique_ptr<ShardBatch> pool[batches_per_shard];
+    BatchQueue full, empty;
+    ShardBatch* current = nullptr;  // the reading thread's batch being filled
+    std::atomic<std::uint64_t> started{0};
+    std::exception_ptr error;  // read after the thread joined
+    std::thread thread;
+};
+
+struct ShardedTracker::Impl {
+    Impl(const TrackerOptions& o, unsigned n, bool marks)
+        : options(o),
+          clock(o),
+          sweeps(o.closed_timeout_ns > 0 || o.idle_timeout_ns > 0),
+          choose(n) {
+        // The cap on open instances is global; each shard takes the part of it its share of
+        // the hash space gives (rounded up).
+        for (unsigned i = 0; i < n; ++i) {
+            TrackerOptions per_shard = o;
+            if (o.max_open_flows > 0) {
+                const double share = i == 0 ? 1.0 / (4.0 * n) : (1.0 - 1.0 / (4.0 * n)) / (n - 1);
+                per_shard.max_open_flows = static_cast<std::size_t>(
+                    std::ceil(static_cast<double>(o.max_open_flows) * share));
+            }
+            shards.push_back(std::make_unique<Shard>(per_shard, marks));
+        }
+        for (std::size_t k = 1; k < shards.size(); ++k)
+            shards[k]->thread = std::thread([p = shards[k].get()] { p->run(); });
+    }
+
+    ~Impl() { stop(); }
+
+    void stop() {
+        if (stopped) return;
+        stopped = true;
+        for (auto& s : shards) {
+            if (s->thread.joinable()) {
+                if (s->current == nullptr) wait_until([&] { return s->empty.pop(s->current); });
+                s->current->clear();
+                s->send_last();
+            }
+        }
+        for (auto& s : shards)
+            if (s->thread.joinable()) s->thread.join();
+    }
+
+    void feed(const Segment* segs, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) {
+            const Segment& seg = segs[i];
+            const bool on_time = clock.advance(seg.time.ns, counters);
+            if (clock.sweep_due() && sweeps) {
+                for (auto& s : shards)
+                    s->current->sweeps.push_back(
+                        SweepMark{s->current->count, clock.now_ns, seg.frame});
+            }
+            Shard& s = *shards[choose(seg)];
+            ShardBatch& b = *s.current;
+            b.segs[b.count] = seg;
+            b.now_ns[b.count] = clock.now_ns;
+            b.on_time[b.count] = on_time;
+            if (++b.count == ShardBatch::capacity) s.send();
+        }
+    }
+
+    ShardedResult finish(TimelineAccumulator* timeline) {
+        for (std::size_t k = 1; k < shards.size(); ++k)
+            shards[k]->send_last();
+        for (std::size_t k = 1; k < shards.size(); ++k)
+            shards[k]->thread.join();
+        stopped = true;
+        shards[0]->send();  // the reading thread's shard takes its last batch
+        for (auto& s : shards)
+            if (s->error) std::rethrow_exception(s->error);
+
+        ShardedResult r;
+        std::vector<std::vector<Session>> sessions(shards.size());
+        std::vector<std::vector<LossEvent>> events(shards.size());
+        r.counters = counters;  // the clock's
+        for (std::size_t k = 0; k < shards.size(); ++k) {
+            Tracker& t = shards[k]->tracker;
+            t.finish();
+            sessions[k] = t.take_sessions();
+            events[k] = t.take_events();
+            const TrackerCounters& c = t.counters();
+            // A shard's clock counters are 0 (its clock is set, never advanced).
+#define CAPGAP_ADD_COUNTER(name, group, description) r.counters.name += c.name;
+            CAPGAP_TRACKER_COUNTERS(CAPGAP_ADD_COUNTER)
+#undef CAPGAP_ADD_COUNTER
+            if (timeline != nullptr)
+                for (const MarkedTime& m : shards[k]->marked)
+                    timeline->marks(m.ns, m.marks);
+        }
+        r.counters.open_flows_peak = open_flows_peak();
+
+        // Ids: one tracker numbers instances as they start, which is the order of their first
+        // frames (a frame starts one instance at most).
+        struct Ref {
+            std::uint64_t first_frame;
+            std::uint32_t shard;
+            std::uint64_t local;
+        };
+        std::vector<Ref> refs;
+        for (std::size_t k = 0; k < shards.size(); ++k)
+            for (const Session& s : sessions[k])
+                refs.push_back(Ref{s.first_frame, static_cast<std::uint32_t>(k), s.id});
+        std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
+            return a.first_frame != b.first_frame ? a.first_frame < b.first_frame
+                                                  : a.shard < b.shard;
+        });
+        std::vector<std::vector<std::uint64_t>> global(shards.size());
+        for (std::size_t k = 0; k < shards.size(); ++k)
+            global[k].resize(sessions[k].size());
+        r.sessions.reserve(refs.size());
+        for (const Ref& ref : refs) {
+            const std::uint64_t id = r.sessions.size();
+            global[ref.shard][ref.local] = id;
+            r.sessions.push_back(std::move(sessions[ref.shard][ref.local]));
+            r.sessions.back().id = id;
+        }
+        for (std::size_t k = 0; k < shards.size(); ++k) {
+            for (LossEvent& e : events[k]) {
+                if (e.session_id != no_session) e.session_id = global[k][e.session_id];
+                r.events.push_back(e);
+            }
+        }
+        std::stable_sort(r.events.begin(), r.events.end(),
+                         [](const LossEvent& a, const LossEvent& b) {
+                             return a.session_id != b.session_id ? a.session_id < b.session_id
+                                                                 : a.frame < b.frame;
+                         });
+        return r;
+    }
+
+    // The most instances open at once over all shards, measured where one tracker measures
+    // it: after each insert. Each frame lives in one shard, so merging the shards' changes by
+    // frame (removals of a frame before its insert) replays the global count.
+    std::uint64_t open_flows_peak() const {
+        std::vector<OpenChange> all;
+        for (const auto& s : shards)
+            all.insert(all.end(), s->open_log.begin(), s->open_log.end());
+        std::sort(all.begin(), all.end(), [](const OpenChange& a, const OpenChange& b) {
+            return a.frame != b.frame ? a.frame < b.frame : a.delta < b.delta;
+        });
+        std::int64_t open = 0, peak = 0;
+        for (const OpenChange& c : all) {
+            open += c.delta;
+            if (c.delta > 0) peak = std::max(peak, open);
+        }
+        return static_cast<std::uint64_t>(peak);
+    }
+
+    std::uint64_t sessions_started() const {
+        std::uint64_t n = 0;
+        for (const auto& s : shards)
+            n += s->started.load(std::memory_order_relaxed);
+        return n;
+    }
+
+    TrackerOptions options;
+    TrackerClock clock;
+    TrackerCounters counters;  // the clock's
+    const bool sweeps;         // a timeout is set: sweeps are sent
+    const ShardChooser choose;
+    bool stopped = false;
+    std::vector<std::unique_ptr<Shard>> shards;
+};
+
+ShardedTracker::ShardedTracker(const TrackerOptions& options, unsigned shards, bool marks)
+    : impl_(std::make_unique<Impl>(options, shards, marks)) {}
+ShardedTracker::~ShardedTracker() = default;
+
+void ShardedTracker::feed(const Segment* segs, std::size_t count) {
+    impl_->feed(segs, count);
+}
+std::uint64_t ShardedTracker::sessions_started() const {
+    return impl_->sessions_started();
+}
+ShardedResult ShardedTracker::finish(TimelineAccumulator* timeline) {
+    return impl_->finish(timeline);
+}
+
+}  // namespace capgap::detail

@@ -1,0 +1,67 @@
+// Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+// Private: a Tracker as one shard of the sharded pipeline (pipeline/parallel.cpp,
+// docs/architecture.md "Threads"). The pipeline runs the tracker's clock once over every
+// segment in capture order (track/clock.hpp); a shard gets its own segments, each with the
+// clock's value after it and whether the clock took its time, and the sweeps, which are global
+// events, at their place among its segments. The shard keeps what the pipeline needs to put
+// the shards' results back together exactly: the changes of its open count by frame (for
+// open_flows_peak) and the times of the segments the timeline marks.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <capgap/segment.hpp>
+#include <capgap/tracker.hpp>
+
+namespace capgap::detail {
+
+// The shard's open count changed by `delta` at `frame`: +1 when the segment of that frame
+// inserted a key, -k when a sweep or an eviction before it finished k instances. Sorted by
+// (frame, delta), removals come before the insert of their frame, as in one tracker.
+struct OpenChange {
+    std::uint64_t frame;
+    std::int64_t delta;
+};
+
+// A segment with feed_marks (a duplicate, a retransmission, an ACK above a hole): its time
+// and marks, added to the timeline once every packet was read.
+struct MarkedTime {
+    std::int64_t ns;
+    std::uint8_t marks;
+};
+
+// A sweep of the flow table: before the shard's segment `pos` of the batch (pos == count:
+// after the last), with the clock at `now_ns`, due at the segment of `frame`.
+struct SweepMark {
+    std::uint32_t pos;
+    std::int64_t now_ns;
+    std::uint64_t frame;
+};
+
+// What crosses from the reading thread to a shard's thread: up to `capacity` segments in
+// capture order with the clock after each, and the sweeps among them.
+struct ShardBatch {
+    static constexpr std::size_t capacity = 256;
+    Segment segs[capacity];
+    std::int64_t now_ns[capacity];
+    bool on_time[capacity];
+    std::uint32_t count = 0;
+    std::vector<SweepMark> sweeps;  // by pos
+    bool last = false;              // the end of the input: nothing follows
+
+    void clear() {
+        count = 0;
+        sweeps.clear();
+        last = false;
+    }
+};
+
+// Makes `t` a shard: it keeps the records above in `open_log` and (when not null) `marked`.
+void make_shard(Tracker& t, std::vector<OpenChange>* open_log, std::vector<MarkedTime>* marked);
+
+// Feeds a batch to a shard made by make_shard.
+void feed_shard(Tracker& t, const ShardBatch& batch);
+
+}  // namespace capgap::detail
