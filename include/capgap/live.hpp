@@ -103,6 +103,13 @@ class LiveCapture {
     /// Blocks until the next interval is due and fills `out`; false once stopped (or the file
     /// ended) and every interval was flushed (the last one with `final` set).
     bool next(IntervalReport& out);
+    /// What poll() did.
+    enum class Poll { report, idle, ended };
+    /// One step of next(): reads for about LiveOptions::poll_ns and returns `report` (with
+    /// `out` filled) when an interval was due, `idle` when none was yet, `ended` as next()
+    /// returns false. For callers that must look at something else between steps (Python's
+    /// signal check).
+    Poll poll(IntervalReport& out);
     /// Ends the capture: the next call of next() flushes what is open. Thread-safe and
     /// async-signal-safe (an atomic store).
     void stop();

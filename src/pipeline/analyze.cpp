@@ -297,6 +297,11 @@ void Analyzer::flush() {
     impl_->flush();
 }
 
+Tracker& Analyzer::tracker() {
+    impl_->flush();
+    return impl_->tracker;
+}
+
 void Analyzer::record_attribution(std::vector<Attribution>* out) {
     impl_->tracker.record_attribution(out);
 }
