@@ -67,7 +67,8 @@ std::string render_metrics(const MetricsCounters& c, std::uint64_t open_flows,
                            const MetricsInterval& last) {
     Writer w;
     w.counter("capgap_packets_total", "Packets captured (or replayed) since start.", c.packets);
-    w.counter("capgap_bytes_total", "Bytes of the packets captured since start.", c.bytes);
+    w.counter("capgap_bytes_total", "Bytes of those packets on the wire (original length).",
+              c.bytes);
     w.counter("capgap_sessions_total",
               "TCP sessions judged (SYN inside an interval emitted so far).", c.sessions);
     w.family("capgap_bad_sessions_total", "counter",

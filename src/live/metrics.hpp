@@ -19,7 +19,7 @@ namespace capgap::detail {
 // Cumulative since the start of `capgap live`: counters, never decreasing.
 struct MetricsCounters {
     std::uint64_t packets = 0;                 // packets captured (or replayed)
-    std::uint64_t bytes = 0;                   // their bytes as captured
+    std::uint64_t bytes = 0;                   // their bytes on the wire (original length)
     std::uint64_t sessions = 0;                // sessions judged in the intervals emitted so far
     std::uint64_t bad_confirmed = 0;           // of which bad under the default verdict
     std::uint64_t bad_wireshark = 0;           // of which bad under the Wireshark verdict
