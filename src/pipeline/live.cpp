@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -77,14 +78,19 @@ std::string IntervalReport::to_text() const {
                      : "  confirmed " + std::to_string(s.bad_confirmed);
     if (still_open > 0) out += "  [" + std::to_string(still_open) + " still open]";
     out += "  | packets " + std::to_string(packets);
+    // The capture host's own drops, then what TCP shows, and which side the loss is on.
     if (host.known) {
         out += "  | this host dropped " + std::to_string(host.dropped()) + " of " +
-               std::to_string(host.received) + " (kernel " + std::to_string(host.kernel_dropped) +
-               ", interface " + std::to_string(host.interface_dropped) + ")";
+               std::to_string(host.received) + " packets (kernel " +
+               std::to_string(host.kernel_dropped) + ", interface " +
+               std::to_string(host.interface_dropped) + ")";
     } else {
         out += "  | host drops unknown";
     }
-    out += ", loss before the capture: " + std::to_string(s.bad_sessions) + " sessions";
+    out += "; TCP shows loss in " + std::to_string(s.bad_sessions) + " sessions";
+    if (s.bad_sessions > 0 && host.known)
+        out += host.dropped() == 0 ? ": upstream of this host"
+                                   : ": this host's drops may account for part of it";
     if (final) out += "  (final)";
     return out;
 }
@@ -185,7 +191,7 @@ struct LiveCapture::Impl {
     std::int64_t current_begin = 0;          // the window packets are counted in
     std::int64_t next_check = 0;
     bool have_emitted = false;
-    std::int64_t emitted_end = 0;  // the end of the latest interval reported
+    std::int64_t emitted_end = 0;                // the end of the latest interval reported
     std::unordered_set<std::uint64_t> reported;  // ids judged while open, reported already
     std::deque<IntervalReport> ready;
 
@@ -274,8 +280,7 @@ struct LiveCapture::Impl {
         if (!have_now) {
             have_now = true;
             now = t;
-            current_begin = align_down(t, opt.interval_ns);
-            windows[current_begin].begin = current_begin;
+            set_current(align_down(t, opt.interval_ns));
             next_check = t;
             return;
         }
@@ -290,15 +295,21 @@ struct LiveCapture::Impl {
         std::int64_t from = current_begin + opt.interval_ns;
         if ((b - current_begin) / opt.interval_ns > 10000) from = b;
         close_host_period();
-        for (std::int64_t w = from; w <= b; w += opt.interval_ns)
+        for (std::int64_t w = from; w < b; w += opt.interval_ns)
             windows[w].begin = w;
-        current_begin = b;
+        set_current(b);
         next_check = now;  // a window may be due now
     }
 
-    Window* current() {
-        auto it = windows.find(current_begin);
-        return it == windows.end() ? nullptr : &it->second;
+    // The window packets are counted in, looked up once per interval, not per packet (the
+    // map's nodes stay put until the window is reported).
+    Window* cur = nullptr;
+    Window* current() { return cur; }
+    void set_current(std::int64_t b) {
+        current_begin = b;
+        Window& w = windows[b];
+        w.begin = b;
+        cur = &w;
     }
 
     // The window a session belongs to: that of its SYN (its first packet without one),
@@ -313,7 +324,7 @@ struct LiveCapture::Impl {
             w.begin = b;
             return &w;
         }
-        if (windows.empty()) windows[current_begin].begin = current_begin;
+        if (windows.empty()) set_current(current_begin);
         return &windows.begin()->second;
     }
 
@@ -394,9 +405,11 @@ struct LiveCapture::Impl {
     }
 
     void publish_packet_totals() {
+        const std::uint64_t open_now = analyzer.tracker().open_sessions();
         std::lock_guard<std::mutex> lock(totals_mutex);
         totals.packets = packets_total;
         totals.bytes = bytes_total;
+        totals.open_flows = open_now;
     }
 
     // Reads from the file for at most `budget_ns` of wall time (speed > 0: packets as they
@@ -536,6 +549,7 @@ struct LiveCapture::Impl {
             emit(tr, w, all && windows.size() == 1);
             have_emitted = true;
             emitted_end = end;
+            if (cur == &w) cur = nullptr;
             windows.erase(windows.begin());
         }
     }
@@ -608,6 +622,9 @@ struct LiveCapture::Impl {
     void final_flush() {
         flushed = true;
         if (!handles.empty()) close_host_period();
+        // The file's statistics written after its last packet (dumpcap writes them as it
+        // closes the file) belong to the last interval.
+        if (source_done && have_now && !marks.empty()) apply_marks(INT64_MAX);
         if (!have_now) return;  // nothing was captured: no interval to report
         Tracker& tr = analyzer.tracker();
         // Sessions active within the grace are cut by the stop: count them as still open.
