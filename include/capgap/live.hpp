@@ -38,7 +38,9 @@ struct CaptureDrops {
 
 /// Everything LiveCapture takes.
 struct LiveOptions {
-    Options analysis;                     ///< tracker, match (mode, servers...), bpf, diagnosis
+    /// Tracker, match (mode, servers, ports), bpf, diagnosis. match.window is not used: each
+    /// interval is the window of its report. The timeline is off (it would grow for ever).
+    Options analysis;
     std::vector<std::string> interfaces;  ///< -i: capture from these (one pcap handle each)
     std::string replay_file;              ///< -r: replay this capture instead of interfaces
     /// Replay speed: N times real time. 0 (the CLI's "max") replays as fast as it can read.
@@ -113,6 +115,9 @@ class LiveCapture {
     /// Ends the capture: the next call of next() flushes what is open. Thread-safe and
     /// async-signal-safe (an atomic store).
     void stop();
+    /// What libpcap warned of while opening the interfaces (each "IFACE: what"), for the
+    /// caller to show; empty for a replay.
+    std::vector<std::string> warnings() const;
     /// True once stop() was called.
     bool stopped() const;
     /// Cumulative figures (thread-safe; a metrics thread may read it while next() runs).

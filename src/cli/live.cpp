@@ -257,6 +257,8 @@ int live_main(int argc, char** argv) {
     try {
         Output out(c.output);
         LiveCapture live(c.options);
+        for (const std::string& w : live.warnings())
+            std::cerr << "capgap live: warning: " << w << '\n';
         LiveMetrics metrics(c.metrics, live);
         live_instance = &live;
         struct sigaction sa {};

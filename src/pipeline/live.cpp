@@ -177,12 +177,12 @@ struct LiveCapture::Impl {
     std::vector<detail::DropMark> marks;  // the replayed file's drop figures, in file order
     std::size_t next_mark = 0;
     std::map<std::uint32_t, detail::DropMark> last_isb;  // per interface
-    bool file_has_isb = false, file_has_epb = false;
+    bool file_has_isb = false;
     RawPacket pending;  // a replayed packet read but not yet due
     bool have_pending = false;
     std::int64_t replay_t0 = 0, replay_wall0 = 0;
     bool replay_started = false;
-    std::vector<std::uint8_t> pending_bytes;
+    std::vector<std::string> warnings;  // pcap_activate's, one per interface that gave one
 
     // Capture time and the intervals.
     std::int64_t now = 0;  // capture time: packets, and the wall or replay clock when idle
@@ -210,7 +210,7 @@ struct LiveCapture::Impl {
                                                 opt.analysis.bpf);
             marks = detail::pcapng_drop_marks(opt.replay_file);
             for (const detail::DropMark& m : marks)
-                (m.statistics ? file_has_isb : file_has_epb) = true;
+                file_has_isb = file_has_isb || m.statistics;
             return;
         }
         if (opt.interfaces.empty()) throw std::invalid_argument("live: no interface given");
@@ -245,6 +245,14 @@ struct LiveCapture::Impl {
                 why = "the interface is down (" + why + ")";
             }
             throw_io_error(name, "", "cannot capture: " + why);
+        }
+        if (rc > 0) {  // activated, with a warning (promiscuous mode not supported, ...)
+            warnings.push_back(name + ": " +
+                               (rc == PCAP_WARNING_PROMISC_NOTSUP
+                                    ? std::string("promiscuous mode not supported")
+                                    : std::string(pcap_statustostr(rc))) +
+                               (pcap_geterr(p)[0] != '\0' ? std::string(" (") + pcap_geterr(p) + ")"
+                                                          : std::string()));
         }
         handles.back().link_type = pcap_datalink(p);
         handles.back().nano = nano && pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
@@ -357,7 +365,7 @@ struct LiveCapture::Impl {
         totals.host.interface_dropped += d.interface_dropped;
     }
 
-    // The replayed file's drop figures dated up to `t`, into the current window. Interface
+    // The replayed file's drop figures dated up to `t`, each in the interval of its time. Interface
     // statistics are cumulative: each block adds its increase over the one before of its
     // interface. EPB drop counts are used only when the file has no statistics blocks (both
     // describe the same lost packets); they count as interface drops (the block does not
@@ -365,7 +373,14 @@ struct LiveCapture::Impl {
     void apply_marks(std::int64_t t) {
         while (next_mark < marks.size() && marks[next_mark].ns <= t) {
             const detail::DropMark& m = marks[next_mark++];
+            // The interval of the block's time; one reported already: the current one.
             Window* w = current();
+            const std::int64_t b = align_down(m.ns, opt.interval_ns);
+            if (have_now && (!have_emitted || b >= emitted_end) && b <= current_begin) {
+                Window& at = windows[b];
+                at.begin = b;
+                w = &at;
+            }
             if (w == nullptr) continue;
             CaptureDrops d;
             d.known = true;
@@ -716,6 +731,10 @@ LiveCapture::Poll LiveCapture::poll(IntervalReport& out) {
 
 void LiveCapture::stop() {
     impl_->stop_requested.store(true);
+}
+
+std::vector<std::string> LiveCapture::warnings() const {
+    return impl_->warnings;
 }
 
 bool LiveCapture::stopped() const {
