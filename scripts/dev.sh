@@ -29,16 +29,20 @@ FUZZ_TARGETS=(decode capture csv tracker)
 # benchmark compress captures with the command-line tools. libjs-chart.js: Chart.js, which the
 # build inlines into the HTML report; chromium: the test that opens that report in a real
 # (headless) browser. nftables, ethtool: the software SPAN port of the diagnosis tests
-# (tests/tools/span.py: netdev dup/limit, offloads off).
+# (tests/tools/span.py: netdev dup/limit, offloads off). libcpp-httplib-dev: the HTTP
+# endpoint of `capgap live --metrics-listen`. tcpreplay: the live benchmark
+# (tests/bench/live_bench.py) replays frames onto the mirror interface at set packet rates.
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config libpcap-dev libboost-regex-dev
     libboost-container-dev nlohmann-json3-dev doctest-dev tshark tcpdump clang-format
     python3-venv python3-dev git clang libclang-rt-14-dev zlib1g-dev libzstd-dev liblz4-dev
-    gzip zstd lz4 libjs-chart.js chromium nftables ethtool)
+    gzip zstd lz4 libjs-chart.js chromium nftables ethtool libcpp-httplib-dev tcpreplay)
 # matplotlib, pyarrow: the plot and to_arrow() tests run in the test command, never skipped for
 # want of them; tqdm: the progress bar of analyze(progress=True), the optional extra
 # `capgap[progress]`. dask, distributed: capgap.dask and its LocalCluster test
-# (tests/python/test_dask.py), the optional extra `capgap[dask]`.
-PY_TEST_MODULES=(pytest numpy pandas matplotlib pyarrow tqdm dask distributed)
+# (tests/python/test_dask.py), the optional extra `capgap[dask]`. prometheus_client: its text
+# parser reads what `capgap live` serves at /metrics and writes to --metrics-file
+# (tests/python/test_live_metrics.py).
+PY_TEST_MODULES=(pytest numpy pandas matplotlib pyarrow tqdm dask distributed prometheus_client)
 # pyproject.toml's [build-system] requires, installed into the venv so that `pip install
 # --no-build-isolation .` reuses build-py/ (see install_package). Keep the two in step.
 PY_BUILD_REQUIRES=("scikit-build-core>=0.10" "pybind11>=2.12")
@@ -66,6 +70,7 @@ tool_of() {
     chromium) echo chromium ;;
     nftables) echo nft ;;
     ethtool) echo ethtool ;;
+    tcpreplay) echo tcpreplay ;;
     *) echo "" ;;
     esac
 }

@@ -4,6 +4,7 @@
 // SIGTERM flush the last interval and exit 0; SIGHUP reopens --output (logrotate).
 
 #include "cli/live.hpp"
+#include "cli/live_metrics.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -98,6 +99,10 @@ const char* const help_text =
     "  --mode confirmed|wireshark  headline verdict (default confirmed)\n"
     "  --server CIDR[:PORT]        keep sessions whose server is in CIDR (repeatable)\n"
     "  --port N                    keep sessions whose server port is N (repeatable)\n"
+    "  --metrics-listen ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+    "                              (:PORT for every address, port 0 for a free one)\n"
+    "  --metrics-file PATH         write the same metrics to PATH after every interval\n"
+    "                              (atomically, for node_exporter's textfile collector)\n"
     "  --help                      this text\n\n"
     "SIGINT or SIGTERM reports the interval in progress (marked final) and exits 0; SIGHUP\n"
     "reopens --output. To capture without root: sudo setcap cap_net_raw,cap_net_admin=eip\n"
@@ -108,6 +113,7 @@ struct LiveCli {
     LiveOptions options;
     bool jsonl = false;
     std::string output;
+    MetricsOptions metrics;  // --metrics-listen, --metrics-file (docs/metrics.md)
 };
 
 LiveCli parse(int argc, char** argv, bool& help) {
@@ -174,6 +180,16 @@ LiveCli parse(int argc, char** argv, bool& help) {
         } else if (a == "--port") {
             c.options.analysis.match.ports.push_back(
                 static_cast<std::uint16_t>(parse_count(a, value(), 0, 65535)));
+        } else if (a == "--metrics-listen") {
+            c.metrics.listen = value();
+            try {
+                parse_listen_address(c.metrics.listen);
+            } catch (const std::invalid_argument& e) {
+                throw live_usage("--metrics-listen: '" + c.metrics.listen + "': " + e.what());
+            }
+        } else if (a == "--metrics-file") {
+            c.metrics.file = value();
+            if (c.metrics.file.empty()) throw live_usage("--metrics-file: an empty file name");
         } else {
             throw live_usage("unknown option '" + a + "'");
         }
@@ -243,6 +259,7 @@ int live_main(int argc, char** argv) {
         LiveCapture live(c.options);
         for (const std::string& w : live.warnings())
             std::cerr << "capgap live: warning: " << w << '\n';
+        LiveMetrics metrics(c.metrics, live);
         live_instance = &live;
         struct sigaction sa {};
         sa.sa_handler = on_stop_signal;
@@ -259,7 +276,10 @@ int live_main(int argc, char** argv) {
                 out.reopen();
             }
             if (p == LiveCapture::Poll::ended) break;
-            if (p == LiveCapture::Poll::report) out.line(c.jsonl ? r.to_json() : r.to_text());
+            if (p == LiveCapture::Poll::report) {
+                out.line(c.jsonl ? r.to_json() : r.to_text());
+                metrics.interval(r);
+            }
         }
         live_instance = nullptr;
         return 0;

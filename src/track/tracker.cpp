@@ -706,7 +706,7 @@ void Tracker::judge_open(const std::function<bool(const Session&)>& select,
 }
 
 std::int64_t Tracker::clock_ns() const {
-    return impl_->now_ns;
+    return impl_->clock.now_ns;
 }
 
 const TrackerCounters& Tracker::counters() const {

@@ -36,6 +36,13 @@ touched):
                    are lost at random.
 Named counters "offered" and "mirrored" count what the ports saw and what they copied.
 
+The network can be made to lose instead (SpanPort(network_drop_percent=K), used by
+tests/tools/span_live.py): `numgen random mod 100 < K drop` runs first in each port's chain,
+before `dup` and `fwd`, so K% of the frames are lost on the real path, ahead of the mirror.
+The mirror never sees such a frame; TCP retransmits it and the mirror sees the retransmission:
+network loss, repaired, which a capture must not count as its own. The "lost" counter counts
+those drops.
+
 Needs root, iproute2, nftables, ethtool and tcpdump. The namespaces are deleted on exit,
 always (normal exit, exception, SIGINT, SIGTERM).
 
@@ -192,11 +199,17 @@ class SpanPort:
     """The three namespaces, the veth pairs and the nftables mirror; a context manager that
     always deletes what it made."""
 
-    def __init__(self, limit_bytes: int | None, drop_percent: int | None) -> None:
+    def __init__(
+        self,
+        limit_bytes: int | None,
+        drop_percent: int | None,
+        network_drop_percent: int | None = None,
+    ) -> None:
         tag = f"cgspan{os.getpid()}"
         self.cli, self.sw, self.srv, self.cap = (f"{tag}{x}" for x in "cwsm")
         self.limit_bytes = limit_bytes
         self.drop_percent = drop_percent
+        self.network_drop_percent = network_drop_percent
         self.made: list[str] = []
 
     def ruleset(self) -> str:
@@ -206,6 +219,13 @@ class SpanPort:
         if self.limit_bytes:
             gate += 'limit name "mirror_port" '
         text = "table netdev span {\n  counter offered { }\n  counter mirrored { }\n"
+        lose = ""
+        if self.network_drop_percent:
+            text += "  counter lost { }\n"
+            lose = (
+                f"    numgen random mod 100 < {self.network_drop_percent} "
+                'counter name "lost" drop\n'
+            )
         if self.limit_bytes:
             text += (
                 f"  limit mirror_port {{ rate {self.limit_bytes} bytes/second "
@@ -215,6 +235,7 @@ class SpanPort:
             text += (
                 f"  chain from_{port} {{\n"
                 f'    type filter hook ingress device "{port}" priority 0; policy accept;\n'
+                f"{lose}"
                 f'    counter name "offered" {gate}counter name "mirrored" dup to "mir"\n'
                 f'    fwd to "{other}"\n  }}\n'
             )
