@@ -117,5 +117,6 @@ PYBIND11_MODULE(_core, m) {
     capgap_py::register_values(m);
     capgap_py::register_tables(m);
     capgap_py::register_report(m);
+    capgap_py::register_live(m);
     capgap_py::register_reprs(m);
 }

@@ -31,6 +31,8 @@ void register_values(py::module_& m);
 void register_tables(py::module_& m);
 /// Ingest counters, the report, Matcher, Analyzer, analyze() and the CSV adapter.
 void register_report(py::module_& m);
+/// LiveCapture, IntervalReport, CaptureDrops, LiveTotals (capgap.live).
+void register_live(py::module_& m);
 
 // ---- pickling ----
 // A pickled state starts with (type name, capgap version, pickle_format): a state made by

@@ -110,6 +110,10 @@ class Analyzer {
     /// Tracker::record_attribution: while `out` is set, every segment the tracker takes
     /// appends its frame and session id to `*out`. nullptr (the default) turns it off.
     void record_attribution(std::vector<Attribution>* out);
+    /// The tracker, after the segments waiting in the batch were handed to it. Continuous
+    /// measurement (live.hpp) takes the finished sessions out and judges open ones through it.
+    /// Only with Options::threads 1 (or 0): throws std::logic_error otherwise.
+    Tracker& tracker();
     /// Adds counters from a packet source (files, problems) before finish().
     void merge_source_stats(const IngestStats& source);
     /// Finishes tracking and returns the report. Call once.

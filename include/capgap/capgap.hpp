@@ -10,6 +10,7 @@
 #include <capgap/flow_key.hpp>
 #include <capgap/html.hpp>
 #include <capgap/ingest_stats.hpp>
+#include <capgap/live.hpp>
 #include <capgap/loss_event.hpp>
 #include <capgap/matcher.hpp>
 #include <capgap/pcap_source.hpp>

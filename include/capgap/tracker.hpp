@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -141,6 +142,30 @@ class Tracker {
 
     /// Instances currently open (memory use grows with this).
     std::size_t open_sessions() const;
+
+    // ---- continuous measurement (live.hpp): results taken out as they come -----------------
+
+    /// Moves the instances finished so far and their events out, appending them to
+    /// `sessions` and `events` (in the order they were finished), and forgets them: a tracker
+    /// that runs for days keeps only its open instances. Allowed before and after finish().
+    void take_finished(std::vector<Session>& sessions, std::vector<LossEvent>& events);
+    /// What for_each_open shows of an open instance.
+    struct OpenView {
+        const Session& session;  ///< identity and times (counters are filled in at its end)
+        Timestamp last_time;     ///< its latest packet
+        bool closed = false;     ///< RST, or FIN from each side: finished closed_timeout later
+    };
+    /// Calls `fn` for every instance open now (in no particular order).
+    void for_each_open(const std::function<void(const OpenView&)>& fn) const;
+    /// Judges the open instances `select` picks as if they ended now (their ACKs held back
+    /// applied, their holes classified) and appends the sessions and events to `sessions`
+    /// and `events`, without ending them: they go on, and are finished as usual later. Works on
+    /// copies; the tracker and its counters do not change.
+    void judge_open(const std::function<bool(const Session&)>& select,
+                    std::vector<Session>& sessions, std::vector<LossEvent>& events) const;
+    /// The tracker's clock (the latest capture time accepted, see clock_jump_limit_ns), in
+    /// nanoseconds since the epoch; 0 before the first segment.
+    std::int64_t clock_ns() const;
     /// Counters so far.
     const TrackerCounters& counters() const;
 

@@ -70,6 +70,7 @@ from ._core import (
     tcp_flags,
     wilson_interval,
 )
+from ._live import IntervalReport, LiveCapture, live
 from ._progress import Cancelled
 from .report import (
     Report,
@@ -102,7 +103,9 @@ __all__ = [
     "FlowKey",
     "FormatError",
     "IngestStats",
+    "IntervalReport",
     "IpAddress",
+    "LiveCapture",
     "LossEvent",
     "LossEventList",
     "MatchOptions",
@@ -127,6 +130,7 @@ __all__ = [
     "events_from",
     "from_wireshark_csv",
     "link_type_name",
+    "live",
     "no_frame",
     "no_session",
     "read_csv_options",

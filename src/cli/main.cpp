@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/live.hpp"
 #include "core/errors.hpp"
 #include "report/json.hpp"
 #include "report/output_file.hpp"
@@ -318,6 +319,7 @@ const char* command_name(Command c) {
 std::string short_usage() {
     return "usage: capgap analyze CAPTURE... [options]\n"
            "       capgap csv --syn S.csv --lost L.csv [options]\n"
+           "       capgap live -i IFACE... | -r CAPTURE [options]\n"
            "       capgap --version | --help | COMMAND --help\n";
 }
 
@@ -363,7 +365,8 @@ std::string general_help() {
     return "capgap: how many TCP sessions did a packet capture damage?\n\n" + short_usage() +
            "\ncommands:\n"
            "  analyze   read captures and report bad sessions\n"
-           "  csv       the same from Wireshark CSV exports (SYN list + lost list)\n\n"
+           "  csv       the same from Wireshark CSV exports (SYN list + lost list)\n"
+           "  live      measure continuously from interfaces, one report per interval\n\n"
            "Run `capgap COMMAND --help` for the options.\n";
 }
 
@@ -670,6 +673,8 @@ int print(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc >= 2 && std::strcmp(argv[1], "live") == 0)
+        return capgap::cli::live_main(argc - 1, argv + 1);
     if (argc >= 2 && (std::strcmp(argv[1], "--version") == 0)) {
         return print(std::string("capgap ") + capgap::version + '\n');
     }

@@ -55,7 +55,17 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
             out.data = b + 20;
             if (type == 6) {
                 const std::uint32_t used = 20 + ((out.caplen + 3) & ~3u);
-                if (used < size) epb_drops_ += option_u64(b + used, size - used, 4);
+                if (used < size) {
+                    const std::uint64_t d = option_u64(b + used, size - used, 4);
+                    epb_drops_ += d;
+                    if (marks != nullptr && d > 0) {
+                        DropMark m;
+                        m.ns = out.ns;
+                        m.interface = ifid;
+                        m.epb_drops = d;
+                        marks->push_back(m);
+                    }
+                }
             }
             return packet;
         } else if (type == 5) {
@@ -65,6 +75,16 @@ PcapngReader::Result PcapngReader::next(Packet& out) {
             const std::uint32_t ifid = u32(b);
             isb_drops_[ifid] = option_u64(b + 12, size - 12, isb_ifdrop) +
                                option_u64(b + 12, size - 12, isb_osdrop);
+            if (marks != nullptr && ifid < interfaces_.size()) {
+                DropMark m;
+                m.ns = to_ns((std::uint64_t{u32(b + 4)} << 32) | u32(b + 8), interfaces_[ifid]);
+                m.statistics = true;
+                m.interface = ifid;
+                m.received = option_u64(b + 12, size - 12, 4);  // isb_ifrecv
+                m.ifdrop = option_u64(b + 12, size - 12, isb_ifdrop);
+                m.osdrop = option_u64(b + 12, size - 12, isb_osdrop);
+                marks->push_back(m);
+            }
         } else if (type == 3) {
             if (size < 4) return fail("simple packet block too short");
             if (interfaces_.empty()) return fail("packet on an undescribed interface");
@@ -223,6 +243,23 @@ std::uint64_t pcapng_file_drops(const std::string& path) {
     while (r.next(p) == PcapngReader::packet) {
     }
     return r.drops();
+}
+
+std::vector<DropMark> pcapng_drop_marks(const std::string& path) {
+    std::vector<DropMark> marks;
+    FilePtr f(std::fopen(path.c_str(), "rb"));
+    if (!f) return marks;
+    std::uint8_t head[4] = {0, 0, 0, 0};
+    if (std::fread(head, 1, 4, f.get()) != 4 || head[0] != 0x0a || head[1] != 0x0d ||
+        head[2] != 0x0d || head[3] != 0x0a)
+        return marks;
+    std::rewind(f.get());
+    PcapngReader r(std::move(f));
+    r.marks = &marks;
+    Packet p;
+    while (r.next(p) == PcapngReader::packet) {
+    }
+    return marks;
 }
 
 // pcapng stores LINKTYPE_ values; the decoder and BPF expect DLT_ values. They are equal

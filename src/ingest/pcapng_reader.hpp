@@ -32,6 +32,24 @@ inline std::uint64_t combined_drops(std::uint64_t closed,
     return statistics > epb ? statistics : epb;
 }
 
+// A drop figure a pcapng file carries, where it carries it (replay's per-interval host drops,
+// live.hpp): an interface statistics block's cumulative counters, or an enhanced packet
+// block's drop count (packets lost since the packet before on that interface).
+struct DropMark {
+    std::int64_t ns = 0;      // the block's timestamp
+    bool statistics = false;  // true: an ISB (cumulative, of `interface`); false: an EPB
+    std::uint32_t interface = 0;
+    std::uint64_t received = 0;   // isb_ifrecv
+    std::uint64_t ifdrop = 0;     // isb_ifdrop
+    std::uint64_t osdrop = 0;     // isb_osdrop
+    std::uint64_t epb_drops = 0;  // epb_dropcount
+};
+
+// Every drop figure of the pcapng file at `path`, in file order; empty for anything else (a
+// classic pcap, a compressed file). Stops quietly at a damaged block: the reading proper
+// reports it.
+std::vector<DropMark> pcapng_drop_marks(const std::string& path);
+
 // A minimal pcapng reader for files of several interfaces, whose packets libpcap cannot tell
 // apart by interface (and refuses when the interfaces differ in link type or snapshot
 // length). Reads Section Header, Interface Description, Enhanced, Simple and (obsolete)
@@ -50,6 +68,8 @@ class PcapngReader {
     // Packets the interfaces dropped, so far: the last interface statistics block of each
     // interface (isb_ifdrop + isb_osdrop) and every enhanced packet block's epb_dropcount.
     std::uint64_t drops() const;
+    // While set, every drop figure read is appended here (pcapng_drop_marks).
+    std::vector<DropMark>* marks = nullptr;
 
   private:
     struct Interface {

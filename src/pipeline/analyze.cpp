@@ -312,6 +312,12 @@ void Analyzer::flush() {
     impl_->flush();
 }
 
+Tracker& Analyzer::tracker() {
+    if (impl_->sharded) throw std::logic_error("Analyzer::tracker needs Options::threads 1");
+    impl_->flush();
+    return impl_->tracker;
+}
+
 void Analyzer::record_attribution(std::vector<Attribution>* out) {
     if (impl_->sharded && out != nullptr)
         throw std::logic_error("record_attribution needs Options::threads 1");

@@ -32,6 +32,20 @@ struct PendingAck {
 
 enum class Start : std::uint8_t { none, provisional, fixed };
 
+// The holes and runs of a direction, owned, copied deeply when an instance is copied (the
+// live judgement of an open instance finishes a copy: Tracker::judge_open).
+struct GapsPtr : std::unique_ptr<Gaps> {
+    GapsPtr() = default;
+    GapsPtr(GapsPtr&&) noexcept = default;
+    GapsPtr& operator=(GapsPtr&&) noexcept = default;
+    ~GapsPtr() = default;
+    GapsPtr(const GapsPtr& o) : std::unique_ptr<Gaps>(o ? std::make_unique<Gaps>(*o) : nullptr) {}
+    GapsPtr& operator=(const GapsPtr& o) {
+        if (this != &o) reset(o ? new Gaps(*o) : nullptr);
+        return *this;
+    }
+};
+
 // One direction of an instance: the sequence space its sender uses. Three cache lines, laid
 // out by use: with thousands of flows open at once, fetching flow state from memory is the
 // tracker's largest cost, and a packet reads the first two lines of both directions but the
@@ -45,9 +59,9 @@ struct alignas(64) DirState {
     std::int64_t max_content_seq = 0;
     // Holes and resolved runs (track/gaps.hpp). Most directions never have either, so they
     // live on the heap, allocated with the first one.
-    std::unique_ptr<Gaps> gaps;
+    GapsPtr gaps;
     Gaps& gaps_for_write() {
-        if (!gaps) gaps = std::make_unique<Gaps>();
+        if (!gaps) gaps.reset(new Gaps());
         return *gaps;
     }
     Start start_kind = Start::none;

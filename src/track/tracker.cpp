@@ -678,6 +678,37 @@ std::size_t Tracker::open_sessions() const {
     return impl_->open.size();
 }
 
+void Tracker::take_finished(std::vector<Session>& sessions, std::vector<LossEvent>& events) {
+    Impl& im = *impl_;
+    sessions.insert(sessions.end(), std::make_move_iterator(im.sessions.begin()),
+                    std::make_move_iterator(im.sessions.end()));
+    events.insert(events.end(), im.events.begin(), im.events.end());
+    // clear() keeps the capacity: the next interval's sessions reuse it, no growth for days.
+    im.sessions.clear();
+    im.events.clear();
+}
+
+void Tracker::for_each_open(const std::function<void(const OpenView&)>& fn) const {
+    impl_->open.for_each([&](const Instance& in) {
+        fn(OpenView{in.s, in.last_time, in.closed()});
+    });
+}
+
+void Tracker::judge_open(const std::function<bool(const Session&)>& select,
+                         std::vector<Session>& sessions, std::vector<LossEvent>& events) const {
+    Impl& im = *impl_;                      // the walk is not const; it changes nothing
+    TrackerCounters scratch = im.counters;  // finalize counts capped holes: not for real here
+    im.open.for_each([&](const Instance& in) {
+        if (!select(in.s)) return;
+        Instance copy = in;  // deep: its holes and runs too (DirState::gaps copies)
+        detail::finalize(copy, im.verdict(), scratch, sessions, events);
+    });
+}
+
+std::int64_t Tracker::clock_ns() const {
+    return impl_->clock.now_ns;
+}
+
 const TrackerCounters& Tracker::counters() const {
     return impl_->counters;
 }

@@ -318,14 +318,16 @@
         type: "line",
         data: { datasets: [
           { label: "traffic (bit/s)", data: rate, yAxisID: "y", borderColor: "#1f5fa8", backgroundColor: "#1f5fa8", pointRadius: 0, borderWidth: 1.5, parsing: false },
-          { label: "bad sessions (% of new)", data: lossPct, yAxisID: "pct", borderColor: "#c62828", backgroundColor: "#c62828", pointRadius: 1.5, borderWidth: 1.5, spanGaps: false, parsing: false },
+          { label: "bad sessions (% of new)", data: lossPct, yAxisID: "pct", borderColor: "#c62828", backgroundColor: "#c62828", pointRadius: 1.5, borderWidth: 1.5, spanGaps: false, clip: false, parsing: false },
           { label: "loss events", data: events, yAxisID: "ev", borderColor: "#b26a00", backgroundColor: "#b26a00", pointRadius: 0, borderWidth: 1, borderDash: [4, 3], parsing: false }
         ] },
         options: { scales: {
           x: timeAxis("time (UTC)"),
           y: { position: "left", beginAtZero: true, title: { display: true, text: "traffic" }, ticks: { callback: function (v) { return fmtRate(v); } } },
-          pct: { position: "right", beginAtZero: true, title: { display: true, text: "bad sessions (%)" }, grid: { drawOnChartArea: false } },
-          ev: { position: "right", beginAtZero: true, title: { display: true, text: "loss events" }, grid: { drawOnChartArea: false } }
+          pct: { position: "right", beginAtZero: true, max: 100, title: { display: true, text: "bad sessions (%)" }, grid: { drawOnChartArea: false } },
+          // Counts: whole-number ticks, and headroom so the busiest bucket's peak is not drawn
+          // on the chart's top edge.
+          ev: { position: "right", beginAtZero: true, grace: "10%", ticks: { precision: 0 }, title: { display: true, text: "loss events" }, grid: { drawOnChartArea: false } }
         } }
       });
       return;
