@@ -69,10 +69,12 @@ struct Options {
     /// many trackers, one on the reading thread (with a smaller share) and the others on
     /// threads of their own. The report, sessions and events are the same whatever the count
     /// (only TrackerOptions::max_open_flows is split between the trackers: with the cap
-    /// reached, which instances are evicted may differ). 0 (the
-    /// default): analyze() picks the machine's cores, at most 8, and 1 for an input under
-    /// 64 MB; the streaming Analyzer takes 0 as 1. The extraction
-    /// (extract_sessions()) always uses 1.
+    /// reached, which instances are evicted may differ). 0 (the default): analyze() picks the
+    /// machine's cores, at most 8, and 1 for an input under 64 MB; the streaming Analyzer
+    /// takes 0 as 1, and with 2 or more needs frame numbers that increase (feed_packet and
+    /// PcapSource number them so; a caller of feed_segment must), since the sessions are
+    /// numbered in the order of their first frames. The extraction (extract_sessions())
+    /// always uses 1.
     unsigned threads = 0;
 };
 
@@ -110,6 +112,7 @@ class Analyzer {
     void record_attribution(std::vector<Attribution>* out);
     /// The tracker, after the segments waiting in the batch were handed to it. Continuous
     /// measurement (live.hpp) takes the finished sessions out and judges open ones through it.
+    /// Only with Options::threads 1 (or 0): throws std::logic_error otherwise.
     Tracker& tracker();
     /// Adds counters from a packet source (files, problems) before finish().
     void merge_source_stats(const IngestStats& source);

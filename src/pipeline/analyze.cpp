@@ -313,6 +313,7 @@ void Analyzer::flush() {
 }
 
 Tracker& Analyzer::tracker() {
+    if (impl_->sharded) throw std::logic_error("Analyzer::tracker needs Options::threads 1");
     impl_->flush();
     return impl_->tracker;
 }

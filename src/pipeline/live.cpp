@@ -153,6 +153,7 @@ struct LiveCapture::Impl {
         Options a = o.analysis;
         a.timeline = false;  // a timeline for months would grow; the intervals are the timeline
         a.progress = nullptr;
+        a.threads = 1;  // the intervals read the one tracker (Analyzer::tracker)
         return a;
     }
 
