@@ -7,6 +7,7 @@
 #include <capgap/analyze_csv.hpp>
 #include <capgap/errors.hpp>
 #include <capgap/extract.hpp>
+#include <capgap/flow_state.hpp>
 #include <capgap/flow_key.hpp>
 #include <capgap/html.hpp>
 #include <capgap/ingest_stats.hpp>
