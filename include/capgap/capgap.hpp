@@ -7,8 +7,8 @@
 #include <capgap/analyze_csv.hpp>
 #include <capgap/errors.hpp>
 #include <capgap/extract.hpp>
-#include <capgap/flow_state.hpp>
 #include <capgap/flow_key.hpp>
+#include <capgap/flow_state.hpp>
 #include <capgap/html.hpp>
 #include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>

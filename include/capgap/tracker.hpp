@@ -152,6 +152,10 @@ class Tracker {
     std::size_t open_sessions() const;
     /// Counters so far.
     const TrackerCounters& counters() const;
+    /// The clock: the latest capture time accepted (ns since the epoch); see clock_started.
+    std::int64_t clock_ns() const;
+    /// False until the first segment started the clock.
+    bool clock_started() const;
 
   private:
     struct Impl;

@@ -57,6 +57,9 @@ struct Cli {
     std::string extract_out;
     capgap::SessionSelection extract;
     bool extract_selector = false;  // --extract, --extract-server or --extract-category given
+    // A piece of a chain (docs/state-format.md): the state resumed from and the one saved.
+    std::string resume_state;
+    std::string save_state;
 };
 
 constexpr unsigned for_analyze = 1;
@@ -296,6 +299,14 @@ const std::vector<OptionSpec>& option_table() {
          "TEID) part of the session key; the report lists the tunnels and --sessions-out gives "
          "each session's",
          [](Cli& c, const std::string&) { c.options.tunnel_key = true; }},
+        {"resume-state", "FILE", for_analyze,
+         "resume the flows a piece before saved with --save-state (rotated files analysed one "
+         "after the other report what one run over them all reports; docs/state-format.md)",
+         [](Cli& c, const std::string& v) { c.resume_state = v; }},
+        {"save-state", "FILE", for_analyze,
+         "save the flows still open at the end in FILE for the next piece's --resume-state; "
+         "the report then holds the sessions that ended in this piece",
+         [](Cli& c, const std::string& v) { c.save_state = v; }},
     };
     return table;
 }
@@ -437,6 +448,11 @@ Cli parse_args(int argc, char** argv) {
         throw usage_error(
             "--extract, --extract-server and --extract-category choose sessions for "
             "--extract-out FILE (or --extract-bad FILE): give one");
+    }
+    if (!cli.extract_out.empty() && (!cli.save_state.empty() || !cli.resume_state.empty())) {
+        throw usage_error(
+            "--extract-out reads the whole capture: not with --save-state or "
+            "--resume-state");
     }
     if (cli.command == Command::csv && (cli.syn_csv.empty() || cli.lost_csv.empty())) {
         throw usage_error("csv needs --syn FILE and --lost FILE");
@@ -586,7 +602,17 @@ int run(const Cli& cli) {
         const bool show = !cli.quiet && isatty(STDERR_FILENO) != 0;
         capgap::Options options = cli.options;
         options.progress = progress_callback(show, "");
-        report = capgap::analyze(inputs, options);
+        if (cli.save_state.empty() && cli.resume_state.empty()) {
+            report = capgap::analyze(inputs, options);
+        } else {
+            capgap::FlowState resume;
+            if (!cli.resume_state.empty()) resume = capgap::FlowState::read_file(cli.resume_state);
+            capgap::PieceResult piece = capgap::analyze_piece(
+                inputs, options, &resume,
+                cli.save_state.empty() ? capgap::PieceEnd::finish : capgap::PieceEnd::suspend);
+            if (!cli.save_state.empty()) piece.state.write_file(cli.save_state);
+            report = std::move(piece.report);
+        }
     } else {
         // A lost list carries only Wireshark's flags, so its verdict is the headline unless
         // the user asks otherwise.
