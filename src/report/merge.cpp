@@ -126,6 +126,8 @@ Report merge_reports(const std::vector<Report>& reports) {
     // The parts, in order: neighbouring pieces of one chain joined, reports of no chain stacked.
     std::vector<OutPart> parts;
     bool chained = false;
+    // Report i continues the chain of the reports before it: its first part joined theirs.
+    std::vector<bool> continues(reports.size(), false);
     for (const Report& r : reports) {
         if (r.summary.mode != out.summary.mode || r.summary.join != out.summary.join) {
             throw std::invalid_argument(
@@ -142,6 +144,7 @@ Report merge_reports(const std::vector<Report>& reports) {
             own.push_back(p);
         }
         for (const ReportPart& p : own) {
+            const bool first_part = &p == &own.front();
             chained = chained || p.chain != 0;
             OutPart* last = parts.empty() ? nullptr : &parts.back();
             if (last != nullptr && p.chain == 0 && last->part.chain == 0) {
@@ -153,6 +156,7 @@ Report merge_reports(const std::vector<Report>& reports) {
             } else if (last != nullptr && p.chain != 0 && last->part.chain == p.chain &&
                        p.first_piece == last->part.last_piece + 1) {
                 last->segments.push_back(Segment{&r, p, 0, 0, 0});
+                if (first_part) continues[static_cast<std::size_t>(&r - reports.data())] = true;
                 last->part.last_piece = p.last_piece;
                 last->part.ids = std::max(last->part.ids, p.ids);
                 last->lists = &r;  // the later piece lists every source and tunnel so far
@@ -240,7 +244,15 @@ Report merge_reports(const std::vector<Report>& reports) {
 
     for (const Report& r : reports) {
         add_summary(out.summary, r.summary);
+        const bool have_time = out.ingest.have_time;
+        const Timestamp first = out.ingest.first_time;
         add_ingest(out.ingest, r.ingest);
+        // The first and last times are those of the first and last packet read; a piece that
+        // continues a chain is read after the pieces before it.
+        if (continues[static_cast<std::size_t>(&r - reports.data())] && r.ingest.have_time) {
+            if (have_time) out.ingest.first_time = first;
+            out.ingest.last_time = r.ingest.last_time;
+        }
         out.timeline.merge(r.timeline);
         for (const EventTally& t : r.tallies) {
             const auto k = static_cast<std::size_t>(t.kind);
