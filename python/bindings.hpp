@@ -31,6 +31,8 @@ void register_values(py::module_& m);
 void register_tables(py::module_& m);
 /// Ingest counters, the report, Matcher, Analyzer, analyze() and the CSV adapter.
 void register_report(py::module_& m);
+/// FlowState and ReportPart (register_flow_state.cpp).
+void register_flow_state(py::module_& m);
 
 // ---- pickling ----
 // A pickled state starts with (type name, capgap version, pickle_format): a state made by
