@@ -116,6 +116,7 @@ PYBIND11_MODULE(_core, m) {
 
     capgap_py::register_values(m);
     capgap_py::register_tables(m);
+    capgap_py::register_flow_state(m);
     capgap_py::register_report(m);
     capgap_py::register_live(m);
     capgap_py::register_reprs(m);

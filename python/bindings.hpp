@@ -33,6 +33,8 @@ void register_tables(py::module_& m);
 void register_report(py::module_& m);
 /// LiveCapture, IntervalReport, CaptureDrops, LiveTotals (capgap.live).
 void register_live(py::module_& m);
+/// FlowState and ReportPart (register_flow_state.cpp).
+void register_flow_state(py::module_& m);
 
 // ---- pickling ----
 // A pickled state starts with (type name, capgap version, pickle_format): a state made by

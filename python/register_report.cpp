@@ -237,12 +237,13 @@ py::tuple report_state(const capgap::Report& r) {
         py::make_tuple(r.timeline.base_ns, r.timeline.origin_ns, pod_bytes(r.timeline.buckets),
                        r.timeline.peak_bytes_1ms, r.timeline.peak_bytes_10ms),
         py::make_tuple(r.diagnosis_options.top, r.diagnosis_options.bucket_ns,
-                       r.diagnosis_options.prefix_v4, r.diagnosis_options.prefix_v6));
+                       r.diagnosis_options.prefix_v4, r.diagnosis_options.prefix_v6),
+        pod_bytes(r.parts));
 }
 
 capgap::Report report_from(const py::tuple& state) {
     using capgap_py::pod_vector;
-    capgap_py::check_pickle_state(state, "Report", 9);
+    capgap_py::check_pickle_state(state, "Report", 10);
     capgap::Report r;
     r.summary = one_pod<capgap::Summary>(state[1], "Report");
     r.sessions = pod_vector<capgap::SessionRow>(state[2], "Report");
@@ -263,6 +264,7 @@ capgap::Report report_from(const py::tuple& state) {
     r.diagnosis_options.bucket_ns = dopt[1].cast<std::int64_t>();
     r.diagnosis_options.prefix_v4 = dopt[2].cast<int>();
     r.diagnosis_options.prefix_v6 = dopt[3].cast<int>();
+    r.parts = pod_vector<capgap::ReportPart>(state[9], "Report");
     return r;
 }
 
@@ -382,6 +384,7 @@ void register_report(py::module_& m) {
             .def_readonly("tallies", &capgap::Report::tallies)
             .def_readonly("ingest", &capgap::Report::ingest)
             .def_readonly("sources", &capgap::Report::sources)
+            .def_readonly("parts", &capgap::Report::parts)
             .def("to_text", &capgap::Report::to_text)
             .def("to_json", &capgap::Report::to_json)
             .def(
@@ -542,7 +545,23 @@ void register_report(py::module_& m) {
                 py::gil_scoped_release release;
                 return self.finish();
             },
-            "Finishes tracking and returns the report (the GIL is released). Call once.");
+            "Finishes tracking and returns the report (the GIL is released). Call once.")
+        .def("resume", &capgap::Analyzer::resume, "state"_a,
+             "Resumes a chain from the state the piece before ended with; before any packet.")
+        .def("set_source_name", &capgap::Analyzer::set_source_name, "name"_a,
+             "The name of this piece's inputs, kept in the chain's sources.")
+        .def(
+            "suspend",
+            [](capgap::Analyzer& self) {
+                capgap::PieceResult r;
+                {
+                    py::gil_scoped_release release;
+                    r = self.suspend();
+                }
+                return py::make_tuple(std::move(r.report), std::move(r.state));
+            },
+            "Ends a piece instead of finish(): (report of the sessions that ended, state for "
+            "the next piece). Call once.");
 
     py::class_<capgap::Progress>(m, "Progress", "How far an analysis has read.")
         .def_readonly("bytes_done", &capgap::Progress::bytes_done,
@@ -574,6 +593,25 @@ void register_report(py::module_& m) {
         "Reads the captures (paths and binary streams, merged by time) and returns the report "
         "(the GIL is released except while a stream's read or `progress` is called; signal "
         "handlers run every ~50 ms, so Ctrl-C raises KeyboardInterrupt promptly).");
+
+    m.def(
+        "analyze_piece",
+        [](const std::vector<py::object>& inputs, const capgap::Options& options,
+           std::optional<capgap::FlowState> resume, bool finish, const py::object& progress) {
+            const std::vector<capgap::CaptureInput> in = capture_inputs(inputs);
+            const capgap::Options opt = with_poll(options, progress.ptr());
+            py::gil_scoped_release release;
+            capgap::PieceResult r = capgap::analyze_piece(
+                in, opt, resume ? &*resume : nullptr,
+                finish ? capgap::PieceEnd::finish : capgap::PieceEnd::suspend);
+            py::gil_scoped_acquire acquire;
+            return py::make_tuple(std::move(r.report), std::move(r.state));
+        },
+        "inputs"_a, "options"_a, "resume"_a = py::none(), "finish"_a = false,
+        "progress"_a = py::none(),
+        "Analyses one piece of a chain: (report of the sessions that ended in it, state for "
+        "the next piece; an empty state when finish is set). The GIL is released as in "
+        "analyze().");
 
     py::class_<capgap::ExtractResult>(m, "ExtractResult", "What extract_sessions() wrote.")
         .def_readonly("sessions", &capgap::ExtractResult::sessions, "Sessions asked for.")

@@ -29,6 +29,9 @@
 
 namespace capgap {
 
+class FlowState;
+struct PieceResult;
+
 /// How far analyze() (or extract_sessions()) has read, for a progress display.
 struct Progress {
     std::uint64_t bytes_done = 0;   ///< input bytes read so far (compressed input: compressed)
@@ -120,6 +123,19 @@ class Analyzer {
     /// @throws format_error when packets were read but none could be decoded as TCP/IP and
     /// every one of them had an unsupported link type
     Report finish();
+
+    /// Resumes a chain of pieces (flow_state.hpp) from the state the piece before ended with:
+    /// its open flows, clock, ids, frame numbers, fragments, tunnels and timeline windows.
+    /// Call before the first packet; an empty state changes nothing.
+    /// @throws std::logic_error after packets were fed; format_error for a state that does not
+    /// parse (naming it and the byte offset); parse_error naming the option when the state
+    /// was made with other options
+    void resume(const FlowState& state);
+    /// The name of this piece's inputs, kept in the chain's sources (analyze_piece sets it).
+    void set_source_name(std::string name);
+    /// Ends a piece instead of finish(): the report of the sessions that ended so far, and the
+    /// state that the next piece resumes. Call once.
+    PieceResult suspend();
 
   private:
     struct Impl;

@@ -8,6 +8,7 @@
 #include <capgap/errors.hpp>
 #include <capgap/extract.hpp>
 #include <capgap/flow_key.hpp>
+#include <capgap/flow_state.hpp>
 #include <capgap/html.hpp>
 #include <capgap/ingest_stats.hpp>
 #include <capgap/live.hpp>

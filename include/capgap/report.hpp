@@ -100,6 +100,25 @@ struct Summary {
 /// The 95% Wilson score interval for k successes in n trials, in percent; {0, 0} for n = 0.
 std::pair<double, double> wilson_interval(std::uint64_t k, std::uint64_t n);
 
+/// A stretch of a report that came from consecutive pieces of one chain (flow_state.hpp), or
+/// (chain 0) from analyses of no chain. merge_reports() joins two neighbouring parts of one
+/// chain whose pieces follow each other, keeping the chain's session ids, and shifts every
+/// part's ids, sources and tunnels past the parts before it (docs/state-format.md, "Merging").
+struct ReportPart {
+    std::uint64_t chain = 0;        ///< the chain's identity (FlowState::chain); 0: no chain
+    std::uint32_t first_piece = 0;  ///< the pieces it holds: first_piece to last_piece
+    std::uint32_t last_piece = 0;
+    std::uint64_t id_offset = 0;      ///< a session's id here = its id in the chain + id_offset
+    std::uint64_t ids = 0;            ///< the ids it takes: [id_offset, id_offset + ids)
+    std::uint32_t source_offset = 0;  ///< its sources: Report::sources[source_offset, + sources)
+    std::uint32_t sources = 0;
+    std::uint32_t tunnel_offset = 0;  ///< its tunnels: ingest.tunnels[tunnel_offset, + tunnels)
+    std::uint32_t tunnels = 0;
+
+    friend bool operator==(const ReportPart& a, const ReportPart& b);
+    friend bool operator!=(const ReportPart& a, const ReportPart& b) { return !(a == b); }
+};
+
 /// Everything capgap reports.
 struct Report {
     Summary summary;
@@ -117,6 +136,9 @@ struct Report {
     Timeline timeline;
     /// The settings diagnosis() uses (top rows, bucket, client prefixes).
     DiagnosisOptions diagnosis_options;
+    /// Where its sessions came from when a chain of pieces is part of it (flow_state.hpp), in
+    /// id order; empty for a report of no chain (one implicit part of chain 0).
+    std::vector<ReportPart> parts;
 
     /// The diagnosis (docs/diagnosis.md): findings, breakdowns, timeline, load.
     Diagnosis diagnosis() const;

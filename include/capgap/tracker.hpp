@@ -26,7 +26,9 @@ namespace capgap {
 
 namespace detail {
 struct ShardAccess;  // the sharded pipeline's access (src/track/shard.hpp)
-}
+class StateWriter;
+class StateReader;
+}  // namespace detail
 
 /// Tracker settings; the defaults are the documented ones.
 struct TrackerOptions {
@@ -122,6 +124,14 @@ class Tracker {
 
     /// Closes every open instance (classifying what is still unresolved). Call once at the end.
     void finish();
+    /// Ends a piece of a chain instead (flow_state.hpp): the instances finished so far are
+    /// ordered by id and their events by id and frame, ready to take; the open ones stay.
+    void suspend();
+    /// Writes the open instances, the clock, the counters and the next id (the tracker part
+    /// of docs/state-format.md).
+    void save(detail::StateWriter& out) const;
+    /// Reads what save() wrote, before the first segment. @throws format_error
+    void restore(detail::StateReader& in);
 
     /// Instances finished so far, ordered by id after finish().
     const std::vector<Session>& sessions() const;
@@ -168,6 +178,8 @@ class Tracker {
     std::int64_t clock_ns() const;
     /// Counters so far.
     const TrackerCounters& counters() const;
+    /// False until the first segment started the clock.
+    bool clock_started() const;
 
   private:
     friend struct detail::ShardAccess;

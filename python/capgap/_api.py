@@ -58,6 +58,7 @@ def analyze(
     threads: int | None = None,
     progress: Callable[[_core.Progress], Any] | bool | None = None,
     cancel: Any = None,
+    resume: _core.FlowState | None = None,
 ) -> Report:
     """Analyses one capture (several files are merged by time, as mergecap does).
 
@@ -102,6 +103,9 @@ def analyze(
             else a line on standard error.
         cancel: a ``threading.Event`` (anything with ``is_set()``); once set, from another
             thread, the analysis stops within about 100 ms with ``capgap.Cancelled``.
+        resume: the ``capgap.FlowState`` the piece before ended with (``analyze_piece``):
+            this call is the last piece of the chain, and reports the sessions that ended in
+            it, every open one included (docs/state-format.md).
 
     Raises:
         CaptureError (an OSError): a file cannot be opened or read; a missing file raises
@@ -134,11 +138,75 @@ def analyze(
         include=include,
         threads=threads,
     )
+    if resume is not None:
+        native, _ = _core.analyze_piece(
+            files, opt, _state_arg(resume), True, progress_callable(progress, cancel)
+        )
+        return Report(native)
     report = Report(_core.analyze(files, opt, progress_callable(progress, cancel)))
     if all(isinstance(f, str) for f in files):
         # Absolute, so that extract() reads the same files after a change of directory.
         report._origin = ([f if f == "-" else os.path.abspath(f) for f in files], opt)
     return report
+
+
+def _state_arg(state: Any) -> _core.FlowState:
+    if isinstance(state, _core.FlowState):
+        return state
+    if isinstance(state, (bytes, bytearray, memoryview)):
+        return _core.FlowState.from_bytes(bytes(state))
+    raise TypeError(f"resume must be a capgap.FlowState or bytes, not {type(state).__name__}")
+
+
+def analyze_piece(
+    paths: Capture | Iterable[Capture],
+    *,
+    resume: _core.FlowState | bytes | None = None,
+    last: bool = False,
+    progress: Callable[[_core.Progress], Any] | bool | None = None,
+    cancel: Any = None,
+    **options: Any,
+) -> tuple[Report, _core.FlowState | None]:
+    """Analyses one piece of a capture cut into files (rotated by size or time), to be
+    chained: the open flows at its end are kept in a ``capgap.FlowState`` that the next
+    piece resumes, so the pieces analysed one after the other, in separate calls or
+    processes, report what one ``analyze`` over the whole capture reports.
+
+    >>> r1, s1 = capgap.analyze_piece("cap_00.pcap")
+    >>> r2, s2 = capgap.analyze_piece("cap_01.pcap", resume=s1)
+    >>> r3, _ = capgap.analyze_piece("cap_02.pcap", resume=s2, last=True)
+    >>> whole = r1 + r2 + r3          # capgap.concat([r1, r2, r3]): session ids kept
+
+    Args:
+        paths: the piece, as ``analyze`` takes it.
+        resume: the state the piece before ended with (a FlowState, or its bytes); None for
+            the first piece.
+        last: finish every open flow (the chain's last piece); the state returned is None.
+        progress, cancel: as in ``analyze``.
+        options: ``analyze``'s keywords (server, window, mode, bpf, ...). The ones the state
+            depends on (bpf, reorder_window_ms, drop_duplicates, tunnel_key) must be the
+            same in every piece: a state made with others raises ParseError naming them.
+
+    Returns:
+        (report, state): the sessions that ended in this piece (closed, expired, evicted;
+        with ``last``, all the rest too) with their events, this piece's counters and
+        timeline; and the state for the next piece (picklable, ``bytes(state)``,
+        ``state.save(path)``). Each session's ``source`` names the piece its first packet
+        was in. Reports of one chain merge (``+``, ``concat``) keeping the session ids.
+
+    Raises:
+        as ``analyze``; FormatError for a state that is not one (naming the byte offset).
+    """
+    files = _options.paths_arg(paths)
+    opt = _options.options(**options)
+    native, state = _core.analyze_piece(
+        files,
+        opt,
+        None if resume is None else _state_arg(resume),
+        bool(last),
+        progress_callable(progress, cancel),
+    )
+    return Report(native), (None if last else state)
 
 
 def _check_syn_list(data: _core.CsvInput, syn_path: str, lost_path: str) -> None:
@@ -513,6 +581,20 @@ class Analyzer:
     def stats(self) -> _core.IngestStats:
         """A copy of the ingest counters so far."""
         return self._live().stats
+
+    def resume(self, state: _core.FlowState | bytes) -> None:
+        """Resumes a chain from the state the piece before ended with (``analyze_piece``,
+        ``suspend``); call it before the first packet. Frames continue the chain's numbering.
+        """
+        self._live().resume(_state_arg(state))
+
+    def suspend(self) -> tuple[Report, _core.FlowState]:
+        """Ends a piece instead of finish(): the report of the sessions that ended so far
+        and the state for the next piece. Call once."""
+        native = self._live()
+        self._native = None
+        report, state = native.suspend()
+        return Report(report), state
 
     def finish(self) -> Report:
         """Finishes tracking and returns the report (the GIL is released). Call once.

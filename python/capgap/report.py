@@ -620,6 +620,19 @@ class Report:
         """This report and others as one: ``capgap.concat([self, *others])``."""
         return concat([self, *others])
 
+    def __add__(self, other: Report) -> Report:
+        """``capgap.concat([self, other])``: pieces of one chain join, keeping session ids."""
+        if not isinstance(other, Report):
+            return NotImplemented
+        return concat([self, other])
+
+    @property
+    def parts(self) -> list[_core.ReportPart]:
+        """Where the sessions came from when pieces of a chain are in the report
+        (``analyze_piece``): one entry per run of consecutive pieces of one chain, or of
+        reports of no chain; empty for a report of no chain."""
+        return list(self._native.parts)
+
     # Pickling goes through the native report (a compact, versioned state: the tables as
     # bytes), so reports cross processes: ProcessPoolExecutor, joblib, Dask.
     # A report of from_wireshark_csv() carries the reader's counters along.
@@ -932,7 +945,13 @@ def concat(reports: Iterable[Report]) -> Report:
     ``flows_idle_expired``) depend on what else shared the clock, so they can be lower than
     one analysis's.
 
-    Associative: ``concat([concat([a, b]), c])`` equals ``concat([a, b, c])``. Raises
+    Pieces of one chain (``analyze_piece``) are the exception: neighbouring pieces of a
+    chain, in order, join without renumbering, so the reports of a whole chain merge into
+    what one ``analyze`` of the whole capture reports (docs/state-format.md, "Merging");
+    the ``source`` of each session names the piece its first packet was in.
+
+    Associative, chains or not: ``concat([concat([a, b]), c])`` equals ``concat([a, b, c])``
+    and ``(a + b) + c`` equals ``a + (b + c)``. Raises
     ValueError when the reports differ in mode or join, TypeError for a non-Report.
     """
     natives = []

@@ -65,6 +65,9 @@ struct Cli {
     unsigned jobs = 1;
     bool jobs_given = false;
     std::string sensor_regex;
+    // A piece of a chain (docs/state-format.md): the state resumed from and the one saved.
+    std::string resume_state;
+    std::string save_state;
 };
 
 constexpr unsigned for_analyze = 1;
@@ -349,6 +352,14 @@ const std::vector<OptionSpec>& option_table() {
              }
              c.sensor_regex = v;
          }},
+        {"resume-state", "FILE", for_analyze,
+         "resume the flows a piece before saved with --save-state (rotated files analysed one "
+         "after the other report what one run over them all reports; docs/state-format.md)",
+         [](Cli& c, const std::string& v) { c.resume_state = v; }},
+        {"save-state", "FILE", for_analyze,
+         "save the flows still open at the end in FILE for the next piece's --resume-state; "
+         "the report then holds the sessions that ended in this piece",
+         [](Cli& c, const std::string& v) { c.save_state = v; }},
     };
     return table;
 }
@@ -501,6 +512,16 @@ Cli parse_args(int argc, char** argv) {
     }
     if (cli.independent && std::count(cli.captures.begin(), cli.captures.end(), "-") != 0) {
         throw usage_error("--files independent reads files, not standard input (-)");
+    }
+    if (cli.independent && (!cli.save_state.empty() || !cli.resume_state.empty())) {
+        throw usage_error(
+            "--save-state and --resume-state carry one capture's flows: not with --files "
+            "independent");
+    }
+    if (!cli.extract_out.empty() && (!cli.save_state.empty() || !cli.resume_state.empty())) {
+        throw usage_error(
+            "--extract-out reads the whole capture: not with --save-state or "
+            "--resume-state");
     }
     if (cli.command == Command::csv && (cli.syn_csv.empty() || cli.lost_csv.empty())) {
         throw usage_error("csv needs --syn FILE and --lost FILE");
@@ -658,8 +679,16 @@ int run(const Cli& cli) {
                 throw capgap::error(e.what());
             }
             report = capgap::cli::analyze_groups(groups, options, cli.jobs);
-        } else {
+        } else if (cli.save_state.empty() && cli.resume_state.empty()) {
             report = capgap::analyze(inputs, options);
+        } else {
+            capgap::FlowState resume;
+            if (!cli.resume_state.empty()) resume = capgap::FlowState::read_file(cli.resume_state);
+            capgap::PieceResult piece = capgap::analyze_piece(
+                inputs, options, &resume,
+                cli.save_state.empty() ? capgap::PieceEnd::finish : capgap::PieceEnd::suspend);
+            if (!cli.save_state.empty()) piece.state.write_file(cli.save_state);
+            report = std::move(piece.report);
         }
     } else {
         // A lost list carries only Wireshark's flags, so its verdict is the headline unless

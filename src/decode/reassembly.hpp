@@ -40,6 +40,9 @@
 
 namespace capgap::detail {
 
+class StateWriter;
+class StateReader;
+
 struct ReassemblyLimits {
     std::size_t max_pending = 4096;            ///< datagrams held at once; the oldest is evicted
     std::int64_t timeout_ns = 30'000'000'000;  ///< capture time from a datagram's first piece
@@ -67,6 +70,11 @@ class Reassembler {
 
     /// Datagrams waiting for pieces.
     std::size_t pending() const { return datagrams_.size(); }
+
+    // The datagrams waiting for more pieces, for the flow state (docs/state-format.md,
+    // "Fragments"; decode/reassembly_state.cpp). restore() before the first piece.
+    void save(StateWriter& out) const;
+    void restore(StateReader& in);
 
   private:
     static constexpr std::uint32_t head_size = 60;

@@ -46,6 +46,18 @@ class TimelineAccumulator {
         b.retransmissions += (marks & feed_marks::retransmission) != 0 ? 1 : 0;
         b.acks_above_hole += (marks & feed_marks::ack_above_hole) != 0 ? 1 : 0;
     }
+
+    // The open 1 ms and 10 ms peak windows, carried in the flow state (docs/state-format.md,
+    // "Timeline"): a window that straddles the end of a piece keeps counting in the next one.
+    template <class IO>
+    void state_windows(IO& io) {
+        io(ms1_.start);
+        io(ms1_.end);
+        io(ms1_.bytes);
+        io(ms10_.start);
+        io(ms10_.end);
+        io(ms10_.bytes);
+    }
     Timeline take() {
         lo_ = 1;
         hi_ = 0;

@@ -3,12 +3,15 @@
 // nothing: the segment lives on the stack and counters are plain integers.
 
 #include <capgap/analyze.hpp>
+#include <capgap/flow_state.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "diagnose/accumulator.hpp"
 #include "pipeline/parallel.hpp"
 #include "pipeline/read_all.hpp"
+#include "pipeline/state_format.hpp"
 
 namespace capgap {
 
@@ -41,6 +45,19 @@ bool nothing_decodable(const IngestStats& st) {
 
 }  // namespace
 
+// What an Analyzer knows of the chain of pieces it is part of (flow_state.hpp).
+struct Chain {
+    bool resumed = false;
+    std::uint64_t id = 0;                  // 0 until resumed or suspended
+    std::uint32_t piece = 0;               // this piece's index
+    std::vector<std::string> sources;      // every piece's inputs before this one
+    std::vector<std::uint64_t> first_ids;  // the first session id of every piece before
+    std::string source_name;               // this piece's inputs
+    bool have_anchor = false;              // the chain's first packet time (relative windows)
+    Timestamp anchor;
+    TrackerCounters before;  // the tracker's counters when resumed (a piece reports its own)
+};
+
 struct Analyzer::Impl {
     explicit Impl(Options o) : options(std::move(o)), tracker(options.tracker) {
         batch.resize(batch_size);
@@ -48,6 +65,12 @@ struct Analyzer::Impl {
             sharded = std::make_unique<detail::ShardedTracker>(options.tracker, options.threads,
                                                                options.timeline);
     }
+
+    // The chain of pieces (below Analyzer::finish).
+    Report piece_report();
+    void save(detail::StateWriter& out);
+    void restore(detail::StateReader& in);
+    bool ended = false;  // suspend() was called
 
     Options options;
     Tracker tracker;                                  // with threads 1
@@ -61,6 +84,9 @@ struct Analyzer::Impl {
     IngestStats stats;
     detail::Reassembler reassembler;  // fragmented TCP and tunnel datagrams (counts its pieces)
     std::uint64_t frames = 0;
+    std::uint64_t frame_base = 0;  // added to a RawPacket's frame: frames before this piece
+    bool fed = false;              // a packet was fed (resume() comes first)
+    Chain chain;                   // the chain of pieces, when resumed or suspended
     // Link type -> libpcap name, filled on first sight so the hot path never formats names.
     std::vector<std::pair<int, std::string>> link_names;
 
@@ -258,6 +284,7 @@ void Analyzer::feed_packet(const std::uint8_t* data, std::uint32_t caplen, std::
                            int link_type, Timestamp time) {
     Impl& im = *impl_;
     const std::uint64_t frame = ++im.frames;
+    im.fed = true;
     ++im.stats.packets_read;
     im.stats.bytes_read += caplen;
     im.note_time(time);
@@ -267,7 +294,9 @@ void Analyzer::feed_packet(const std::uint8_t* data, std::uint32_t caplen, std::
 
 void Analyzer::feed(const RawPacket& packet) {
     Impl& im = *impl_;
-    if (packet.frame > im.frames) im.frames = packet.frame;
+    const std::uint64_t frame = packet.frame + im.frame_base;
+    if (frame > im.frames) im.frames = frame;
+    im.fed = true;
     ++im.stats.packets_read;
     im.stats.bytes_read += packet.caplen;
     im.note_time(packet.time);
@@ -276,7 +305,7 @@ void Analyzer::feed(const RawPacket& packet) {
         im.count_filtered(packet);
         return;
     }
-    im.decode(packet.data, packet.caplen, packet.len, packet.link_type, packet.frame, packet.time,
+    im.decode(packet.data, packet.caplen, packet.len, packet.link_type, frame, packet.time,
               packet.interface);
 }
 
@@ -288,6 +317,7 @@ void Analyzer::feed(const RawPacket* packets, std::size_t count) {
 void Analyzer::feed_segment(const Segment& segment) {
     Impl& im = *impl_;
     if (segment.frame > im.frames) im.frames = segment.frame;
+    im.fed = true;
     ++im.stats.packets_read;
     ++im.stats.decoded;
     im.note_time(segment.time);
@@ -356,6 +386,7 @@ Report Analyzer::finish() {
         c = r.counters;
     } else {
         im.tracker.finish();
+        if (im.chain.resumed) return im.piece_report();
         sessions = im.tracker.take_sessions();
         events = im.tracker.take_events();
         c = im.tracker.counters();
@@ -429,7 +460,8 @@ class ProgressPoll {
 
 void read_all(PcapSource& src, Analyzer& a, const Options& options,
               const std::vector<CaptureInput>& inputs,
-              const std::function<void(const RawPacket*, std::size_t)>& after_batch) {
+              const std::function<void(const RawPacket*, std::size_t)>& after_batch,
+              bool require_decodable) {
     std::vector<RawPacket> batch(256);
     if (!options.progress && !after_batch) {  // analyze()'s loop as it always was
         while (const std::size_t n = src.next_batch(batch.data(), batch.size()))
@@ -450,7 +482,7 @@ void read_all(PcapSource& src, Analyzer& a, const Options& options,
         poll.report(true);
     }
     a.merge_source_stats(src.stats());
-    if (nothing_decodable(a.stats())) {
+    if (require_decodable && nothing_decodable(a.stats())) {
         throw_format_error(
             input_names(inputs), "",
             "no packet could be decoded: unsupported link type " + describe_links(a.stats()));
@@ -475,6 +507,295 @@ Report analyze(const std::vector<CaptureInput>& inputs, const Options& options) 
     // One capture merged by time: every session's source is the list of its files.
     report.sources.push_back(detail::input_names(inputs));
     return report;
+}
+
+}  // namespace capgap
+
+// ---- pieces of a chain (flow_state.hpp, docs/state-format.md) -------------------------------
+
+namespace capgap {
+
+namespace {
+
+// The options a state depends on, by name: resuming with any of them changed is refused.
+std::vector<std::pair<std::string, std::uint64_t>> state_options(const Options& o) {
+    const TrackerOptions& t = o.tracker;
+    auto u = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
+    return {{"tracker.reorder_window_ns", u(t.reorder_window_ns)},
+            {"tracker.max_holes_per_direction", t.max_holes_per_direction},
+            {"tracker.closed_timeout_ns", u(t.closed_timeout_ns)},
+            {"tracker.idle_timeout_ns", u(t.idle_timeout_ns)},
+            {"tracker.max_open_flows", t.max_open_flows},
+            {"tracker.clock_jump_limit_ns", u(t.clock_jump_limit_ns)},
+            {"tracker.clock_confirm_packets", t.clock_confirm_packets},
+            {"tracker.duplicate_window_ns", u(t.duplicate_window_ns)},
+            {"tracker.drop_duplicates", t.drop_duplicates ? 1u : 0u},
+            {"tunnel_key", o.tunnel_key ? 1u : 0u},
+            {"timeline", o.timeline ? 1u : 0u}};
+}
+
+template <class IO, class P>
+void state_tunnel_path(IO& io, P& p) {
+    std::uint32_t depth = p.depth;
+    const std::size_t at = io.offset();
+    io(depth);
+    if (depth > detail::max_encapsulation_depth) {
+        io.fail_at(at, "a tunnel path of " + std::to_string(depth) + " layers");
+    }
+    if constexpr (!std::is_const_v<P>) p.depth = depth;
+    for (unsigned i = 0; i < depth; ++i) {
+        auto& l = p.layers[i];
+        io.enumeration(l.kind, 5);
+        io(l.has_id);
+        io(l.id);
+        io(l.a);
+        io(l.b);
+    }
+}
+
+// Counters that hold a peak (carried as they stand, not as this piece's part).
+bool peak_counter(const char* name) {
+    return std::string(name) == "open_flows_peak" ||
+           std::string(name) == "timestamp_largest_step_back_ns";
+}
+
+std::uint64_t new_chain_id() {
+    std::random_device rd;
+    std::uint64_t id = 0;
+    while (id == 0)
+        id = (std::uint64_t{rd()} << 32) ^ rd();
+    return id;
+}
+
+}  // namespace
+
+Report Analyzer::Impl::piece_report() {
+    const TrackerCounters& c = tracker.counters();
+#define CAPGAP_PIECE_COUNTER(name, group, description) \
+    stats.name = peak_counter(#name) ? c.name : c.name - chain.before.name;
+    CAPGAP_TRACKER_COUNTERS(CAPGAP_PIECE_COUNTER)
+#undef CAPGAP_PIECE_COUNTER
+    if (!chain.have_anchor && stats.have_time) {
+        chain.have_anchor = true;
+        chain.anchor = stats.first_time;
+    }
+    // A relative window counts from the chain's first packet, as in one run.
+    IngestStats for_match = stats;
+    if (chain.have_anchor) {
+        for_match.have_time = true;
+        for_match.first_time = chain.anchor;
+    }
+    Matcher matcher(options.match);
+    Report report = matcher.match(tracker.take_sessions(), tracker.take_events(), for_match);
+    report.ingest.have_time = stats.have_time;
+    report.ingest.first_time = stats.first_time;
+    report.ingest.last_time = stats.last_time;
+    if (options.timeline) report.timeline = timeline.take();
+    report.diagnosis_options = options.diagnosis;
+    report.sources = chain.sources;
+    report.sources.push_back(chain.source_name);
+    for (SessionRow& row : report.sessions) {
+        const auto it =
+            std::upper_bound(chain.first_ids.begin(), chain.first_ids.end(), row.session.id);
+        row.source = static_cast<std::uint32_t>(it - chain.first_ids.begin()) - 1;
+    }
+    ReportPart part;
+    part.chain = chain.id;
+    part.first_piece = part.last_piece = chain.piece;
+    part.ids = tracker.sessions_started();
+    part.sources = static_cast<std::uint32_t>(report.sources.size());
+    part.tunnels = static_cast<std::uint32_t>(report.ingest.tunnels.size());
+    report.parts.push_back(part);
+    return report;
+}
+
+void Analyzer::Impl::save(detail::StateWriter& out) {
+    detail::StateSummary sum;
+    sum.chain = chain.id;
+    sum.next_piece = chain.piece + 1;
+    sum.frames = frames;
+    sum.next_session_id = tracker.sessions_started();
+    sum.clock_started = tracker.clock_started();
+    sum.clock_ns = tracker.clock_ns();
+    sum.open_sessions = tracker.open_sessions();
+    detail::state_summary(out, sum);
+
+    out.tag(detail::state_tag("OPTS"));
+    const auto opts = state_options(options);
+    out.count(opts.size(), 0);
+    for (const auto& [name, value] : opts) {
+        out(name);
+        out(value);
+    }
+    out(options.bpf);
+
+    out.tag(detail::state_tag("CHAN"));
+    std::vector<std::string> sources = chain.sources;
+    sources.push_back(chain.source_name);
+    out.count(sources.size(), 0);
+    for (const std::string& src : sources)
+        out(src);
+    out.count(chain.first_ids.size(), 0);
+    for (const std::uint64_t id : chain.first_ids)
+        out(id);
+    out(chain.have_anchor);
+    out(chain.anchor);
+
+    out.tag(detail::state_tag("TUNL"));
+    out.count(stats.tunnels.size(), 0);
+    for (const std::string& t : stats.tunnels)
+        out(t);
+    std::vector<std::pair<std::uint32_t, const detail::TunnelPath*>> paths;
+    for (const auto& entry : tunnel_ids)
+        paths.emplace_back(entry.second.second, &entry.second.first);
+    std::sort(paths.begin(), paths.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    out.count(paths.size(), 0);
+    for (const auto& [id, p] : paths) {
+        out(id);
+        state_tunnel_path(out, *p);
+    }
+
+    tracker.save(out);
+    reassembler.save(out);
+    out.tag(detail::state_tag("TIME"));
+    timeline.state_windows(out);
+    out.tag(detail::state_tag("END."));
+}
+
+void Analyzer::Impl::restore(detail::StateReader& in) {
+    detail::StateSummary sum;
+    detail::state_summary(in, sum);
+
+    in.tag(detail::state_tag("OPTS"));
+    const auto opts = state_options(options);
+    const std::size_t n_opts = in.count(9);
+    for (std::size_t i = 0; i < n_opts; ++i) {
+        const std::size_t at = in.offset();
+        std::string name;
+        std::uint64_t value = 0;
+        in(name);
+        in(value);
+        const auto it =
+            std::find_if(opts.begin(), opts.end(), [&](const auto& o) { return o.first == name; });
+        if (it == opts.end()) in.fail_at(at, "unknown option " + name);
+        if (it->second != value) {
+            throw_parse_error(in.name(), 0, 0,
+                              "the state was made with " + name + " = " + std::to_string(value) +
+                                  ", this analysis has " + std::to_string(it->second) +
+                                  ": resume with the same options");
+        }
+    }
+    if (n_opts != opts.size()) in.fail("the state lists " + std::to_string(n_opts) + " options");
+    std::string bpf;
+    in(bpf);
+    if (bpf != options.bpf) {
+        throw_parse_error(in.name(), 0, 0,
+                          "the state was made with the filter \"" + bpf +
+                              "\", this analysis has \"" + options.bpf + "\"");
+    }
+
+    in.tag(detail::state_tag("CHAN"));
+    chain.sources.resize(in.count(8));
+    for (std::string& src : chain.sources)
+        in(src);
+    chain.first_ids.resize(in.count(8));
+    std::uint64_t prev = 0;
+    for (std::uint64_t& id : chain.first_ids) {
+        const std::size_t at = in.offset();
+        in(id);
+        if (id < prev || id > sum.next_session_id) in.fail_at(at, "piece ids out of order");
+        prev = id;
+    }
+    if (chain.first_ids.size() != chain.sources.size() || chain.sources.size() != sum.next_piece)
+        in.fail("the chain's pieces and sources disagree");
+    in(chain.have_anchor);
+    in(chain.anchor);
+
+    in.tag(detail::state_tag("TUNL"));
+    stats.tunnels.resize(in.count(8));
+    for (std::string& t : stats.tunnels)
+        in(t);
+    const std::size_t n_paths = in.count(8);
+    for (std::size_t i = 0; i < n_paths; ++i) {
+        const std::size_t at = in.offset();
+        std::uint32_t id = 0;
+        in(id);
+        detail::TunnelPath p;
+        state_tunnel_path(in, p);
+        if (id == 0 || id > stats.tunnels.size() || p.depth == 0)
+            in.fail_at(at, "a tunnel id out of range");
+        tunnel_ids.emplace(p.hash(), std::make_pair(p, id));
+    }
+
+    tracker.restore(in);
+    reassembler.restore(in);
+    in.tag(detail::state_tag("TIME"));
+    timeline.state_windows(in);
+    in.tag(detail::state_tag("END."));
+    if (in.left() != 0) in.fail("bytes after the end of the state");
+    if (tracker.sessions_started() != sum.next_session_id ||
+        tracker.open_sessions() != sum.open_sessions)
+        in.fail("the summary disagrees with the state");
+
+    chain.resumed = true;
+    chain.id = sum.chain;
+    chain.piece = sum.next_piece;
+    chain.first_ids.push_back(tracker.sessions_started());
+    chain.before = tracker.counters();
+    frames = sum.frames;
+    frame_base = sum.frames;
+}
+
+void Analyzer::resume(const FlowState& state) {
+    Impl& im = *impl_;
+    if (im.fed || im.ended) throw std::logic_error("Analyzer::resume: call it before any packet");
+    if (state.empty()) return;
+    if (im.chain.resumed) throw std::logic_error("Analyzer::resume: already resumed");
+    if (im.sharded) throw std::logic_error("Analyzer::resume needs Options::threads 1");
+    detail::check_state(state.bytes(), state.name());
+    detail::StateReader in(state.bytes(), detail::state_header_size, state.name());
+    im.restore(in);
+}
+
+void Analyzer::set_source_name(std::string name) {
+    impl_->chain.source_name = std::move(name);
+}
+
+PieceResult Analyzer::suspend() {
+    Impl& im = *impl_;
+    if (im.ended) throw std::logic_error("Analyzer::suspend: the piece has ended");
+    if (im.sharded) throw std::logic_error("Analyzer::suspend needs Options::threads 1");
+    im.ended = true;
+    im.flush();
+    im.tracker.suspend();
+    if (im.chain.id == 0) im.chain.id = new_chain_id();
+    if (im.chain.first_ids.empty()) im.chain.first_ids.push_back(0);
+    PieceResult out;
+    out.report = im.piece_report();
+    detail::StateWriter w;
+    im.save(w);
+    out.state = FlowState::load(detail::frame_state(w.bytes()), "flow state");
+    return out;
+}
+
+PieceResult analyze_piece(const std::vector<CaptureInput>& inputs, const Options& options,
+                          const FlowState* resume, PieceEnd end) {
+    // A piece's open flows are saved from, and resumed into, one tracker: the sharded
+    // trackers of Options::threads do not take part in chains.
+    Options one = options;
+    one.threads = 1;
+    PcapSource src(inputs, one.bpf);
+    Analyzer a(one);
+    if (resume != nullptr) a.resume(*resume);
+    a.set_source_name(detail::input_names(inputs));
+    detail::read_all(src, a, one, inputs, nullptr, false);
+    if (end == PieceEnd::suspend) return a.suspend();
+    PieceResult out;
+    const bool resumed = resume != nullptr && !resume->empty();
+    out.report = a.finish();
+    if (!resumed) out.report.sources.push_back(detail::input_names(inputs));
+    return out;
 }
 
 }  // namespace capgap

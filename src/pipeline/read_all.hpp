@@ -22,6 +22,7 @@ std::string input_names(const std::vector<CaptureInput>& inputs);
 // link type was unsupported; whatever the source or the progress callback throws
 void read_all(PcapSource& src, Analyzer& a, const Options& options,
               const std::vector<CaptureInput>& inputs,
-              const std::function<void(const RawPacket*, std::size_t)>& after_batch);
+              const std::function<void(const RawPacket*, std::size_t)>& after_batch,
+              bool require_decodable = true);
 
 }  // namespace capgap::detail

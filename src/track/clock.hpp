@@ -46,6 +46,22 @@ class TrackerClock {
         return true;
     }
 
+    // True once the first segment set the clock.
+    bool started() const { return started_; }
+
+    // The clock's part of the flow state (docs/state-format.md, "Tracker"), in the order the
+    // format gives; `io` writes or reads each field (core/state_io.hpp).
+    template <class IO>
+    void state(IO& io) {
+        io(now_ns);
+        io(next_sweep_ns_);
+        io(started_);
+        io(off_clock_);
+        io(prev_ns_);
+        io(run_);
+        io(run_latest_);
+    }
+
   private:
     static std::int64_t sweep_interval(const TrackerOptions& o) {
         std::int64_t t = 0;

@@ -51,6 +51,14 @@ class SeqLifter {
         return anchor_ + static_cast<std::uint32_t>(lifted);
     }
 
+    // The flow state's fields (core/state_io.hpp): `self` is a SeqLifter, const when written.
+    template <class IO, class Self>
+    static void state(IO& io, Self& self) {
+        io(self.anchored_);
+        io(self.anchor_);
+        io(self.ref_);
+    }
+
   private:
     bool anchored_ = false;
     std::uint32_t anchor_ = 0;

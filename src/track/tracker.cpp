@@ -36,6 +36,7 @@
 #include "track/flow_table.hpp"
 #include "track/gaps.hpp"
 #include "track/instance.hpp"
+#include "track/instance_state.hpp"
 #include "track/place_by_id.hpp"
 #include "track/seq_space.hpp"
 #include "track/shard.hpp"
@@ -161,18 +162,26 @@ struct Tracker::Impl {
 
     // Over the cap: finish the least recently active tenth early, marked evicted.
     void evict() {
-        std::vector<std::pair<std::int64_t, FlowKey>> by_age;
+        // Ties in age go to the older instance (lower id), so that the choice does not
+        // depend on where the flow table holds them (a resumed table holds them elsewhere).
+        struct Aged {
+            std::int64_t last_ns;
+            std::uint64_t id;
+            FlowKey key;
+        };
+        std::vector<Aged> by_age;
         by_age.reserve(open.size());
-        open.for_each([&](Instance& in) { by_age.emplace_back(in.last_time.ns, in.key); });
+        open.for_each([&](Instance& in) { by_age.push_back({in.last_time.ns, in.s.id, in.key}); });
         const std::size_t n = std::max<std::size_t>(by_age.size() / 10, 1);
         std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n - 1),
-                         by_age.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
+                         by_age.end(), [](const Aged& a, const Aged& b) {
+                             return a.last_ns != b.last_ns ? a.last_ns < b.last_ns : a.id < b.id;
+                         });
         for (std::size_t i = 0; i < n; ++i) {
-            Instance* in = open.find(by_age[i].second);
+            Instance* in = open.find(by_age[i].key);
             in->s.evicted = true;
             finalize(*in);
-            open.erase(by_age[i].second);
+            open.erase(by_age[i].key);
             ++counters.flows_evicted;
         }
     }
@@ -622,6 +631,79 @@ struct Tracker::Impl {
     }
 };
 
+// ---- flow state (docs/state-format.md, "Tracker") ----------------------------------------
+
+void Tracker::suspend() {
+    Impl& im = *impl_;
+    std::sort(im.sessions.begin(), im.sessions.end(),
+              [](const Session& a, const Session& b) { return a.id < b.id; });
+    std::stable_sort(
+        im.events.begin(), im.events.end(), [](const LossEvent& a, const LossEvent& b) {
+            return a.session_id != b.session_id ? a.session_id < b.session_id : a.frame < b.frame;
+        });
+}
+
+void Tracker::save(detail::StateWriter& out) const {
+    const Impl& im = *impl_;
+    out.tag(detail::state_tag("TRAK"));
+    out(im.next_id);
+    const_cast<detail::TrackerClock&>(im.clock).state(out);
+    std::uint32_t counters = 0;
+#define CAPGAP_STATE_COUNT(name, group, description) ++counters;
+    CAPGAP_TRACKER_COUNTERS(CAPGAP_STATE_COUNT)
+#undef CAPGAP_STATE_COUNT
+    out(counters);
+    detail::state_counters(out, im.counters);
+    out.count(im.open.size(), 0);
+    // Written in id order, so that the same state gives the same bytes.
+    std::vector<const Instance*> open;
+    open.reserve(im.open.size());
+    const_cast<detail::FlowTable<Instance>&>(im.open).for_each(
+        [&](Instance& in) { open.push_back(&in); });
+    std::sort(open.begin(), open.end(),
+              [](const Instance* a, const Instance* b) { return a->s.id < b->s.id; });
+    for (const Instance* in : open) {
+        out(in->key.lo);
+        out(in->key.hi);
+        out(in->key.tunnel);
+        detail::state_instance(out, *in);
+    }
+}
+
+void Tracker::restore(detail::StateReader& in) {
+    Impl& im = *impl_;
+    in.tag(detail::state_tag("TRAK"));
+    in(im.next_id);
+    im.clock.state(in);
+    std::uint32_t expected = 0, counters = 0;
+#define CAPGAP_STATE_COUNT(name, group, description) ++expected;
+    CAPGAP_TRACKER_COUNTERS(CAPGAP_STATE_COUNT)
+#undef CAPGAP_STATE_COUNT
+    const std::size_t at = in.offset();
+    in(counters);
+    if (counters != expected) {
+        in.fail_at(at, std::to_string(counters) + " tracker counters, this version has " +
+                           std::to_string(expected));
+    }
+    detail::state_counters(in, im.counters);
+    const std::size_t n = in.count(8);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t start = in.offset();
+        FlowKey key;
+        in(key.lo);
+        in(key.hi);
+        in(key.tunnel);
+        if (!(key.lo < key.hi)) in.fail_at(start, "a flow key's endpoints are out of order");
+        bool inserted = false;
+        Instance& slot = im.open.find_or_insert(key, inserted);
+        if (!inserted) in.fail_at(start, "a flow appears twice");
+        detail::state_instance(in, slot);
+        if (slot.s.id >= im.next_id)
+            in.fail_at(start, "an open session's id is not below the next id");
+        slot.key = key;
+    }
+}
+
 namespace detail {
 
 struct ShardAccess {
@@ -711,6 +793,9 @@ std::int64_t Tracker::clock_ns() const {
 
 const TrackerCounters& Tracker::counters() const {
     return impl_->counters;
+}
+bool Tracker::clock_started() const {
+    return impl_->clock.started();
 }
 
 }  // namespace capgap
