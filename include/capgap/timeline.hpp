@@ -50,6 +50,10 @@ struct Timeline {
     void merge(const Timeline& other);
     /// Sum over all buckets.
     TimelineCounts total() const;
+    /// True for a width and origin a timeline can have: width 0 (none) with origin 0, or a
+    /// width of 10 ms times a power of ten with an origin on a multiple of it (a flow state's
+    /// grid is checked with it on load).
+    static bool valid_grid(std::int64_t base_ns, std::int64_t origin_ns);
 
     friend bool operator==(const Timeline& a, const Timeline& b);
     friend bool operator!=(const Timeline& a, const Timeline& b) { return !(a == b); }

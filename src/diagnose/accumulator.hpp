@@ -58,6 +58,14 @@ class TimelineAccumulator {
         io(ms10_.end);
         io(ms10_.bytes);
     }
+    // Buckets on a grid already chosen (a chain's earlier pieces: docs/state-format.md,
+    // "TIME"), as one run over the whole capture would; base_ns 0, or a timeline already
+    // started, leaves it as it is.
+    void seed(std::int64_t base_ns, std::int64_t origin_ns) {
+        if (base_ns == 0 || !timeline_.empty()) return;
+        timeline_.base_ns = base_ns;
+        timeline_.origin_ns = origin_ns;
+    }
     Timeline take() {
         lo_ = 1;
         hi_ = 0;

@@ -104,6 +104,15 @@ void Timeline::merge(const Timeline& other) {
     }
 }
 
+bool Timeline::valid_grid(std::int64_t base_ns, std::int64_t origin_ns) {
+    if (base_ns == 0) return origin_ns == 0;
+    std::int64_t b = first_base_ns;
+    while (b < base_ns && b < largest_base_ns)
+        b *= 10;
+    return b == base_ns && origin_ns % base_ns == 0 && origin_ns > -far_ns - base_ns &&
+           origin_ns <= far_ns;
+}
+
 TimelineCounts Timeline::total() const {
     TimelineCounts t;
     for (const TimelineCounts& b : buckets)

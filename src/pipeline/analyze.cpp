@@ -56,6 +56,10 @@ struct Chain {
     bool have_anchor = false;              // the chain's first packet time (relative windows)
     Timestamp anchor;
     TrackerCounters before;  // the tracker's counters when resumed (a piece reports its own)
+    // The timeline's bucket grid so far (width and origin; width 0: none yet). The next piece
+    // buckets on it, so that a piece that starts at an outlier time does not move the grid.
+    std::int64_t grid_base_ns = 0;
+    std::int64_t grid_origin_ns = 0;
 };
 
 struct Analyzer::Impl {
@@ -590,7 +594,13 @@ Report Analyzer::Impl::piece_report() {
     report.ingest.have_time = stats.have_time;
     report.ingest.first_time = stats.first_time;
     report.ingest.last_time = stats.last_time;
-    if (options.timeline) report.timeline = timeline.take();
+    if (options.timeline) {
+        report.timeline = timeline.take();
+        if (!report.timeline.empty()) {
+            chain.grid_base_ns = report.timeline.base_ns;
+            chain.grid_origin_ns = report.timeline.origin_ns;
+        }
+    }
     report.diagnosis_options = options.diagnosis;
     report.sources = chain.sources;
     report.sources.push_back(chain.source_name);
@@ -660,6 +670,8 @@ void Analyzer::Impl::save(detail::StateWriter& out) {
     reassembler.save(out);
     out.tag(detail::state_tag("TIME"));
     timeline.state_windows(out);
+    out(chain.grid_base_ns);
+    out(chain.grid_origin_ns);
     out.tag(detail::state_tag("END."));
 }
 
@@ -732,6 +744,12 @@ void Analyzer::Impl::restore(detail::StateReader& in) {
     reassembler.restore(in);
     in.tag(detail::state_tag("TIME"));
     timeline.state_windows(in);
+    const std::size_t grid_at = in.offset();
+    in(chain.grid_base_ns);
+    in(chain.grid_origin_ns);
+    if (!Timeline::valid_grid(chain.grid_base_ns, chain.grid_origin_ns))
+        in.fail_at(grid_at, "the timeline's bucket width or origin is not one capgap makes");
+    timeline.seed(chain.grid_base_ns, chain.grid_origin_ns);
     in.tag(detail::state_tag("END."));
     if (in.left() != 0) in.fail("bytes after the end of the state");
     if (tracker.sessions_started() != sum.next_session_id ||

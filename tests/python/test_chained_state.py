@@ -260,11 +260,10 @@ def spanning(report: capgap.Report, pieces: list[Path]) -> int:
         ["-c", "1"],
         ["-c", "7"],
         ["-c", "100"],
-        # The clock outlier opens a piece of its own time: that piece's timeline starts at the
-        # outlier, and the earlier packets after it land in its first bucket. The chain's
-        # timeline origin is not carried in the state yet.
-        pytest.param(["-i", "1"], marks=pytest.mark.xfail(strict=True, reason="timeline origin")),
-        pytest.param(["-i", "3"], marks=pytest.mark.xfail(strict=True, reason="timeline origin")),
+        # The clock outlier opens a piece of its own time: the piece buckets on the chain's
+        # timeline grid (carried in the state), not on a grid of its first packet's time.
+        ["-i", "1"],
+        ["-i", "3"],
     ],
 )
 def test_hard_capture_chained_equals_one_run(tmp_path: Path, cut: list[str]) -> None:
