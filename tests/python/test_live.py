@@ -301,23 +301,16 @@ def wait_for(condition, what: str) -> None:
         time.sleep(0.05)
 
 
+def slow_replay(cli: Path, capture: Path) -> list[str]:
+    """`capgap live` replaying `capture` in real time, 1 s intervals, jsonl."""
+    options = "--speed 1 --interval 1s --grace 0.3s --format jsonl".split()
+    return [str(cli), "live", "-r", str(capture), *options]
+
+
 def test_sigterm_flushes_the_last_interval(cli: Path, tmp_path: Path) -> None:
     capture = slow_capture(tmp_path / "slow.pcap", seconds=30)
     p = subprocess.Popen(
-        [
-            str(cli),
-            "live",
-            "-r",
-            str(capture),
-            "--speed",
-            "1",
-            "--interval",
-            "1s",
-            "--grace",
-            "0.3s",
-            "--format",
-            "jsonl",
-        ],
+        slow_replay(cli, capture),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -344,19 +337,8 @@ def test_output_reopened_on_sighup(cli: Path, tmp_path: Path) -> None:
     out = tmp_path / "live.jsonl"
     rotated = tmp_path / "live.jsonl.1"
     p = subprocess.Popen(
-        [
-            str(cli),
-            "live",
-            "-r",
-            str(capture),
-            "--speed",
-            "1",
-            "--interval",
-            "1s",
-            "--grace",
-            "0.3s",
-            "--format",
-            "jsonl",
+        slow_replay(cli, capture)
+        + [
             "--output",
             str(out),
         ],

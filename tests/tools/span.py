@@ -312,6 +312,20 @@ class SpanPort:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
 
 
+def start_server(sp: SpanPort, me: str) -> subprocess.Popen:
+    """Starts the HTTP server (`me _serve`) in the server namespace; returns once it listens."""
+    srv = subprocess.Popen(
+        ["ip", "netns", "exec", sp.srv, sys.executable, me, "_serve"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert srv.stdout is not None
+    if srv.stdout.readline().strip() != "ready":
+        srv.kill()
+        raise SpanError("the HTTP server did not start")
+    return srv
+
+
 def record_span(
     out: str | Path,
     limit_bytes: int | None = None,
@@ -358,15 +372,7 @@ def _record(
 ) -> dict:
     with SpanPort(limit_bytes, drop_percent) as sp:
         try:
-            srv = subprocess.Popen(
-                ["ip", "netns", "exec", sp.srv, sys.executable, me, "_serve"],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            procs.append(srv)
-            assert srv.stdout is not None
-            if srv.stdout.readline().strip() != "ready":
-                raise SpanError("the HTTP server did not start")
+            procs.append(start_server(sp, me))
             td = subprocess.Popen(
                 [
                     "ip",

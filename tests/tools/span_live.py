@@ -154,15 +154,7 @@ def run_live(
     procs: list[subprocess.Popen] = []
     with span.SpanPort(None, drop_percent, network_drop_percent) as sp:
         try:
-            srv = subprocess.Popen(
-                ["ip", "netns", "exec", sp.srv, sys.executable, SPAN, "_serve"],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            procs.append(srv)
-            assert srv.stdout is not None
-            if srv.stdout.readline().strip() != "ready":
-                raise span.SpanError("the HTTP server did not start")
+            procs.append(span.start_server(sp, SPAN))
             td = None
             if truth_pcap:
                 td = subprocess.Popen(
