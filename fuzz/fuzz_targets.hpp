@@ -7,6 +7,7 @@
 #include <capgap/analyze.hpp>
 #include <capgap/analyze_csv.hpp>
 #include <capgap/errors.hpp>
+#include <capgap/flow_state.hpp>
 #include <capgap/matcher.hpp>
 #include <capgap/pcap_source.hpp>
 #include <capgap/report.hpp>
@@ -29,6 +30,7 @@
 #include <pcap/pcap.h>
 
 #include "decode/decode.hpp"
+#include "pipeline/state_format.hpp"
 
 namespace capgap::fuzz {
 
@@ -520,6 +522,25 @@ inline void run_tracker(const std::uint8_t* data, std::size_t size) {
             counted += is_counted(s.category) ? 1 : 0;
         CAPGAP_FUZZ_CHECK(r.summary.total_sessions == counted);
     }
+}
+
+// A flow state's body (the sections after the 32-byte header: docs/state-format.md), framed
+// with a correct header and CRCs so that the fuzzer reaches the section parser rather than the
+// checksum. Loading and resuming either throw capgap::error naming the state, or give an
+// Analyzer whose state, saved again, resumes again, and whose report is consistent.
+inline void run_state(const std::uint8_t* data, std::size_t size) {
+    const std::string body(reinterpret_cast<const char*>(data), size);
+    Analyzer a;
+    try {
+        a.resume(FlowState::load(detail::frame_state(body), "fuzz.state"));
+    } catch (const capgap::error&) {
+        return;  // refused with the state's name and offset: the outcome wanted for bad bytes
+    }
+    PieceResult piece = a.suspend();
+    check_report(piece.report);
+    Analyzer again;
+    again.resume(piece.state);  // what capgap saved, capgap must take back
+    check_report(again.finish());
 }
 
 }  // namespace capgap::fuzz

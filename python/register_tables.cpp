@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "track/capture_time.hpp"
 
 using namespace py::literals;
 
@@ -90,8 +91,9 @@ py::dict session_columns(const std::vector<capgap::SessionRow>& rows, capgap::Mo
         number_column<std::int64_t>(rows, [](const R& r) { return r.session.first_time.ns; });
     d["last_time_ns"] =
         number_column<std::int64_t>(rows, [](const R& r) { return r.session.last_time.ns; });
-    d["duration_ns"] = number_column<std::int64_t>(
-        rows, [](const R& r) { return r.session.last_time.ns - r.session.first_time.ns; });
+    d["duration_ns"] = number_column<std::int64_t>(rows, [](const R& r) {
+        return capgap::detail::sat_sub(r.session.last_time.ns, r.session.first_time.ns);
+    });
     d["packets"] = number_column<std::uint64_t>(rows, [](const R& r) { return r.session.packets; });
     d["packets_c2s"] =
         number_column<std::uint64_t>(rows, [](const R& r) { return r.session.packets_c2s; });

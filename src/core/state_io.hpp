@@ -19,6 +19,11 @@
 
 namespace capgap::detail {
 
+// The largest magnitude a lifted sequence number (track/seq_space.hpp) may have in a state:
+// 2^56 bytes is far beyond any connection's, and far enough below 2^63 that adding a segment's
+// length or a window cannot overflow. A state with more was not written by capgap.
+constexpr std::int64_t max_state_seq = std::int64_t{1} << 56;
+
 class StateWriter {
   public:
     std::string& bytes() { return out_; }
@@ -26,6 +31,13 @@ class StateWriter {
     // A structure that cannot be written (a visitor's check on what it reads): a bug.
     [[noreturn]] void fail_at(std::size_t at, const std::string& reason) const {
         throw std::logic_error("flow state at offset " + std::to_string(at) + ": " + reason);
+    }
+
+    // A lifted sequence number, and a range of them (begin <= end).
+    void seq(const std::int64_t& v) { (*this)(v); }
+    void seq_range(const std::int64_t& begin, const std::int64_t& end) {
+        (*this)(begin);
+        (*this)(end);
     }
 
     template <class T>
@@ -80,6 +92,21 @@ class StateReader {
     [[noreturn]] void fail(const std::string& reason) const { fail_at(pos_, reason); }
     [[noreturn]] void fail_at(std::size_t at, const std::string& reason) const {
         throw_format_error(name_, "offset " + std::to_string(at), reason);
+    }
+
+    // A lifted sequence number: at most max_state_seq in magnitude.
+    void seq(std::int64_t& v) {
+        const std::size_t at = pos_;
+        (*this)(v);
+        if (v > max_state_seq || v < -max_state_seq)
+            fail_at(at, "a sequence number is out of range (" + std::to_string(v) + ")");
+    }
+    // A range of them: begin <= end.
+    void seq_range(std::int64_t& begin, std::int64_t& end) {
+        const std::size_t at = pos_;
+        seq(begin);
+        seq(end);
+        if (begin > end) fail_at(at, "a sequence range ends before it begins");
     }
 
     template <class T>

@@ -16,6 +16,7 @@
 #include "core/errors.hpp"
 #include "report/json.hpp"
 #include "report/text_format.hpp"
+#include "track/capture_time.hpp"
 
 namespace capgap {
 
@@ -288,7 +289,7 @@ void Report::write_sessions_csv(std::ostream& out) const {
         line += ',';
         line += to_iso8601(s.last_time);
         line += ',';
-        num(s.last_time.ns - s.first_time.ns);
+        num(detail::sat_sub(s.last_time.ns, s.first_time.ns));  // any times: no overflow
         num(s.packets);
         num(s.packets_c2s);
         num(s.bytes_c2s);

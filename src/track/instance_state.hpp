@@ -25,8 +25,7 @@ namespace capgap::detail {
 
 template <class IO, class H>
 void state_hole(IO& io, H& h) {
-    io(h.begin);
-    io(h.end);
+    io.seq_range(h.begin, h.end);
     io(h.acked);
     io(h.frame);
     io(h.time);
@@ -34,8 +33,7 @@ void state_hole(IO& io, H& h) {
 
 template <class IO, class R>
 void state_run(IO& io, R& r) {
-    io(r.begin);
-    io(r.end);
+    io.seq_range(r.begin, r.end);
     io.enumeration(r.kind, std::size(event_kinds));
     io(r.late_filled);
     io(r.frame);
@@ -75,15 +73,23 @@ void state_wireshark(IO& io, W& w) {
 template <class IO, class D>
 void state_direction(IO& io, D& d) {
     SeqLifter::state(io, d.lift);
-    io(d.start);
-    io(d.highest);
-    io(d.frontier);
-    io(d.max_content_seq);
+    io.seq(d.start);
+    io.seq(d.highest);
+    io.seq(d.frontier);
+    io.seq(d.max_content_seq);
     bool has_gaps = d.gaps != nullptr;
     io(has_gaps);
     if constexpr (std::is_same_v<IO, StateReader>) {
         d.gaps.reset();
+        const std::size_t at = io.offset();
         if (has_gaps) state_gaps(io, d.gaps_for_write());
+        // Holes and runs lie at or after the direction's start (their offsets count from it).
+        if (has_gaps) {
+            for (const auto& h : d.gaps->holes)
+                if (h.begin < d.start) io.fail_at(at, "a hole begins before its direction");
+            for (const auto& r : d.gaps->runs)
+                if (r.begin < d.start) io.fail_at(at, "a run begins before its direction");
+        }
     } else {
         if (has_gaps) state_gaps(io, *d.gaps);
     }
@@ -146,9 +152,16 @@ void state_event(IO& io, E& e) {
     io(e.late_filled);
     io(e.frame);
     io(e.time);
+    const std::size_t at = io.offset();
     io(e.seq_begin);
     io(e.seq_end);
     io(e.missing_bytes);
+    if constexpr (std::is_same_v<IO, StateReader>) {
+        constexpr auto most = static_cast<std::uint64_t>(max_state_seq);
+        if (e.seq_begin > e.seq_end || e.seq_end > most ||
+            e.missing_bytes > e.seq_end - e.seq_begin)
+            io.fail_at(at, "an event's sequence range or missing bytes are out of range");
+    }
     io(e.src);
     io(e.dst);
 }

@@ -56,7 +56,7 @@ class SeqLifter {
     static void state(IO& io, Self& self) {
         io(self.anchored_);
         io(self.anchor_);
-        io(self.ref_);
+        io.seq(self.ref_);
     }
 
   private:

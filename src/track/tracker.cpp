@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <unordered_set>
 #include <utility>
 
 #include "core/compiler.hpp"
@@ -687,6 +688,7 @@ void Tracker::restore(detail::StateReader& in) {
     }
     detail::state_counters(in, im.counters);
     const std::size_t n = in.count(8);
+    std::unordered_set<std::uint64_t> ids;
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t start = in.offset();
         FlowKey key;
@@ -700,6 +702,7 @@ void Tracker::restore(detail::StateReader& in) {
         detail::state_instance(in, slot);
         if (slot.s.id >= im.next_id)
             in.fail_at(start, "an open session's id is not below the next id");
+        if (!ids.insert(slot.s.id).second) in.fail_at(start, "two open sessions share an id");
         slot.key = key;
     }
 }
