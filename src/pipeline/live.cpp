@@ -31,6 +31,17 @@ namespace capgap {
 
 namespace {
 
+// The payload bytes a report's loss events miss, client to server and server to client.
+struct MissingBytes {
+    std::uint64_t c2s = 0, s2c = 0;
+};
+MissingBytes missing_bytes(const Report& r) {
+    MissingBytes m;
+    for (const EventTally& t : r.tallies)
+        if (is_loss(t.kind)) (t.direction == Direction::c2s ? m.c2s : m.s2c) += t.missing_bytes;
+    return m;
+}
+
 std::int64_t wall_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -120,12 +131,10 @@ std::string IntervalReport::to_json() const {
     j["bytes"] = bytes;
     j["open_flows"] = open_flows;
     j["final"] = final;
-    std::uint64_t missing[2] = {0, 0};
-    for (const EventTally& t : report.tallies)
-        if (is_loss(t.kind)) missing[t.direction == Direction::c2s ? 0 : 1] += t.missing_bytes;
+    const MissingBytes missing = missing_bytes(report);
     j["upstream"] = {{"bad_sessions", s.bad_sessions},
-                     {"missing_bytes_c2s", missing[0]},
-                     {"missing_bytes_s2c", missing[1]}};
+                     {"missing_bytes_c2s", missing.c2s},
+                     {"missing_bytes_s2c", missing.s2c}};
     json host_j = {{"known", host.known}};
     if (host.known) {
         host_j["received"] = host.received;
@@ -626,11 +635,9 @@ struct LiveCapture::Impl {
             totals.bad_wireshark += s.bad_wireshark;
             totals.good += s.total_sessions - s.bad_confirmed;
             totals.still_open += still_open;
-            for (const EventTally& t : r.report.tallies) {
-                if (!is_loss(t.kind)) continue;
-                (t.direction == Direction::c2s ? totals.missing_bytes_c2s
-                                               : totals.missing_bytes_s2c) += t.missing_bytes;
-            }
+            const MissingBytes missing = missing_bytes(r.report);
+            totals.missing_bytes_c2s += missing.c2s;
+            totals.missing_bytes_s2c += missing.s2c;
             totals.open_flows = r.open_flows;
         }
         ready.push_back(std::move(r));
