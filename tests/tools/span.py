@@ -312,6 +312,30 @@ class SpanPort:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
 
 
+def reap(procs: list[subprocess.Popen]) -> None:
+    """Waits for each process (killed after 5 s) and closes its pipes."""
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        for pipe in (p.stdout, p.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def tcpdump_stats(stderr: str) -> dict[str, int]:
+    """tcpdump's closing counts ("12 packets captured", "0 packets dropped by kernel", ...) by
+    what they count ("packets captured", "dropped by kernel")."""
+    stats = {}
+    for ln in stderr.splitlines():
+        parts = ln.split()
+        if len(parts) >= 3 and parts[0].isdigit():
+            stats[" ".join(parts[2:])] = int(parts[0])
+    return stats
+
+
 def start_server(sp: SpanPort, me: str) -> subprocess.Popen:
     """Starts the HTTP server (`me _serve`) in the server namespace; returns once it listens."""
     srv = subprocess.Popen(
@@ -420,20 +444,8 @@ def _record(
             td.wait(timeout=10)
         finally:
             stop_all()
-            for p in procs:
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-                for pipe in (p.stdout, p.stderr):
-                    if pipe is not None:
-                        pipe.close()
-    stats = {}
-    for ln in rest.splitlines():
-        parts = ln.split()
-        if len(parts) >= 3 and parts[0].isdigit():
-            stats[" ".join(parts[2:])] = int(parts[0])
+            reap(procs)
+    stats = tcpdump_stats(rest)
     if stats.get("dropped by kernel", 0):
         raise SpanError(f"tcpdump dropped packets ({stats}): record again")
     return {

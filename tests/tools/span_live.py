@@ -207,23 +207,12 @@ def run_live(
                 assert td.stderr is not None
                 rest = td.stderr.read()
                 td.wait(timeout=10)
-                for ln in rest.splitlines():
-                    parts = ln.split()
-                    if len(parts) >= 3 and parts[0].isdigit():
-                        out.tcpdump_stats[" ".join(parts[2:])] = int(parts[0])
+                out.tcpdump_stats = span.tcpdump_stats(rest)
         finally:
             for p in procs:
                 if p.poll() is None:
                     p.terminate()
-            for p in procs:
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-                for pipe in (p.stdout, p.stderr):
-                    if pipe is not None:
-                        pipe.close()
+            span.reap(procs)
     return out
 
 
