@@ -651,10 +651,12 @@ struct LiveCapture::Impl {
         if (source_done && have_now && !marks.empty()) apply_marks(INT64_MAX);
         if (!have_now) return;  // nothing was captured: no interval to report
         Tracker& tr = analyzer.tracker();
-        // Sessions active within the grace are cut by the stop: count them as still open.
+        // Sessions active within the grace and not closed (RST, or FIN from each side) are cut
+        // by the stop: count them as still open.
         std::unordered_set<std::uint64_t> active;
         tr.for_each_open([&](const Tracker::OpenView& v) {
-            if (reported.count(v.session.id) == 0 && now - v.last_time.ns < opt.grace_ns)
+            if (reported.count(v.session.id) == 0 && !v.closed &&
+                now - v.last_time.ns < opt.grace_ns)
                 active.insert(v.session.id);
         });
         tr.finish();

@@ -462,3 +462,21 @@ def test_python_argument_errors(tmp_path: Path) -> None:
         capgap.live(file=str(capture), speed=-1)
     with pytest.raises(capgap.CaptureError):
         capgap.live("capgap-nosuch0")
+
+
+def test_closed_sessions_are_not_still_open_at_the_end(cli: Path, tmp_path: Path) -> None:
+    """Every connection of the capture closes with a FIN from each side: when the file ends,
+    none of them was cut by the stop, so no interval counts one as still open (docs/live.md,
+    "Stopping"), although each is within the grace and its closed_timeout has not passed."""
+    capture = slow_capture(tmp_path / "closed.pcap", seconds=2)
+    out = subprocess.run(
+        [str(cli), "live", "-r", str(capture), "--speed", "max", "--interval", "1s"]
+        + ["--format", "jsonl"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=True,
+    )
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert sum(r["sessions"] for r in rows) == 10
+    assert sum(r["still_open"] for r in rows) == 0
