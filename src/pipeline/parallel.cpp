@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -31,8 +32,10 @@ namespace capgap::detail {
 
 namespace {
 
-// Batches in flight per shard: the queues never fill (each holds them all).
-constexpr std::size_t batches_per_shard = 16;
+// Batches in flight per shard: the queues never fill (each holds them all). 64 batches of 256
+// segments are about 1.6 ms of the reading thread's work, enough to cover a shard's sweep of
+// its flow table or a sleep of the waiting thread without stopping the other.
+constexpr std::size_t batches_per_shard = 64;
 using BatchQueue =
     boost::lockfree::spsc_queue<ShardBatch*, boost::lockfree::capacity<batches_per_shard + 1>>;
 
@@ -41,7 +44,7 @@ using BatchQueue =
 template <class Ready>
 void wait_until(Ready&& ready) {
     for (unsigned k = 0; !ready(); ++k) {
-        if (k < 32) {
+        if (k < 256) {
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
 #endif
@@ -61,11 +64,9 @@ class ShardChooser {
         : inline_end_((std::uint64_t{1} << 32) / (4 * std::uint64_t{shards})),
           scale_((std::uint64_t{shards - 1} << 32) / ((std::uint64_t{1} << 32) - inline_end_)) {}
 
-    std::uint32_t operator()(const Segment& seg) const {
-        const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
-        const Endpoint& lo = src_first ? seg.src : seg.dst;
-        const Endpoint& hi = src_first ? seg.dst : seg.src;
-        const std::uint64_t x = flow_hash(lo, hi, seg.tunnel) >> 32;
+    // The shard of a segment whose flow hash is `hash`.
+    std::uint32_t operator()(std::uint64_t hash) const {
+        const std::uint64_t x = hash >> 32;
         if (x < inline_end_) return 0;
         return 1 + static_cast<std::uint32_t>(((x - inline_end_) * scale_) >> 32);
     }
@@ -103,7 +104,23 @@ struct Shard {
                 }
             }
             empty.push(b);
-            if (last) return;
+            if (last) {
+                take_results();
+                return;
+            }
+        }
+    }
+
+    // Finishes the tracker (on the shard's own thread, beside the others) and takes its
+    // sessions and events.
+    void take_results() {
+        if (error) return;
+        try {
+            tracker.finish();
+            sessions = tracker.take_sessions();
+            events = tracker.take_events();
+        } catch (...) {
+            error = std::current_exception();
         }
     }
 
@@ -140,7 +157,9 @@ struct Shard {
     BatchQueue full, empty;
     ShardBatch* current = nullptr;  // the reading thread's batch being filled
     std::atomic<std::uint64_t> started{0};
-    std::exception_ptr error;  // read after the thread joined
+    std::exception_ptr error;       // read after the thread joined
+    std::vector<Session> sessions;  // the results, from take_results()
+    std::vector<LossEvent> events;
     std::thread thread;
 };
 
@@ -190,9 +209,13 @@ struct ShardedTracker::Impl {
                     s->current->sweeps.push_back(
                         SweepMark{s->current->count, clock.now_ns, seg.frame});
             }
-            Shard& s = *shards[choose(seg)];
+            const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
+            const std::uint64_t hash =
+                flow_hash(src_first ? seg.src : seg.dst, src_first ? seg.dst : seg.src, seg.tunnel);
+            Shard& s = *shards[choose(hash)];
             ShardBatch& b = *s.current;
             b.segs[b.count] = seg;
+            b.hash[b.count] = hash;
             b.now_ns[b.count] = clock.now_ns;
             b.on_time[b.count] = on_time;
             if (++b.count == ShardBatch::capacity) s.send();
@@ -200,25 +223,22 @@ struct ShardedTracker::Impl {
     }
 
     ShardedResult finish(TimelineAccumulator* timeline) {
+        // Each shard's thread finishes its tracker beside the others; the reading thread
+        // finishes its own meanwhile.
         for (std::size_t k = 1; k < shards.size(); ++k)
             shards[k]->send_last();
+        shards[0]->send();  // the reading thread's shard takes its last batch
+        shards[0]->take_results();
         for (std::size_t k = 1; k < shards.size(); ++k)
             shards[k]->thread.join();
         stopped = true;
-        shards[0]->send();  // the reading thread's shard takes its last batch
         for (auto& s : shards)
             if (s->error) std::rethrow_exception(s->error);
 
         ShardedResult r;
-        std::vector<std::vector<Session>> sessions(shards.size());
-        std::vector<std::vector<LossEvent>> events(shards.size());
         r.counters = counters;  // the clock's
         for (std::size_t k = 0; k < shards.size(); ++k) {
-            Tracker& t = shards[k]->tracker;
-            t.finish();
-            sessions[k] = t.take_sessions();
-            events[k] = t.take_events();
-            const TrackerCounters& c = t.counters();
+            const TrackerCounters& c = shards[k]->tracker.counters();
             // A shard's clock counters are 0 (its clock is set, never advanced).
 #define CAPGAP_ADD_COUNTER(name, group, description) r.counters.name += c.name;
             CAPGAP_TRACKER_COUNTERS(CAPGAP_ADD_COUNTER)
@@ -230,59 +250,81 @@ struct ShardedTracker::Impl {
         r.counters.open_flows_peak = open_flows_peak();
 
         // Ids: one tracker numbers instances as they start, which is the order of their first
-        // frames (a frame starts one instance at most).
-        struct Ref {
-            std::uint64_t first_frame;
-            std::uint32_t shard;
-            std::uint64_t local;
-        };
-        std::vector<Ref> refs;
-        for (std::size_t k = 0; k < shards.size(); ++k)
-            for (const Session& s : sessions[k])
-                refs.push_back(Ref{s.first_frame, static_cast<std::uint32_t>(k), s.id});
-        std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
-            return a.first_frame != b.first_frame ? a.first_frame < b.first_frame
-                                                  : a.shard < b.shard;
-        });
+        // frames (a frame starts one instance at most). Each shard's sessions are in that
+        // order already (by its own ids), so a merge of the shards' lists numbers them.
         std::vector<std::vector<std::uint64_t>> global(shards.size());
-        for (std::size_t k = 0; k < shards.size(); ++k)
-            global[k].resize(sessions[k].size());
-        r.sessions.reserve(refs.size());
-        for (const Ref& ref : refs) {
-            const std::uint64_t id = r.sessions.size();
-            global[ref.shard][ref.local] = id;
-            r.sessions.push_back(std::move(sessions[ref.shard][ref.local]));
-            r.sessions.back().id = id;
-        }
+        std::size_t total = 0;
         for (std::size_t k = 0; k < shards.size(); ++k) {
-            for (LossEvent& e : events[k]) {
-                if (e.session_id != no_session) e.session_id = global[k][e.session_id];
-                r.events.push_back(e);
-            }
+            global[k].resize(shards[k]->sessions.size());
+            total += shards[k]->sessions.size();
         }
-        std::stable_sort(r.events.begin(), r.events.end(),
-                         [](const LossEvent& a, const LossEvent& b) {
-                             return a.session_id != b.session_id ? a.session_id < b.session_id
-                                                                 : a.frame < b.frame;
-                         });
+        r.sessions.reserve(total);
+        merge_runs([&](std::size_t k) -> std::vector<Session>& { return shards[k]->sessions; },
+                   [](const Session& a, const Session& b) { return a.first_frame < b.first_frame; },
+                   [&](std::size_t k, std::size_t i) {
+                       Session& s = shards[k]->sessions[i];
+                       const std::uint64_t id = r.sessions.size();
+                       global[k][s.id] = id;
+                       r.sessions.push_back(std::move(s));
+                       r.sessions.back().id = id;
+                   });
+        // Events by session, then frame: each shard's are in that order, and stay so under
+        // its ids' map to the global ones, which keeps their order.
+        std::size_t events = 0;
+        for (std::size_t k = 0; k < shards.size(); ++k) {
+            for (LossEvent& e : shards[k]->events)
+                if (e.session_id != no_session) e.session_id = global[k][e.session_id];
+            events += shards[k]->events.size();
+        }
+        r.events.reserve(events);
+        merge_runs([&](std::size_t k) -> std::vector<LossEvent>& { return shards[k]->events; },
+                   [](const LossEvent& a, const LossEvent& b) {
+                       return a.session_id != b.session_id ? a.session_id < b.session_id
+                                                           : a.frame < b.frame;
+                   },
+                   [&](std::size_t k, std::size_t i) { r.events.push_back(shards[k]->events[i]); });
         return r;
+    }
+
+    // Merges the shards' lists, each sorted by `less`, calling `take(k, i)` for item i of
+    // shard k's list in the order of one sorted list; ties go to the lower shard, as in a
+    // stable sort of the lists put end to end. Each shard makes its lists in order; one that
+    // is not (which would be a bug) is sorted first, so the result is right either way.
+    template <class List, class Less, class Take>
+    void merge_runs(List&& list, Less less, Take&& take) {
+        const std::size_t n = shards.size();
+        for (std::size_t k = 0; k < n; ++k) {
+            auto& l = list(k);
+            if (!std::is_sorted(l.begin(), l.end(), less))
+                std::stable_sort(l.begin(), l.end(), less);
+        }
+        std::vector<std::size_t> at(n, 0);
+        for (;;) {
+            std::size_t best = n;
+            for (std::size_t k = 0; k < n; ++k) {
+                if (at[k] == list(k).size()) continue;
+                if (best == n || less(list(k)[at[k]], list(best)[at[best]])) best = k;
+            }
+            if (best == n) return;
+            take(best, at[best]++);
+        }
     }
 
     // The most instances open at once over all shards, measured where one tracker measures
     // it: after each insert. Each frame lives in one shard, so merging the shards' changes by
-    // frame (removals of a frame before its insert) replays the global count.
-    std::uint64_t open_flows_peak() const {
-        std::vector<OpenChange> all;
-        for (const auto& s : shards)
-            all.insert(all.end(), s->open_log.begin(), s->open_log.end());
-        std::sort(all.begin(), all.end(), [](const OpenChange& a, const OpenChange& b) {
-            return a.frame != b.frame ? a.frame < b.frame : a.delta < b.delta;
-        });
+    // frame (removals of a frame before its insert) replays the global count. Each shard
+    // logs its changes in that order.
+    std::uint64_t open_flows_peak() {
         std::int64_t open = 0, peak = 0;
-        for (const OpenChange& c : all) {
-            open += c.delta;
-            if (c.delta > 0) peak = std::max(peak, open);
-        }
+        merge_runs([&](std::size_t k) -> std::vector<OpenChange>& { return shards[k]->open_log; },
+                   [](const OpenChange& a, const OpenChange& b) {
+                       return a.frame != b.frame ? a.frame < b.frame : a.delta < b.delta;
+                   },
+                   [&](std::size_t k, std::size_t i) {
+                       const OpenChange& c = shards[k]->open_log[i];
+                       open += c.delta;
+                       if (c.delta > 0) peak = std::max(peak, open);
+                   });
         return static_cast<std::uint64_t>(peak);
     }
 

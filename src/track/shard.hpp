@@ -45,6 +45,7 @@ struct SweepMark {
 struct ShardBatch {
     static constexpr std::size_t capacity = 256;
     Segment segs[capacity];
+    std::uint64_t hash[capacity];  // each segment's flow hash (detail::flow_hash)
     std::int64_t now_ns[capacity];
     bool on_time[capacity];
     std::uint32_t count = 0;

@@ -221,6 +221,12 @@ struct Tracker::Impl {
         const Endpoint* hi = src_first ? &seg.dst : &seg.src;
         return Probe{lo, hi, detail::flow_hash(*lo, *hi, seg.tunnel)};
     }
+    // The same with the hash already known (the sharded pipeline computed it to choose the
+    // shard).
+    static Probe probe(const Segment& seg, std::uint64_t hash) {
+        const bool src_first = seg.src < seg.dst;
+        return Probe{src_first ? &seg.src : &seg.dst, src_first ? &seg.dst : &seg.src, hash};
+    }
 
     FeedResult feed(const Segment& seg) { return feed(seg, probe(seg)); }
 
@@ -234,22 +240,28 @@ struct Tracker::Impl {
     // from memory. With thousands of open flows the first touch of a flow's state is the
     // tracker's largest single cost (perf).
     void feed(const Segment* segs, std::size_t count, std::uint8_t* marks = nullptr) {
-        feed_each(segs, count, marks,
+        feed_each(segs, nullptr, count, marks,
                   [this](std::size_t, const Segment& seg, const Probe& p) { return feed(seg, p); });
     }
 
     // The batch loop of feed() above, with `step(i, segment, probe)` feeding segment i (its
-    // housekeeping included) and returning what the tracker did with it.
+    // housekeeping included) and returning what the tracker did with it. `hashes`, when not
+    // null, holds each segment's flow hash.
     template <class Step>
-    CAPGAP_ALWAYS_INLINE void feed_each(const Segment* segs, std::size_t count, std::uint8_t* marks,
-                                        Step&& step) {
+    CAPGAP_ALWAYS_INLINE void feed_each(const Segment* segs, const std::uint64_t* hashes,
+                                        std::size_t count, std::uint8_t* marks, Step&& step) {
         constexpr std::size_t lookahead = 8, chunk = 256;
         Probe probes[chunk];
         std::size_t done = 0;
         while (count > 0) {
             const std::size_t n = std::min(count, chunk);
-            for (std::size_t i = 0; i < n; ++i)
-                probes[i] = probe(segs[i]);
+            if (hashes != nullptr) {
+                for (std::size_t i = 0; i < n; ++i)
+                    probes[i] = probe(segs[i], hashes[done + i]);
+            } else {
+                for (std::size_t i = 0; i < n; ++i)
+                    probes[i] = probe(segs[i]);
+            }
             for (std::size_t i = 0; i < std::min(n, 2 * lookahead); ++i)
                 open.prefetch_slot(probes[i].hash);
             for (std::size_t i = 0; i < std::min(n, lookahead); ++i)
@@ -593,7 +605,7 @@ struct Tracker::Impl {
         std::size_t open_before = 0;
         std::uint8_t marks[detail::ShardBatch::capacity];
         feed_each(
-            b.segs, b.count, marked != nullptr ? marks : nullptr,
+            b.segs, b.hash, b.count, marked != nullptr ? marks : nullptr,
             [&](std::size_t i, const Segment& seg, const Probe& p) {
                 for (; next_sweep < b.sweeps.size() && b.sweeps[next_sweep].pos == i; ++next_sweep)
                     shard_sweep(b.sweeps[next_sweep]);
