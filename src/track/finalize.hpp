@@ -87,8 +87,7 @@ inline void finalize(Instance& in, const DefaultVerdict& verdict, TrackerCounter
         }
         classify(in, d, events);
     }
-    for (LossEvent& e : in.ws_events)
-        events.push_back(e);
+    if (in.ws_events) events.insert(events.end(), in.ws_events->begin(), in.ws_events->end());
     sessions.push_back(s);
 }
 

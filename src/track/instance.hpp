@@ -32,6 +32,26 @@ struct PendingAck {
 
 enum class Start : std::uint8_t { none, provisional, fixed };
 
+// The Wireshark verdict's events of an instance, which most instances never have: on the heap
+// with the first one (a pointer in the instance rather than a vector's three), copied deeply.
+struct EventListPtr : std::unique_ptr<std::vector<LossEvent>> {
+    EventListPtr() = default;
+    EventListPtr(EventListPtr&&) noexcept = default;
+    EventListPtr& operator=(EventListPtr&&) noexcept = default;
+    ~EventListPtr() = default;
+    EventListPtr(const EventListPtr& o)
+        : std::unique_ptr<std::vector<LossEvent>>(o ? std::make_unique<std::vector<LossEvent>>(*o)
+                                                    : nullptr) {}
+    EventListPtr& operator=(const EventListPtr& o) {
+        if (this != &o) reset(o ? new std::vector<LossEvent>(*o) : nullptr);
+        return *this;
+    }
+    std::vector<LossEvent>& for_write() {
+        if (!*this) reset(new std::vector<LossEvent>());
+        return **this;
+    }
+};
+
 // The holes and runs of a direction, owned, copied deeply when an instance is copied (the
 // live judgement of an open instance finishes a copy: Tracker::judge_open).
 struct GapsPtr : std::unique_ptr<Gaps> {
@@ -124,6 +144,9 @@ struct alignas(64) Instance {
     bool rst_or_fin = false;
     bool rst_seen = false;
     bool fin_from[2] = {false, false};
+    // The tracker's expiry queue (Tracker::Impl::file): expiry_filed bits, and the time its
+    // one valid entry is due.
+    std::uint8_t expiry_filed = 0;
     Timestamp last_time;  // of its last packet
 
     DirState dir[2];  // [0] client->server, [1] server->client
@@ -134,7 +157,8 @@ struct alignas(64) Instance {
     std::uint32_t server_isn = 0;
     std::uint32_t synack_ack = 0;  // ACK number of the first SYN-ACK (a late SYN joins by it)
     PendingAck pending[2];         // per direction, valid while dir[d].pending_set
-    std::vector<LossEvent> ws_events;
+    EventListPtr ws_events;
+    std::int64_t expiry_due_ns = 0;  // with expiry_filed: when its queue entry is due
 
     // Direction of a packet sent by key.hi (from_hi) or key.lo. Endpoints are compared once,
     // when the instance takes its orientation (see orient), not per packet.

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <memory>
 #include <type_traits>
+#include <vector>
 
 #include <capgap/loss_event.hpp>
 #include <capgap/session.hpp>
@@ -195,7 +196,17 @@ void state_instance(IO& io, I& in) {
         io(p.frame);
         io(p.time);
     }
-    state_vector(io, in.ws_events, 80, [&](auto& e) { state_event(io, e); });
+    // ws_events: the list, empty when the instance has none.
+    if constexpr (std::is_same_v<IO, StateReader>) {
+        std::vector<LossEvent> ws;
+        state_vector(io, ws, 80, [&](auto& e) { state_event(io, e); });
+        in.ws_events.reset();
+        if (!ws.empty()) in.ws_events.for_write() = std::move(ws);
+    } else {
+        std::vector<LossEvent> none;
+        state_vector(io, in.ws_events ? *in.ws_events : none, 80,
+                     [&](auto& e) { state_event(io, e); });
+    }
 }
 
 template <class IO, class C>

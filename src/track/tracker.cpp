@@ -76,7 +76,56 @@ struct Tracker::Impl {
     std::vector<detail::OpenChange>* open_log = nullptr;
     std::vector<detail::MarkedTime>* marked = nullptr;
 
+    // The expiry queue: a min-heap of the times at which an open instance may first be
+    // closed or idle for its timeout, so that a sweep visits the instances that are due
+    // rather than the whole table (with a million open flows the walk once a second had
+    // become most of the work). Each instance has one valid entry, the one due at its
+    // expiry_due_ns and no later than it can expire; entries left behind by an earlier
+    // entry, or by an instance finished or started again in its slot, are dropped when
+    // they come up. See file() and sweep().
+    struct Due {
+        std::int64_t ns;
+        Instance* in;
+        std::uint64_t id;  // the instance's session id when filed
+    };
+    static bool later(const Due& a, const Due& b) { return a.ns > b.ns; }
+    std::vector<Due> due;
+    static constexpr std::uint8_t filed = 1;         // has its entry
+    static constexpr std::uint8_t filed_closed = 2;  // its entry counts the closed timeout
+    static constexpr std::uint8_t recheck = 4;       // its last_time went back: file again
+
     explicit Impl(TrackerOptions o) : opt(o), clock(o) {}
+
+    bool expires() const { return opt.closed_timeout_ns > 0 || opt.idle_timeout_ns > 0; }
+    // Closed, after an answer: the closed timeout applies (a refused attempt stays, rule 2.2).
+    bool closes_by_timeout(const Instance& in) const {
+        return opt.closed_timeout_ns > 0 && in.closed() && in.ended_after_answer;
+    }
+    // The first clock value at which sweep() finishes `in` as it is now.
+    std::int64_t expiry_due(const Instance& in) const {
+        std::int64_t at = INT64_MAX;
+        if (closes_by_timeout(in)) at = sat_add(in.last_time.ns, opt.closed_timeout_ns);
+        if (opt.idle_timeout_ns > 0)
+            at = std::min(at, sat_add(in.last_time.ns, opt.idle_timeout_ns));
+        return at;
+    }
+    // Gives `in` an entry due no later than it can expire, unless it has one already.
+    void file(Instance& in) {
+        const std::uint8_t want = filed | (closes_by_timeout(in) ? filed_closed : 0);
+        const std::int64_t at = expiry_due(in);
+        if ((in.expiry_filed & filed) == 0 || at < in.expiry_due_ns) {
+            in.expiry_due_ns = at;
+            due.push_back(Due{at, &in, in.s.id});
+            std::push_heap(due.begin(), due.end(), later);
+        }
+        in.expiry_filed = want;
+    }
+    // After a packet changed `in`: the entry stays right while last_time only grows and the
+    // closed timeout is counted once it applies; otherwise file again. Reads the first line.
+    CAPGAP_ALWAYS_INLINE void keep_filed(Instance& in) {
+        const std::uint8_t want = filed | (closes_by_timeout(in) ? filed_closed : 0);
+        if ((in.expiry_filed & (want | recheck)) != want && expires()) file(in);
+    }
 
     // ---- instance selection (section 2) -------------------------------------------------
 
@@ -147,19 +196,32 @@ struct Tracker::Impl {
             if (opt.idle_timeout_ns > 0 && idle >= opt.idle_timeout_ns) return Expiry::idle;
             return Expiry::none;
         };
-        open.erase_if(
-            [&](Instance& in) {
-                const Expiry e = expiry(in);
-                if (e == Expiry::none) return false;
-                ++(e == Expiry::closed ? counters.flows_closed_expired
-                                       : counters.flows_idle_expired);
-                finalize(in);
-                return true;
-            },
-            [&](const Instance& in) {
-                if (expiry(in) != Expiry::none) in.prefetch_all();
-            });
+        // Every instance that expires now has its valid entry due by now (file()).
+        std::vector<Instance*>& active = refile;  // not due after all: filed again below
+        active.clear();
+        while (!due.empty() && due.front().ns <= clock.now_ns) {
+            std::pop_heap(due.begin(), due.end(), later);
+            const Due d = due.back();
+            due.pop_back();
+            Instance& in = *d.in;
+            if ((in.expiry_filed & filed) == 0 || in.s.id != d.id || in.expiry_due_ns != d.ns)
+                continue;  // finished, started again, or filed earlier since
+            const Expiry e = expiry(in);
+            if (e == Expiry::none) {
+                active.push_back(&in);  // active since it was filed
+                continue;
+            }
+            ++(e == Expiry::closed ? counters.flows_closed_expired : counters.flows_idle_expired);
+            finalize(in);
+            const FlowKey key = in.key;  // erasing resets the instance
+            open.erase(key);
+        }
+        for (Instance* in : active) {
+            in->expiry_filed = 0;
+            file(*in);
+        }
     }
+    std::vector<Instance*> refile;  // sweep()'s, kept for its capacity
 
     // Over the cap: finish the least recently active tenth early, marked evicted.
     void evict() {
@@ -310,6 +372,8 @@ struct Tracker::Impl {
             in->last_time = before != nullptr && in->s.id == id
                                 ? active
                                 : Timestamp{std::max(seg.time.ns, clock.now_ns)};
+            in->expiry_filed |= recheck;  // last_time may have gone back
+            keep_filed(*in);
         }
         return r;
     }
@@ -345,7 +409,8 @@ struct Tracker::Impl {
     // The attribution hook (Tracker::record_attribution): the segment's frame and the id of
     // the instance it went to (after feed_general, which may have started a new one in the
     // same slot). Unset, it costs one test of a pointer that stays in a register or L1.
-    FeedResult attributed(const Instance& in, const Segment& seg, FeedResult r) {
+    FeedResult attributed(Instance& in, const Segment& seg, FeedResult r) {
+        keep_filed(in);
         if (CAPGAP_UNLIKELY(attribution != nullptr))
             attribution->push_back(Attribution{seg.frame, in.s.id});
         return r;
@@ -518,6 +583,7 @@ struct Tracker::Impl {
 
     // Counts the packet (the session's totals are summed from these when it is finished).
     static void account(Instance& in, int d, const Segment& seg) {
+        if (seg.time < in.last_time) in.expiry_filed |= recheck;  // an earlier expiry
         in.last_time = seg.time;
         DirState::Sender& x = in.dir[d].sender;
         ++x.packets;
@@ -571,7 +637,7 @@ struct Tracker::Impl {
         e.time = seg.time;
         e.src = seg.src;
         e.dst = seg.dst;
-        in.ws_events.push_back(e);
+        in.ws_events.for_write().push_back(e);
     }
 
     // ---- default verdict (sections 4 and 5): track/default_verdict.hpp ------------------
@@ -635,6 +701,7 @@ struct Tracker::Impl {
         open.for_each([&](Instance& in) { finalize(in); },
                       [](const Instance& in) { in.prefetch_all(); });
         open.clear();
+        due.clear();
         // Every instance started is finished once, so the ids are 0 to n-1.
         detail::place_by_id(
             sessions, [](const Session& s) { return s.id; }, next_id == sessions.size());
@@ -717,6 +784,7 @@ void Tracker::restore(detail::StateReader& in) {
         if (!ids.insert(slot.s.id).second) in.fail_at(start, "two open sessions share an id");
         slot.key = key;
     }
+    if (im.expires()) im.open.for_each([&](Instance& slot) { im.file(slot); });
 }
 
 namespace detail {
