@@ -82,14 +82,19 @@ struct Tracker::Impl {
     // become most of the work). Each instance has one valid entry, the one due at its
     // expiry_due_ns and no later than it can expire; entries left behind by an earlier
     // entry, or by an instance finished or started again in its slot, are dropped when
-    // they come up. See file() and sweep().
+    // they come up. See file() and sweep(). Two heaps: entries for the closed timeout and
+    // for the idle one. Each is filed in nearly increasing order (the clock plus a constant),
+    // so a new entry stays at the bottom of its heap rather than climbing past every idle
+    // entry, and the closed heap, which sweeps take from, stays small.
     struct Due {
         std::int64_t ns;
         Instance* in;
         std::uint64_t id;  // the instance's session id when filed
     };
-    static bool later(const Due& a, const Due& b) { return a.ns > b.ns; }
-    std::vector<Due> due;
+    struct Later {
+        bool operator()(const Due& a, const Due& b) const { return a.ns > b.ns; }
+    };
+    std::vector<Due> due[2];                         // [0] idle, [1] closed
     static constexpr std::uint8_t filed = 1;         // has its entry
     static constexpr std::uint8_t filed_closed = 2;  // its entry counts the closed timeout
     static constexpr std::uint8_t recheck = 4;       // its last_time went back: file again
@@ -110,15 +115,17 @@ struct Tracker::Impl {
         return at;
     }
     // Gives `in` an entry due no later than it can expire, unless it has one already.
-    void file(Instance& in) {
-        const std::uint8_t want = filed | (closes_by_timeout(in) ? filed_closed : 0);
+    CAPGAP_NOINLINE void file(Instance& in) {
+        const bool closing = closes_by_timeout(in);
         const std::int64_t at = expiry_due(in);
         if ((in.expiry_filed & filed) == 0 || at < in.expiry_due_ns) {
             in.expiry_due_ns = at;
-            due.push_back(Due{at, &in, in.s.id});
-            std::push_heap(due.begin(), due.end(), later);
+            const bool by_closed = closing && at == sat_add(in.last_time.ns, opt.closed_timeout_ns);
+            std::vector<Due>& heap = due[by_closed ? 1 : 0];
+            heap.push_back(Due{at, &in, in.s.id});
+            std::push_heap(heap.begin(), heap.end(), Later{});
         }
-        in.expiry_filed = want;
+        in.expiry_filed = filed | (closing ? filed_closed : 0);
     }
     // After a packet changed `in`: the entry stays right while last_time only grows and the
     // closed timeout is counted once it applies; otherwise file again. Reads the first line.
@@ -196,22 +203,41 @@ struct Tracker::Impl {
             if (opt.idle_timeout_ns > 0 && idle >= opt.idle_timeout_ns) return Expiry::idle;
             return Expiry::none;
         };
-        // Every instance that expires now has its valid entry due by now (file()).
-        std::vector<Instance*>& active = refile;  // not due after all: filed again below
+        // Every instance that expires now has its valid entry due by now (file()). The due
+        // entries are taken first and then worked through in steps, each prefetching what the
+        // next reads (the instances, then the table slots of those that go), so that the
+        // misses overlap rather than come one after another.
+        std::vector<Due>& taken = taken_;
+        taken.clear();
+        for (std::vector<Due>& heap : due) {
+            while (!heap.empty() && heap.front().ns <= clock.now_ns) {
+                std::pop_heap(heap.begin(), heap.end(), Later{});
+                taken.push_back(heap.back());
+                heap.pop_back();
+            }
+        }
+        for (const Due& d : taken)
+            detail::prefetch_line(d.in);
+        std::size_t going = 0;  // taken[0, going): the instances that expire, with their kind
+        std::vector<Instance*>& active = refile_;  // not due after all: filed again below
         active.clear();
-        while (!due.empty() && due.front().ns <= clock.now_ns) {
-            std::pop_heap(due.begin(), due.end(), later);
-            const Due d = due.back();
-            due.pop_back();
+        for (const Due& d : taken) {
             Instance& in = *d.in;
             if ((in.expiry_filed & filed) == 0 || in.s.id != d.id || in.expiry_due_ns != d.ns)
-                continue;  // finished, started again, or filed earlier since
+                continue;                  // finished, started again, or filed earlier since
+            in.expiry_due_ns = INT64_MIN;  // taken: no other entry of it is valid now
             const Expiry e = expiry(in);
             if (e == Expiry::none) {
                 active.push_back(&in);  // active since it was filed
                 continue;
             }
-            ++(e == Expiry::closed ? counters.flows_closed_expired : counters.flows_idle_expired);
+            in.prefetch_all();
+            open.prefetch_slot(detail::flow_hash(in.key.lo, in.key.hi, in.key.tunnel));
+            taken[going++] = Due{e == Expiry::closed ? 1 : 0, &in, d.id};
+        }
+        for (std::size_t k = 0; k < going; ++k) {
+            Instance& in = *taken[k].in;
+            ++(taken[k].ns == 1 ? counters.flows_closed_expired : counters.flows_idle_expired);
             finalize(in);
             const FlowKey key = in.key;  // erasing resets the instance
             open.erase(key);
@@ -221,7 +247,8 @@ struct Tracker::Impl {
             file(*in);
         }
     }
-    std::vector<Instance*> refile;  // sweep()'s, kept for its capacity
+    std::vector<Due> taken_;  // sweep()'s, kept for their capacity
+    std::vector<Instance*> refile_;
 
     // Over the cap: finish the least recently active tenth early, marked evicted.
     void evict() {
@@ -701,7 +728,8 @@ struct Tracker::Impl {
         open.for_each([&](Instance& in) { finalize(in); },
                       [](const Instance& in) { in.prefetch_all(); });
         open.clear();
-        due.clear();
+        due[0].clear();
+        due[1].clear();
         // Every instance started is finished once, so the ids are 0 to n-1.
         detail::place_by_id(
             sessions, [](const Session& s) { return s.id; }, next_id == sessions.size());
