@@ -12,13 +12,18 @@
 
 #include "core/state_io.hpp"
 #include "pipeline/state_format.hpp"
+#include "report/report_format.hpp"
 
 namespace capgap {
 namespace detail {
-namespace {
 
+namespace {
 constexpr char report_magic[8] = {'C', 'A', 'P', 'G', 'A', 'P', 'R', 'P'};
+}  // namespace
+
 const FrameFormat report_frame{report_magic, report_format_version, "report"};
+
+namespace {
 
 template <class IO>
 constexpr bool is_reader = std::is_same_v<IO, StateReader>;

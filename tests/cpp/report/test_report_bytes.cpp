@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "pipeline/state_format.hpp"
+#include "report/report_format.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace capgap;
@@ -308,8 +309,7 @@ TEST_CASE("report bytes: damaged bytes are refused with format_error, never a cr
     // The body changed and framed again with the right CRCs, so that the section reader (not
     // the checksum) meets the damage: refused at an offset, or a report that writes back the
     // same bytes.
-    const char magic[8] = {'C', 'A', 'P', 'G', 'A', 'P', 'R', 'P'};
-    const detail::FrameFormat frame{magic, report_format_version, "report"};
+    const detail::FrameFormat& frame = detail::report_frame;
     const std::string body = good.substr(detail::state_header_size);
     REQUIRE(detail::frame_bytes(frame, body) == good);
     SUBCASE("a body cut short but framed as whole: refused at an offset") {
