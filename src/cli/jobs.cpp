@@ -509,7 +509,10 @@ Report analyze_groups(const std::vector<CaptureGroup>& groups, const Options& op
             // The pipe is closed: the child has ended (or is ending): reap it.
             const int status = children.reap(k);
             Children::Child done = children.take(k);
-            if (done.stopped) continue;  // another group's error is the one reported
+            // A child stopped because another group failed says nothing, unless it had failed
+            // on its own already (its error sent before the SIGTERM): the first in group order
+            // is then reported, as one process would.
+            if (done.stopped && !done.has_error) continue;
             std::exception_ptr error;
             if (done.has_error) {
                 error = error_from(done.error, name);
