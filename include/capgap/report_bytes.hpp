@@ -32,8 +32,8 @@ std::string to_bytes(const Report& report);
 /// @param name what errors call the bytes (a file, a child process)
 /// @throws format_error "name:offset N: reason" for bytes that are not a whole report (wrong
 /// magic or version, truncated, corrupt, a count beyond the bytes left, a flag other than 0 or
-/// 1, an enum out of range, a session's source or tunnel naming no entry, a timeline on an
-/// impossible grid)
+/// 1, an enum out of range, an event's range reversed or shorter than its missing bytes, a
+/// timeline on an impossible grid, names out of order, bytes after the end)
 Report report_from_bytes(const std::string& bytes, const std::string& name = "report");
 
 }  // namespace capgap
