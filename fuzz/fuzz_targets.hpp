@@ -11,6 +11,7 @@
 #include <capgap/matcher.hpp>
 #include <capgap/pcap_source.hpp>
 #include <capgap/report.hpp>
+#include <capgap/report_bytes.hpp>
 #include <capgap/tracker.hpp>
 #include <capgap/wireshark_csv.hpp>
 
@@ -31,6 +32,7 @@
 
 #include "decode/decode.hpp"
 #include "pipeline/state_format.hpp"
+#include "report/report_format.hpp"
 
 namespace capgap::fuzz {
 
@@ -541,6 +543,32 @@ inline void run_state(const std::uint8_t* data, std::size_t size) {
     Analyzer again;
     again.resume(piece.state);  // what capgap saved, capgap must take back
     check_report(again.finish());
+}
+
+// A report's body (the sections after the 32-byte header: docs/state-format.md, "Report"),
+// framed with a correct header and CRCs so that the fuzzer reaches the section reader. Reading
+// either throws format_error naming the bytes and an offset, or gives a report that writes
+// back the very bytes read and renders to the end. Its figures are whatever the bytes said, so
+// check_report's consistency is not asked of it; its diagnosis options are put back to the
+// defaults first (a report's own come from a checked command line, not from the bytes).
+inline void run_report(const std::uint8_t* data, std::size_t size) {
+    const std::string bytes = detail::frame_bytes(
+        detail::report_frame, std::string(reinterpret_cast<const char*>(data), size));
+    Report r;
+    try {
+        r = report_from_bytes(bytes, "fuzz.report");
+    } catch (const format_error& e) {
+        CAPGAP_FUZZ_CHECK(std::strncmp(e.what(), "fuzz.report:offset ", 19) == 0);
+        return;
+    }
+    CAPGAP_FUZZ_CHECK(to_bytes(r) == bytes);
+    for (const LossEvent& e : r.events)
+        CAPGAP_FUZZ_CHECK(e.seq_begin <= e.seq_end && e.missing_bytes <= e.seq_end - e.seq_begin);
+    r.diagnosis_options = DiagnosisOptions{};
+    std::ostringstream out;
+    out << r.to_text() << r.to_json();
+    r.write_sessions_csv(out);
+    r.write_events_csv(out);
 }
 
 }  // namespace capgap::fuzz

@@ -9,14 +9,14 @@
 #
 # FUZZ_WORK defaults to /tmp/capgap-fuzz; it is outside the repository on purpose, so seeds
 # taken from captures that must not be committed stay out of it. Targets: decode capture csv
-# tracker state.
+# tracker state report.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BUILD="${CAPGAP_FUZZ_DIR:-build-fuzz}"
 WORK="${FUZZ_WORK:-/tmp/capgap-fuzz}"
-ALL=(decode capture csv tracker state)
+ALL=(decode capture csv tracker state report)
 OPTS=(-rss_limit_mb=2048 -timeout=10 -max_len=16384 -print_final_stats=1)
 
 build() {

@@ -17,7 +17,9 @@ runs both builds on:
   `--drop-duplicates` and with `--tunnel-key`;
 - the CSV pairs in tests/data/csv (see its README.md) through `capgap csv`, with the default
   join, `--join socket` and `--compare-joins`, in the same three output forms, and the broken
-  CSV files that must fail.
+  CSV files that must fail;
+- the project's captures together as independent captures (`--files independent`, one group
+  per directory) with `--jobs 1` and `--jobs 2`, in the same three output forms.
 
 Every run compares the exit status and standard error as well. Both builds run in scratch
 directories of the same name, so relative output paths and messages match. Prints one line per
@@ -123,6 +125,26 @@ def capture_jobs(captures: list[Path]) -> list[Job]:
                     "files",
                 )
             )
+    return jobs
+
+
+def independent_jobs(captures: list[Path]) -> list[Job]:
+    """The project's captures as independent captures (one group per directory), over 1 and
+    2 jobs, in the three output forms."""
+    files = [str(c) for c in captures]
+    jobs = []
+    for n in ("1", "2"):
+        base = ["analyze", *files, "--files", "independent", "--jobs", n]
+        tag = f"analyze --files independent --jobs {n} (project captures)"
+        jobs.append(Job(tag, base, "text"))
+        jobs.append(Job(f"{tag} --format json", [*base, "--format", "json"], "json"))
+        jobs.append(
+            Job(
+                f"{tag} --sessions-out --events-out",
+                [*base, "--sessions-out", SESSIONS_OUT, "--events-out", EVENTS_OUT],
+                "files",
+            )
+        )
     return jobs
 
 
@@ -381,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
 
         captures = shared_captures(args.shared) + project_captures()
         jobs = capture_jobs(captures) + csv_jobs(csv_pairs(REPO / "tests" / "data" / "csv"))
+        jobs += independent_jobs(project_captures())
         log(f"comparing {old} (old) with {new} (new): {len(captures)} captures, {len(jobs)} runs")
         return compare_all(old, new, jobs, max(1, args.jobs), scratch / "runs")
 

@@ -23,7 +23,7 @@ SAMPLE="examples/data/sample.pcap"
 ASAN_DIR="${CAPGAP_ASAN_DIR:-build-asan}"
 FUZZ_DIR="${CAPGAP_FUZZ_DIR:-build-fuzz}"
 FUZZ_SECONDS="${CAPGAP_FUZZ_SECONDS:-20}"
-FUZZ_TARGETS=(decode capture csv tracker state)
+FUZZ_TARGETS=(decode capture csv tracker state report)
 
 # zlib1g-dev, libzstd-dev, liblz4-dev: compressed captures; gzip, zstd, lz4: the tests and the
 # benchmark compress captures with the command-line tools. libjs-chart.js: Chart.js, which the

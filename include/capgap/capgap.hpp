@@ -16,6 +16,7 @@
 #include <capgap/matcher.hpp>
 #include <capgap/pcap_source.hpp>
 #include <capgap/report.hpp>
+#include <capgap/report_bytes.hpp>
 #include <capgap/segment.hpp>
 #include <capgap/session.hpp>
 #include <capgap/time.hpp>

@@ -332,7 +332,8 @@ const std::vector<OptionSpec>& option_table() {
              }
          }},
         {"jobs", "N", for_analyze,
-         "with --files independent: analyse up to N groups at once (threads; default 1)",
+         "with --files independent: analyse up to N groups at once, in child processes "
+         "(default 1: one after the other, in this one)",
          [](Cli& c, const std::string& v) {
              if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != v.npos ||
                  std::stoul(v) == 0) {

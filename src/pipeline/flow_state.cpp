@@ -36,10 +36,10 @@ std::uint32_t crc_of(const char* data, std::size_t n) {
 
 }  // namespace
 
-std::string frame_state(const std::string& body) {
+std::string frame_bytes(const FrameFormat& format, const std::string& body) {
     StateWriter w;
-    w.bytes().append(state_magic, sizeof state_magic);
-    w(FlowState::format_version);
+    w.bytes().append(format.magic, sizeof state_magic);
+    w(format.version);
     w(static_cast<std::uint32_t>(state_header_size));
     w(static_cast<std::uint64_t>(body.size()));
     w(crc_of(body.data(), body.size()));
@@ -48,20 +48,21 @@ std::string frame_state(const std::string& body) {
     return std::move(w.bytes());
 }
 
-void check_state(const std::string& bytes, const std::string& name) {
+void check_frame(const FrameFormat& format, const std::string& bytes, const std::string& name) {
+    const std::string what = format.what;
     StateReader r(bytes, 0, name);
     if (bytes.size() < sizeof state_magic ||
-        bytes.compare(0, sizeof state_magic, state_magic, sizeof state_magic) != 0) {
-        r.fail_at(0, "not a capgap flow state (no CAPGAPFS magic)");
+        bytes.compare(0, sizeof state_magic, format.magic, sizeof state_magic) != 0) {
+        r.fail_at(0, "not a capgap " + what + " (no " +
+                         std::string(format.magic, sizeof state_magic) + " magic)");
     }
     StateReader h(bytes, sizeof state_magic, name);
     std::uint32_t version = 0, header = 0, body_crc = 0, header_crc = 0;
     std::uint64_t length = 0;
     h(version);
-    if (version != FlowState::format_version) {
-        h.fail_at(8, "flow state format version " + std::to_string(version) +
-                         ", this capgap reads version " +
-                         std::to_string(FlowState::format_version));
+    if (version != format.version) {
+        h.fail_at(8, what + " format version " + std::to_string(version) +
+                         ", this capgap reads version " + std::to_string(format.version));
     }
     h(header);
     h(length);
@@ -76,7 +77,19 @@ void check_state(const std::string& bytes, const std::string& name) {
                           " present (truncated or extended)");
     }
     if (crc_of(bytes.data() + state_header_size, bytes.size() - state_header_size) != body_crc)
-        h.fail_at(24, "body CRC-32 mismatch (the state is corrupt)");
+        h.fail_at(24, "body CRC-32 mismatch (the " + what + " is corrupt)");
+}
+
+namespace {
+const FrameFormat state_frame{state_magic, FlowState::format_version, "flow state"};
+}  // namespace
+
+std::string frame_state(const std::string& body) {
+    return frame_bytes(state_frame, body);
+}
+
+void check_state(const std::string& bytes, const std::string& name) {
+    check_frame(state_frame, bytes, name);
 }
 
 }  // namespace detail

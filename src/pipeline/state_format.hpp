@@ -15,9 +15,21 @@ namespace capgap::detail {
 constexpr char state_magic[8] = {'C', 'A', 'P', 'G', 'A', 'P', 'F', 'S'};
 constexpr std::size_t state_header_size = 32;
 
+// A format in the flow state's frame: its magic, its version and what errors call it. The
+// flow state is one; the report's bytes (report/report_bytes.cpp) another.
+struct FrameFormat {
+    const char* magic;  // 8 characters, no terminator needed
+    std::uint32_t version;
+    const char* what;  // "flow state"
+};
+
 // The header (magic, version, sizes, CRC-32s) followed by the body.
-std::string frame_state(const std::string& body);
+std::string frame_bytes(const FrameFormat& format, const std::string& body);
 // Checks the header and the body's length and CRC-32; throws format_error naming `name`.
+void check_frame(const FrameFormat& format, const std::string& bytes, const std::string& name);
+
+// The flow state's frame.
+std::string frame_state(const std::string& body);
 void check_state(const std::string& bytes, const std::string& name);
 
 // The first section of the body: what FlowState's accessors tell without reading the rest.
