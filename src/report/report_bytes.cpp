@@ -10,6 +10,7 @@
 #include <string>
 #include <type_traits>
 
+#include "core/session_io.hpp"
 #include "core/state_io.hpp"
 #include "pipeline/state_format.hpp"
 #include "report/report_format.hpp"
@@ -72,28 +73,7 @@ constexpr std::size_t session_row_bytes =
 
 template <class IO, class R>
 void session_row(IO& io, R& r) {
-    Session& s = r.session;
-    io(s.id);
-    io(s.client);
-    io(s.server);
-    io.enumeration(s.category, std::size(session_categories));
-    io(s.syn_frame);
-    io(s.syn_time);
-    io(s.first_frame);
-    io(s.first_time);
-    io(s.last_time);
-    io(s.packets);
-    io(s.packets_c2s);
-    io(s.bytes_c2s);
-    io(s.bytes_s2c);
-    io(s.truncated_bytes);
-    io(s.syn_count);
-    io(s.evicted);
-    io(s.tunnel);
-    io(s.vlan);
-    io(s.interface);
-    io(s.retransmissions);
-    io(s.duplicates);
+    state_session(io, r.session);
     io(r.bad);
     io(r.bad_wireshark);
     io(r.events);

@@ -16,6 +16,7 @@
 #include <capgap/session.hpp>
 #include <capgap/tracker.hpp>
 
+#include "core/session_io.hpp"
 #include "core/state_io.hpp"
 #include "track/gaps.hpp"
 #include "track/instance.hpp"
@@ -118,31 +119,6 @@ void state_direction(IO& io, D& d) {
         io(r.flags);
         io(r.valid);
     }
-}
-
-template <class IO, class S>
-void state_session(IO& io, S& s) {
-    io(s.id);
-    io(s.client);
-    io(s.server);
-    io.enumeration(s.category, std::size(session_categories));
-    io(s.syn_frame);
-    io(s.syn_time);
-    io(s.first_frame);
-    io(s.first_time);
-    io(s.last_time);
-    io(s.packets);
-    io(s.packets_c2s);
-    io(s.bytes_c2s);
-    io(s.bytes_s2c);
-    io(s.truncated_bytes);
-    io(s.syn_count);
-    io(s.evicted);
-    io(s.tunnel);
-    io(s.vlan);
-    io(s.interface);
-    io(s.retransmissions);
-    io(s.duplicates);
 }
 
 template <class IO, class E>
