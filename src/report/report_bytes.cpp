@@ -88,22 +88,7 @@ constexpr std::size_t part_bytes = 8 + 4 + 4 + 8 + 8 + 4 * 4;
 
 template <class IO, class E>
 void event(IO& io, E& e) {
-    io(e.session_id);
-    io.enumeration(e.direction, std::size(directions));
-    io.enumeration(e.kind, std::size(event_kinds));
-    io(e.late_filled);
-    io(e.frame);
-    io(e.time);
-    const std::size_t at = io.offset();
-    io(e.seq_begin);
-    io(e.seq_end);
-    io(e.missing_bytes);
-    if constexpr (is_reader<IO>) {
-        if (e.seq_begin > e.seq_end || e.missing_bytes > e.seq_end - e.seq_begin)
-            io.fail_at(at, "an event's sequence range or missing bytes are out of range");
-    }
-    io(e.src);
-    io(e.dst);
+    state_event(io, e);
 }
 
 template <class IO, class T>

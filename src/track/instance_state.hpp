@@ -121,28 +121,6 @@ void state_direction(IO& io, D& d) {
     }
 }
 
-template <class IO, class E>
-void state_event(IO& io, E& e) {
-    io(e.session_id);
-    io.enumeration(e.direction, std::size(directions));
-    io.enumeration(e.kind, std::size(event_kinds));
-    io(e.late_filled);
-    io(e.frame);
-    io(e.time);
-    const std::size_t at = io.offset();
-    io(e.seq_begin);
-    io(e.seq_end);
-    io(e.missing_bytes);
-    if constexpr (std::is_same_v<IO, StateReader>) {
-        constexpr auto most = static_cast<std::uint64_t>(max_state_seq);
-        if (e.seq_begin > e.seq_end || e.seq_end > most ||
-            e.missing_bytes > e.seq_end - e.seq_begin)
-            io.fail_at(at, "an event's sequence range or missing bytes are out of range");
-    }
-    io(e.src);
-    io(e.dst);
-}
-
 // The instance but its key, which the caller writes first (the flow table is keyed by it).
 template <class IO, class I>
 void state_instance(IO& io, I& in) {
