@@ -177,9 +177,11 @@ def analyze(
             state (needs ``capgap.analyze_piece``); False: one task per sensor over all its
             files. None (default): chain when capgap can.
         **options: capgap.analyze's keywords (window, mode, server, port, bpf, include, ...),
-            the same for every file. A window given in seconds from the first packet counts
-            from each sensor's first packet; give epoch or ISO-8601 times for one window
-            over every sensor.
+            the same for every file. ``threads`` defaults to 1 here: the workers' threads
+            are the parallelism (a task on more threads shares its worker's cores with the
+            other tasks); give ``threads=`` for workers with spare cores. A window given in
+            seconds from the first packet counts from each sensor's first packet; give epoch
+            or ISO-8601 times for one window over every sensor.
 
     Returns:
         DaskResult: the merged report (computed) and lazy ``sessions`` / ``events`` dask
@@ -191,6 +193,9 @@ def analyze(
     for name in ("progress", "cancel"):
         if name in options:
             raise TypeError(f"capgap.dask.analyze() takes no {name}= (tasks run on workers)")
+    # One thread per task unless told otherwise: the cluster runs tasks side by side, as
+    # `capgap analyze --jobs` runs its children (the results are the same for any count).
+    options.setdefault("threads", 1)
     groups = group_captures(paths, sensor)
     if not groups:
         raise ValueError("capgap.dask.analyze() needs at least one capture file")

@@ -147,6 +147,35 @@ def test_one_task_per_sensor(sensors: dict[str, dict]) -> None:
             capgap.dask.analyze(all_pieces(sensors), chain=True)
 
 
+@pytest.mark.parametrize("chain", [True, False])
+def test_tasks_take_one_thread_unless_told(
+    sensors: dict[str, dict], monkeypatch: pytest.MonkeyPatch, chain: bool
+) -> None:
+    # The workers' threads are the parallelism: each task analyses on one thread by default,
+    # and on the count given when threads= is given.
+    seen: list[object] = []
+    real_analyze, real_piece = capgap.dask._api.analyze, capgap.analyze_piece
+
+    def analyze(*args: object, **kw: object) -> object:
+        seen.append(kw.get("threads"))
+        return real_analyze(*args, **kw)
+
+    def analyze_piece(*args: object, **kw: object) -> object:
+        seen.append(kw.get("threads"))
+        return real_piece(*args, **kw)
+
+    monkeypatch.setattr(capgap.dask._api, "analyze", analyze)
+    monkeypatch.setattr(capgap, "analyze_piece", analyze_piece)
+    files = all_pieces(sensors)
+    with dask.config.set(scheduler="synchronous"):
+        one = capgap.dask.analyze(files, chain=chain)
+        tasks = len(seen)
+        two = capgap.dask.analyze(files, chain=chain, threads=2)
+    assert tasks == (len(files) if chain else len(sensors))
+    assert seen == [1] * tasks + [2] * tasks
+    assert_same_totals(two.report, one.report)
+
+
 def test_errors(sensors: dict[str, dict], tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="progress"):
         capgap.dask.analyze(all_pieces(sensors), progress=True)
