@@ -154,7 +154,7 @@ def dask_part(args: argparse.Namespace, cli: Path, gen_capture: Path) -> None:
             str(
                 gen(
                     gen_capture,
-                    d / "capture.pcap",
+                    d / f"capture-{args.dask_packets}.pcap",
                     args.dask_packets,
                     seed,
                     ["--concurrency", "3000"],
