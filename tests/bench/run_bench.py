@@ -21,7 +21,9 @@ settings is already in the scratch directory), warm the page cache, then time on
       on / off (target: at most 1.10)
   (h) threads: capgap analyze --threads 1, --threads 2 and the bare loop in turn, --repeat
       rounds; prints the median packets/s of each and the median ratios threads 2 / threads 1
-      (target: at least 1.6 on 2 cores) and threads 2 / bare loop (target: at least 0.85)
+      (target: at least 1.6 on 2 cores) and threads 2 / bare loop (target: at least 0.85),
+      and each round's figures beside the cores' cache-line hand-over time just before it
+      (tests/bench/handover): on a virtual machine it changes as the host places the CPUs
   (f) the compressed path: capgap analyze on gzip, zstd and lz4 copies of the capture (made once
       with the command-line tools, or Python's gzip module) and on the plain file read from
       standard input, each beside a run on the plain file; prints packets/s and the ratio to
@@ -162,6 +164,16 @@ def alternate(
 def median(values: list[float]) -> float:
     v = sorted(values)
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+def handover_ns(tool: Path) -> float | None:
+    """The cores' cache-line hand-over time now (tests/bench/handover), or None."""
+    if not tool.exists():
+        return None
+    out = subprocess.run([str(tool)], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return None
+    return json.loads(out.stdout).get("handover_ns")
 
 
 def pair_ratios(pairs: list[tuple[float, float]]) -> str:
@@ -489,14 +501,18 @@ def main() -> int:
     bare_count = json.loads(bl.stdout)["packets"]
 
     log(f"(h) --threads 1, --threads 2 and the bare loop in turn, {args.repeat} rounds")
-    thread_rounds = [
-        (
-            timed("capgap --threads 1", cg_cmd + ["--threads", "1"], npk, size),
-            timed("capgap --threads 2", cg_cmd + ["--threads", "2"], npk, size),
-            timed("bare libpcap loop (h)", [str(bare), str(capture)], npk, size),
+    handover_tool = build / "tests" / "bench" / "handover"
+    thread_rounds = []
+    handovers: list[float | None] = []  # the cores' hand-over time before each round, ns
+    for _ in range(args.repeat):
+        handovers.append(handover_ns(handover_tool))
+        thread_rounds.append(
+            (
+                timed("capgap --threads 1", cg_cmd + ["--threads", "1"], npk, size),
+                timed("capgap --threads 2", cg_cmd + ["--threads", "2"], npk, size),
+                timed("bare libpcap loop (h)", [str(bare), str(capture)], npk, size),
+            )
         )
-        for _ in range(args.repeat)
-    ]
     for k in range(3):
         runs.append(min((r[k] for r in thread_rounds), key=lambda r: r.wall))
     if thread_rounds[0][0].stdout != thread_rounds[0][1].stdout:
@@ -728,6 +744,17 @@ def main() -> int:
         "  threads 2 / bare loop:        "
         + pair_ratios([(r[1].pps, r[2].pps) for r in thread_rounds])
         + "  (target at least 0.85)"
+    )
+    print("  round  hand-over ns  threads 1 M/s  threads 2 M/s  bare M/s  t2/t1  t2/bare")
+    for k, (r, h) in enumerate(zip(thread_rounds, handovers), 1):
+        ns = f"{h:12.1f}" if h is not None else f"{'-':>12}"
+        print(
+            f"  {k:5d}  {ns}  {r[0].pps / 1e6:13.2f}  {r[1].pps / 1e6:13.2f}"
+            f"  {r[2].pps / 1e6:8.2f}  {r[1].pps / r[0].pps:5.2f}  {r[1].pps / r[2].pps:7.2f}"
+        )
+    print(
+        "  (hand-over: one cache line from one core to the other, tests/bench/handover, just"
+        " before the round; --threads 2 hands every packet's segment over)"
     )
     print(
         f"diagnosis on / off time:        {diag_on.wall / diag_off.wall:9.3f}"
