@@ -32,12 +32,14 @@ namespace capgap::detail {
 
 namespace {
 
-// Batches in flight per shard: the queues never fill (each holds them all). 64 batches of 256
-// segments are about 1.6 ms of the reading thread's work, enough to cover a shard's sweep of
-// its flow table or a sleep of the waiting thread without stopping the other.
-constexpr std::size_t batches_per_shard = 64;
+// Batches per shard: 64 to begin with, about 1.6 ms of the reading thread's work. A shard's
+// sweep can take longer (it finishes every flow that expired in the last second of capture
+// time, some ten thousand on the benchmark capture): rather than wait, the reading thread
+// then makes more batches, up to 512 (14 MB), and reads on while the shard catches up.
+constexpr std::size_t batches_at_start = 64;
+constexpr std::size_t batches_max = 512;
 using BatchQueue =
-    boost::lockfree::spsc_queue<ShardBatch*, boost::lockfree::capacity<batches_per_shard + 1>>;
+    boost::lockfree::spsc_queue<ShardBatch*, boost::lockfree::capacity<batches_max + 1>>;
 
 // Waits until `ready()`: spins a little, then yields, then sleeps in short steps (the machine
 // may have fewer cores than threads; a waiting thread must not take the worker's core).
@@ -81,12 +83,17 @@ class ShardChooser {
 struct Shard {
     Shard(const TrackerOptions& o, bool marks) : tracker(o) {
         make_shard(tracker, &open_log, marks ? &marked : nullptr);
-        for (auto& b : pool) {
-            b = std::make_unique<ShardBatch>();
-            b->sweeps.reserve(8);
-            empty.push(b.get());
-        }
-        empty.pop(current);
+        pool.reserve(batches_max);
+        for (std::size_t k = 0; k < batches_at_start; ++k)
+            spare.push_back(make_batch());
+        current = spare.back();
+        spare.pop_back();
+    }
+
+    ShardBatch* make_batch() {
+        pool.push_back(std::make_unique<ShardBatch>());
+        pool.back()->sweeps.reserve(8);
+        return pool.back().get();
     }
 
     // The shard's thread: every batch in order until the last.
@@ -135,12 +142,21 @@ struct Shard {
         }
         full.push(current);
         current = nullptr;
-        if (!empty.pop(current)) {
-            // The shard is behind: wait until half its batches are back, rather than waking
-            // for each one.
-            wait_until([&] { return empty.read_available() >= batches_per_shard / 2; });
-            empty.pop(current);
+        // The batches the shard gave back, the last one on top: it is the one most likely
+        // still in a cache, and the ones below are left alone while the shard keeps up.
+        empty.consume_all([this](ShardBatch* b) { spare.push_back(b); });
+        if (spare.empty()) {
+            if (pool.size() < batches_max) {
+                spare.push_back(make_batch());
+            } else {
+                // The shard is far behind: wait until a quarter of its batches are back,
+                // rather than waking for each one.
+                wait_until([&] { return empty.read_available() >= batches_max / 4; });
+                empty.consume_all([this](ShardBatch* b) { spare.push_back(b); });
+            }
         }
+        current = spare.back();
+        spare.pop_back();
         current->clear();
     }
     // Reading thread: sends the current batch as the last one.
@@ -153,9 +169,10 @@ struct Shard {
     Tracker tracker;
     std::vector<OpenChange> open_log;
     std::vector<MarkedTime> marked;
-    std::unique_ptr<ShardBatch> pool[batches_per_shard];
+    std::vector<std::unique_ptr<ShardBatch>> pool;  // every batch made, at most batches_max
     BatchQueue full, empty;
-    ShardBatch* current = nullptr;  // the reading thread's batch being filled
+    std::vector<ShardBatch*> spare;  // the reading thread's empty batches (from `empty`)
+    ShardBatch* current = nullptr;   // the reading thread's batch being filled
     std::atomic<std::uint64_t> started{0};
     std::exception_ptr error;       // read after the thread joined
     std::vector<Session> sessions;  // the results, from take_results()

@@ -246,3 +246,32 @@ TEST_CASE("threads: sessions_started counts every shard's instances") {
     CHECK(a.sessions_started() == r.sessions.size());
     CHECK(r.sessions.size() > 80);
 }
+
+TEST_CASE("threads: a capture longer than the batches in flight, with bursts of expiry") {
+    // 3,000 flows of 60 segments (180,000 in all, more than the 512 batches of 256 a shard
+    // may have in flight), started in waves so that each sweep finishes a thousand at once:
+    // the reading thread runs ahead of a shard busy with its sweep, then waits for it.
+    std::vector<Segment> out;
+    for (unsigned i = 0; i < 3000; ++i) {
+        Flow f = flow_at(out, i % 1000 + 1000 * (i / 1000 % 2),
+                         t0 + static_cast<std::int64_t>(i / 1000) * 3 * s +
+                             static_cast<std::int64_t>(i % 1000) * 100'000);
+        f.cisn += 13 * i;  // the third wave reuses the first one's ports: new instances
+        f.step_ns = 20'000;
+        f.handshake();
+        for (std::uint32_t k = 0; k < 27; ++k) {
+            f.c(1 + 100 * k, 100);
+            if (!(i % 50 == 7 && k == 13)) f.s(1 + 10 * k, 10);  // one s2c segment never seen
+        }
+        f.c(2701, 0, 271, tcp_flags::fin);
+        f.s(271, 0, 2702, tcp_flags::fin);
+    }
+    const std::vector<Segment> segs = capture(std::move(out));
+    REQUIRE(segs.size() > 512 * 256);
+    Options o;
+    o.tracker.closed_timeout_ns = 1 * s;
+    const Outputs one = same_for_all_threads(segs, o);
+    CHECK(one.report.summary.total_sessions == 3000);
+    CHECK(one.report.ingest.flows_closed_expired >= 2000);
+    CHECK(one.report.summary.bad_confirmed == 60);  // every 50th flow lost one segment
+}
