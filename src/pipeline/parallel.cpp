@@ -116,10 +116,12 @@ class ShardChooser {
 }  // namespace
 
 struct Shard {
-    Shard(const TrackerOptions& o, bool marks) : tracker(o) {
+    // `threaded`: the shard gets a thread of its own (shard 0, fed on the reading thread,
+    // needs one batch).
+    Shard(const TrackerOptions& o, bool marks, bool threaded) : tracker(o) {
         make_shard(tracker, &open_log, marks ? &marked : nullptr);
-        pool.reserve(batches_max);
-        for (std::size_t k = 0; k < batches_at_start; ++k)
+        pool.reserve(threaded ? batches_max : 1);
+        for (std::size_t k = 0; k < (threaded ? batches_at_start : 1); ++k)
             spare.push_back(make_batch());
         current = spare.back();
         spare.pop_back();
@@ -232,7 +234,7 @@ struct ShardedTracker::Impl {
                 per_shard.max_open_flows = static_cast<std::size_t>(
                     std::ceil(static_cast<double>(o.max_open_flows) * share));
             }
-            shards.push_back(std::make_unique<Shard>(per_shard, marks));
+            shards.push_back(std::make_unique<Shard>(per_shard, marks, i > 0));
         }
         for (std::size_t k = 1; k < shards.size(); ++k)
             shards[k]->thread = std::thread([p = shards[k].get()] { p->run(); });
