@@ -32,9 +32,10 @@
 #include <exception>
 #include <map>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <utility>
+
+#include <boost/regex.hpp>
 
 #include "core/errors.hpp"
 #include "core/state_io.hpp"
@@ -62,14 +63,14 @@ std::string directory_of(const std::string& path) {
 
 std::vector<CaptureGroup> group_captures(const std::vector<std::string>& paths,
                                          const std::string& sensor_regex, const std::string& bpf) {
-    std::optional<std::regex> re;
-    if (!sensor_regex.empty()) re.emplace(sensor_regex, std::regex::ECMAScript);
+    std::optional<boost::regex> re;
+    if (!sensor_regex.empty()) re.emplace(sensor_regex, boost::regex::ECMAScript);
     std::map<std::string, std::vector<std::string>> by_key;
     for (const std::string& path : paths) {
         std::string key;
         if (re) {
-            std::smatch m;
-            if (!std::regex_search(path, m, *re)) {
+            boost::smatch m;
+            if (!boost::regex_search(path, m, *re)) {
                 throw std::invalid_argument("--sensor-regex does not match '" + path + "'");
             }
             key = m.size() > 1 && m[1].matched ? m[1].str() : m[0].str();

@@ -15,11 +15,12 @@
 #include <iomanip>
 #include <iostream>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <boost/regex.hpp>
 
 #include "cli/jobs.hpp"
 #include "cli/live.hpp"
@@ -347,8 +348,8 @@ const std::vector<OptionSpec>& option_table() {
          "(its first group, else the whole match) instead of by directory",
          [](Cli& c, const std::string& v) {
              try {
-                 std::regex check(v, std::regex::ECMAScript);
-             } catch (const std::regex_error& e) {
+                 boost::regex check(v, boost::regex::ECMAScript);
+             } catch (const boost::regex_error& e) {
                  throw usage_error("--sensor-regex: '" + v + "': " + e.what());
              }
              c.sensor_regex = v;
