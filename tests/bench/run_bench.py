@@ -31,7 +31,8 @@ settings is already in the scratch directory), warm the page cache, then time on
 
 Prints wall seconds, CPU seconds (user + sys), packets/s, MB/s and peak resident memory for each,
 the ratios capgap/tshark, capgap/bare loop and Python/CLI, and checks capgap's counts (and each
-session's verdict) against the generator's ground truth. Exit status 1 when the truth check
+session's verdict) against the generator's ground truth, and that --threads 1 and --threads 2
+write the same bytes (the report, --sessions-out, --events-out). Exit status 1 when a check
 fails. Speed is printed, never asserted.
 """
 
@@ -388,6 +389,31 @@ def py_call_cpu(run: Run) -> float:
 
 
 # ------------------------------------------------------------------ truth check
+
+
+def threads_differ(capgap: Path, capture: Path, scratch: Path) -> list[str]:
+    """Runs capgap with --threads 1 and 2, each writing its JSON report, --sessions-out and
+    --events-out; returns the outputs whose bytes differ (empty: all identical)."""
+    outputs: dict[int, dict[str, bytes]] = {}
+    for threads in (1, 2):
+        sessions, events = (
+            scratch / f"threads{threads}-sessions.csv",
+            scratch / f"threads{threads}-events.csv",
+        )
+        report = subprocess.run(
+            [str(capgap), "analyze", str(capture), "--format", "json", "--threads", str(threads),
+             "--sessions-out", str(sessions), "--events-out", str(events)],
+            check=True,
+            stdout=subprocess.PIPE,
+        ).stdout  # fmt: skip
+        outputs[threads] = {
+            "report": report,
+            "--sessions-out": sessions.read_bytes(),
+            "--events-out": events.read_bytes(),
+        }
+        sessions.unlink()
+        events.unlink()
+    return [name for name in outputs[1] if outputs[1][name] != outputs[2][name]]
 
 
 def check_sessions(capgap: Path, capture: Path, scratch: Path, limit: int = 10) -> list[str]:
@@ -839,6 +865,12 @@ def main() -> int:
     for d in diffs:
         print(f"    {d}")
     failed |= bool(diffs)
+    differ = threads_differ(capgap, capture, args.scratch)
+    print(
+        "  --threads 1 and 2, report, --sessions-out, --events-out: "
+        + ("byte-identical" if not differ else "FAIL, differ: " + ", ".join(differ))
+    )
+    failed |= bool(differ)
     print(f"truth check: {'FAILED' if failed else 'passed'}")
     return 1 if failed else 0
 
