@@ -52,4 +52,10 @@ inline std::uint64_t flow_hash(const Endpoint& lo, const Endpoint& hi,
     return h;
 }
 
+// The flow hash of a packet between `a` and `b`, in either direction.
+inline std::uint64_t flow_hash_either_way(const Endpoint& a, const Endpoint& b,
+                                          std::uint32_t tunnel) noexcept {
+    return a < b ? flow_hash(a, b, tunnel) : flow_hash(b, a, tunnel);
+}
+
 }  // namespace capgap::detail

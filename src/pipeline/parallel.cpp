@@ -265,9 +265,7 @@ struct ShardedTracker::Impl {
                     s->current->sweeps.push_back(
                         SweepMark{s->current->count, clock.now_ns, seg.frame});
             }
-            const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
-            const std::uint64_t hash =
-                flow_hash(src_first ? seg.src : seg.dst, src_first ? seg.dst : seg.src, seg.tunnel);
+            const std::uint64_t hash = flow_hash_either_way(seg.src, seg.dst, seg.tunnel);
             const std::uint32_t k = choose(hash);
             Shard& s = *shards[k];
             ShardBatch& b = *s.current;

@@ -304,17 +304,15 @@ struct Tracker::Impl {
         const Endpoint* hi;
         std::uint64_t hash;
     };
-    static Probe probe(const Segment& seg) {
-        const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
-        const Endpoint* lo = src_first ? &seg.src : &seg.dst;
-        const Endpoint* hi = src_first ? &seg.dst : &seg.src;
-        return Probe{lo, hi, detail::flow_hash(*lo, *hi, seg.tunnel)};
-    }
-    // The same with the hash already known (the sharded pipeline computed it to choose the
-    // shard).
+    // With the hash already known (the sharded pipeline computed it to choose the shard).
     static Probe probe(const Segment& seg, std::uint64_t hash) {
-        const bool src_first = seg.src < seg.dst;
+        const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
         return Probe{src_first ? &seg.src : &seg.dst, src_first ? &seg.dst : &seg.src, hash};
+    }
+    static Probe probe(const Segment& seg) {
+        Probe p = probe(seg, 0);
+        p.hash = detail::flow_hash(*p.lo, *p.hi, seg.tunnel);
+        return p;
     }
 
     FeedResult feed(const Segment& seg) { return feed(seg, probe(seg)); }
