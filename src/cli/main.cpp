@@ -719,22 +719,22 @@ int run(const Cli& cli) {
         capgap::detail::write_output_file(cli.events_out,
                                           [&](std::ostream& o) { report.write_events_csv(o); });
     }
-    if (!cli.html_out.empty()) capgap::write_html(report, cli.html_out, cli.html);
-    if (!cli.breakdown_out.empty() || !cli.timeline_out.empty()) {
-        const capgap::Diagnosis d = report.diagnosis();
-        if (!cli.breakdown_out.empty())
-            capgap::detail::write_output_file(cli.breakdown_out,
-                                              [&](std::ostream& o) { d.write_breakdown_csv(o); });
-        if (!cli.timeline_out.empty())
-            capgap::detail::write_output_file(cli.timeline_out,
-                                              [&](std::ostream& o) { d.write_timeline_csv(o); });
-    }
+    // The report on stdout shows the diagnosis, and so may the files below: it is computed
+    // once for all of them.
+    const capgap::Diagnosis d = report.diagnosis();
+    if (!cli.html_out.empty()) capgap::detail::write_html(report, cli.html_out, cli.html, d);
+    if (!cli.breakdown_out.empty())
+        capgap::detail::write_output_file(cli.breakdown_out,
+                                          [&](std::ostream& o) { d.write_breakdown_csv(o); });
+    if (!cli.timeline_out.empty())
+        capgap::detail::write_output_file(cli.timeline_out,
+                                          [&](std::ostream& o) { d.write_timeline_csv(o); });
     if (cli.format == Format::json) {
-        capgap::detail::Json doc = capgap::detail::report_json(report);
+        capgap::detail::Json doc = capgap::detail::report_json(report, d);
         if (other) doc["compare_joins"] = compare_joins_json(report, *other);
         capgap::detail::write_stdout(capgap::detail::dump_json(doc));
     } else {
-        std::string text = report.to_text();
+        std::string text = capgap::detail::report_text(report, d);
         if (other) text += compare_joins_text(report, *other);
         capgap::detail::write_stdout(text);
     }

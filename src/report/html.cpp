@@ -287,6 +287,11 @@ std::string fill_template(std::string_view page,
 }  // namespace
 
 std::string to_html(const Report& report, const HtmlOptions& options) {
+    return detail::html_page(report, options, report.diagnosis());
+}
+
+std::string detail::html_page(const Report& report, const HtmlOptions& options,
+                              const Diagnosis& diagnosis) {
     const std::string sources = join_sources(report.sources);
     const std::string title = !options.title.empty()
                                   ? options.title
@@ -297,7 +302,7 @@ std::string to_html(const Report& report, const HtmlOptions& options) {
     data["title"] = title;
     data["sources"] = report.sources;
     data["window"] = options.window.empty() ? Json(nullptr) : Json(options.window);
-    data["report"] = detail::report_json(report);
+    data["report"] = detail::report_json(report, diagnosis);
     data["sessions"] = sessions_json(report, options, addresses);
     data["events"] = events_json(report, options, addresses);
     data["addresses"] = std::move(addresses.names);
@@ -314,7 +319,12 @@ std::string to_html(const Report& report, const HtmlOptions& options) {
 }
 
 void write_html(const Report& report, const std::string& path, const HtmlOptions& options) {
-    const std::string page = to_html(report, options);
+    detail::write_html(report, path, options, report.diagnosis());
+}
+
+void detail::write_html(const Report& report, const std::string& path, const HtmlOptions& options,
+                        const Diagnosis& diagnosis) {
+    const std::string page = html_page(report, options, diagnosis);
     detail::write_output_file(path, [&](std::ostream& o) {
         o.write(page.data(), static_cast<std::streamsize>(page.size()));
     });

@@ -1,10 +1,12 @@
 // Copyright (c) 2026, the capgap developers. SPDX-License-Identifier: BSD-3-Clause
 // The report as a JSON document (nlohmann-json, kept out of the public headers): built here
 // for Report::to_json, and for the capgap command, which adds members of its own before
-// writing it.
+// writing it. The renderers that take a Diagnosis let the command compute it once for all the
+// outputs it writes from one report (the public functions compute it each time).
 #pragma once
 
 #include <capgap/diagnosis.hpp>
+#include <capgap/html.hpp>
 #include <capgap/report.hpp>
 
 #include <string>
@@ -18,6 +20,17 @@ using Json = nlohmann::ordered_json;
 
 /// `{"summary": ..., "events": [...], "ingest": ...}`, the document Report::to_json writes.
 Json report_json(const Report& report);
+/// The same with `diagnosis`, which is report.diagnosis().
+Json report_json(const Report& report, const Diagnosis& diagnosis);
+
+/// Report::to_text with `diagnosis`, which is report.diagnosis().
+std::string report_text(const Report& report, const Diagnosis& diagnosis);
+
+/// to_html with `diagnosis`, which is report.diagnosis().
+std::string html_page(const Report& report, const HtmlOptions& options, const Diagnosis& diagnosis);
+/// write_html with `diagnosis`, which is report.diagnosis().
+void write_html(const Report& report, const std::string& path, const HtmlOptions& options,
+                const Diagnosis& diagnosis);
 
 /// The `diagnosis` member (docs/diagnosis.md).
 Json diagnosis_json(const Diagnosis& diagnosis);

@@ -57,9 +57,15 @@ std::pair<double, double> wilson_interval(std::uint64_t k, std::uint64_t n) {
 }
 
 std::string Report::to_text() const {
-    const Summary& s = summary;
+    return detail::report_text(*this, diagnosis());
+}
+
+std::string detail::report_text(const Report& report, const Diagnosis& diagnosis) {
+    const Summary& s = report.summary;
+    const IngestStats& ingest = report.ingest;
+    const std::vector<EventTally>& tallies = report.tallies;
     std::ostringstream o;
-    o << diagnosis().findings_text() << '\n';
+    o << diagnosis.findings_text() << '\n';
     o << "Total Sessions: " << s.total_sessions << '\n';
     o << "Bad Sessions: " << s.bad_sessions << '\n';
     if (s.total_sessions == 0) {
@@ -174,6 +180,10 @@ std::string dump_json(const Json& doc) {
 }
 
 Json report_json(const Report& report) {
+    return report_json(report, report.diagnosis());
+}
+
+Json report_json(const Report& report, const Diagnosis& diagnosis) {
     const Summary& s = report.summary;
     const IngestStats& ingest = report.ingest;
     // Each member is built whole, then added: a reference into an ordered_json would move
@@ -244,7 +254,7 @@ Json report_json(const Report& report) {
     in["first_time"] = ingest.have_time ? Json(to_string(ingest.first_time)) : Json(nullptr);
     in["last_time"] = ingest.have_time ? Json(to_string(ingest.last_time)) : Json(nullptr);
     doc["ingest"] = std::move(in);
-    doc["diagnosis"] = diagnosis_json(report.diagnosis());
+    doc["diagnosis"] = diagnosis_json(diagnosis);
     return doc;
 }
 
