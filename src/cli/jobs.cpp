@@ -246,6 +246,9 @@ void test_hooks(std::size_t index) {
     if (const char* abort_group = std::getenv("CAPGAP_TEST_JOBS_CHILD_ABORT")) {
         if (std::to_string(index) == abort_group) std::abort();
     }
+    if (const char* slow_group = std::getenv("CAPGAP_TEST_JOBS_CHILD_SLOW")) {
+        if (std::to_string(index) == slow_group) ::sleep(1);
+    }
     if (const char* hang_group = std::getenv("CAPGAP_TEST_JOBS_CHILD_HANG")) {
         if (std::to_string(index) == hang_group) {
             for (;;)
@@ -366,10 +369,12 @@ class Children {
         running_.push_back(std::move(c));
     }
 
-    // Stops every child still running (another group failed).
-    void stop_all() {
+    // Stops the children of the groups after `group`, which failed. Those before it run on:
+    // one of them may fail too, and its error, first in group order, is the one reported.
+    void stop_after(std::size_t group) {
         for (Child& c : running_) {
-            if (!c.stopped) ::kill(c.pid, SIGTERM);
+            if (c.group < group || c.stopped) continue;
+            ::kill(c.pid, SIGTERM);
             c.stopped = true;
         }
     }
@@ -510,9 +515,8 @@ Report analyze_groups(const std::vector<CaptureGroup>& groups, const Options& op
             // The pipe is closed: the child has ended (or is ending): reap it.
             const int status = children.reap(k);
             Children::Child done = children.take(k);
-            // A child stopped because another group failed says nothing, unless it had failed
-            // on its own already (its error sent before the SIGTERM): the first in group order
-            // is then reported, as one process would.
+            // A child stopped because an earlier group failed says nothing, unless it had
+            // failed on its own already (its error sent before the SIGTERM).
             if (done.stopped && !done.has_error) continue;
             std::exception_ptr error;
             if (done.has_error) {
@@ -540,11 +544,13 @@ Report analyze_groups(const std::vector<CaptureGroup>& groups, const Options& op
             if (error) {
                 errors[done.group] = error;
                 failed = true;
-                children.stop_all();
+                children.stop_after(done.group);
             }
         }
     }
-    // The first group's error in group order (a group stopped because another failed has none).
+    // The first group's error in group order, the one process's error: groups start in that
+    // order and a failure stops only later ones, so every group before the first that fails
+    // has run to its end (a group stopped because an earlier one failed has none).
     for (const std::exception_ptr& e : errors) {
         if (e) std::rethrow_exception(e);
     }

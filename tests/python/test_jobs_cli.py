@@ -241,6 +241,28 @@ def test_cli_jobs_group_error_is_the_one_process_error(
         assert got["left"] == [], jobs
 
 
+def test_cli_jobs_first_error_in_group_order_when_a_later_group_fails_first(
+    cli: Path, tmp_path: Path
+) -> None:
+    # Two groups that both fail. The first is held back a second before it starts
+    # (CAPGAP_TEST_JOBS_CHILD_SLOW), so the second fails first: the first must still run to
+    # its end and its error be the one reported, as in one process.
+    first, second = tmp_path / "a" / "x.pcap", tmp_path / "b" / "y.pcap"
+    broken_capture(first)
+    broken_capture(second)
+    files = [str(second), str(first)]
+    one = subprocess.run(
+        analyze_args(cli, files, "--jobs", "1"), capture_output=True, text=True, timeout=60
+    )
+    assert one.returncode == 2
+    assert one.stderr.startswith(f"capgap: {first}: no packet could be decoded"), one.stderr
+    got = run_reaped(
+        analyze_args(cli, files, "--jobs", "2"), env={"CAPGAP_TEST_JOBS_CHILD_SLOW": "0"}
+    )
+    assert (got["rc"], got["stderr"]) == (2, one.stderr)
+    assert got["left"] == []
+
+
 def test_cli_jobs_child_killed(cli: Path, sensors: dict[str, dict]) -> None:
     files = all_pieces(sensors)
     group = sorted(str(p) for p in sensors[next(d for d in sensors if "lo_mixed" in d)]["pieces"])
