@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/errors.hpp"
+#include "match/match_rows.hpp"
 #include "report/summary.hpp"
 
 namespace capgap {
@@ -116,13 +117,22 @@ bool ServerFilter::matches(const Endpoint& e) const {
 
 Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> events,
                       const IngestStats& stats) const {
+    std::vector<SessionRow> rows(sessions.size());
+    for (std::size_t i = 0; i < sessions.size(); ++i)
+        rows[i].session = std::move(sessions[i]);
+    sessions = {};
+    return detail::match_rows(options_, std::move(rows), std::move(events), stats);
+}
+
+Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> sessions,
+                          std::vector<LossEvent> events, const IngestStats& stats) {
     Report report;
     Summary& sum = report.summary;
-    sum.mode = options_.mode;
+    sum.mode = options.mode;
     report.ingest = stats;
 
     const Timestamp anchor = stats.have_time ? stats.first_time : Timestamp{0};
-    const TimeWindow& win = options_.window;
+    const TimeWindow& win = options.window;
     const bool has_begin = win.begin.has_value();
     const bool has_end = win.end.has_value();
     const Timestamp t0 = has_begin ? win.begin->resolve(anchor) : Timestamp{};
@@ -132,29 +142,29 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
     auto in_window = [&](Timestamp t) { return !before(t) && !after(t); };
 
     auto passes = [&](const Session& s) {
-        if (!options_.ports.empty() && std::find(options_.ports.begin(), options_.ports.end(),
-                                                 s.server.port) == options_.ports.end()) {
+        if (!options.ports.empty() && std::find(options.ports.begin(), options.ports.end(),
+                                                s.server.port) == options.ports.end()) {
             return false;
         }
-        if (options_.servers.empty()) return true;
-        for (const ServerFilter& f : options_.servers) {
+        if (options.servers.empty()) return true;
+        for (const ServerFilter& f : options.servers) {
             if (f.matches(s.server)) return true;
         }
         return false;
     };
 
-    if (!std::is_sorted(sessions.begin(), sessions.end(),
-                        [](const Session& a, const Session& b) { return a.id < b.id; })) {
-        std::sort(sessions.begin(), sessions.end(),
-                  [](const Session& a, const Session& b) { return a.id < b.id; });
-    }
+    auto id_less = [](const SessionRow& a, const SessionRow& b) {
+        return a.session.id < b.session.id;
+    };
+    if (!std::is_sorted(sessions.begin(), sessions.end(), id_less))
+        std::sort(sessions.begin(), sessions.end(), id_less);
 
     // Session index -> row index (or none); rows are in id order because sessions are.
     constexpr std::size_t none = static_cast<std::size_t>(-1);
     std::vector<std::size_t> row_of(sessions.size(), none);
     std::size_t rows = 0;
     for (std::size_t i = 0; i < sessions.size(); ++i) {
-        const Session& s = sessions[i];
+        const Session& s = sessions[i].session;
         if (!passes(s)) {
             ++sum.filtered_out;
             continue;
@@ -173,26 +183,19 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         } else if (in_window(s.start_time())) {
             if (s.category == SessionCategory::partial) ++sum.partial;
             if (s.category == SessionCategory::synack_only) ++sum.synack_only;
-            if (options_.include_excluded) row_of[i] = rows++;
+            if (options.include_excluded) row_of[i] = rows++;
         }
     }
 
-    report.sessions.resize(rows);
-    for (std::size_t i = 0; i < sessions.size(); ++i) {
-        if (row_of[i] != none) report.sessions[row_of[i]].session = std::move(sessions[i]);
-    }
-
-    // Sessions were moved into rows; keep what the joins need.
+    // The joins below read every session, reported or not; the reported rows are taken out
+    // after them.
     std::vector<std::uint64_t> ids;
     ids.reserve(sessions.size());
-    for (std::size_t i = 0; i < sessions.size(); ++i) {
-        ids.push_back(row_of[i] != none ? report.sessions[row_of[i]].session.id : sessions[i].id);
-    }
-    auto session_at = [&](std::size_t i) -> const Session& {
-        return row_of[i] != none ? report.sessions[row_of[i]].session : sessions[i];
-    };
+    for (const SessionRow& r : sessions)
+        ids.push_back(r.session.id);
+    auto session_at = [&](std::size_t i) -> const Session& { return sessions[i].session; };
     auto counts = [&](const LossEvent& e) {
-        return !options_.events_in_window_only || in_window(e.time);
+        return !options.events_in_window_only || in_window(e.time);
     };
 
     // Events without an id are joined by key and time in one batch: instances with a SYN and
@@ -274,7 +277,7 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
         }
         if (idx == none) {
             ++sum.unmatched_events;
-            if (options_.include_excluded) {
+            if (options.include_excluded) {
                 e.session_id = no_session;
                 unmatched.push_back(std::move(e));
             }
@@ -291,6 +294,13 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
     if (!std::is_sorted(kept.begin(), kept.end(), by_session_frame)) {
         std::stable_sort(kept.begin(), kept.end(), by_session_frame);
     }
+
+    // The reported rows, in place and in id order (a row moves only towards the front).
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+        if (row_of[i] != none && row_of[i] != i) sessions[row_of[i]] = std::move(sessions[i]);
+    }
+    sessions.resize(rows);
+    report.sessions = std::move(sessions);
 
     // Verdicts and tallies. Rows are in id order, so walk both sorted lists together.
     constexpr std::size_t kinds = std::size(event_kinds), dirs = std::size(directions);
@@ -357,7 +367,7 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
     report.events = std::move(kept);
 
     sum.total_sessions = counted;
-    sum.bad_sessions = options_.mode == Mode::wireshark ? sum.bad_wireshark : sum.bad_confirmed;
+    sum.bad_sessions = options.mode == Mode::wireshark ? sum.bad_wireshark : sum.bad_confirmed;
     set_percentage(sum);
     return report;
 }
