@@ -21,6 +21,7 @@
 #include "decode/decode.hpp"
 #include "decode/reassembly.hpp"
 #include "diagnose/accumulator.hpp"
+#include "match/match_rows.hpp"
 #include "pipeline/parallel.hpp"
 #include "pipeline/read_all.hpp"
 #include "pipeline/state_format.hpp"
@@ -381,11 +382,12 @@ Report Analyzer::finish() {
     im.reassembler.flush(im.stats);
     im.flush();
     std::vector<Session> sessions;
+    std::vector<SessionRow> rows;  // with threads: the shards' sessions, merged into rows
     std::vector<LossEvent> events;
     TrackerCounters c;
     if (im.sharded) {
         detail::ShardedResult r = im.sharded->finish(im.options.timeline ? &im.timeline : nullptr);
-        sessions = std::move(r.sessions);
+        rows = std::move(r.rows);
         events = std::move(r.events);
         c = r.counters;
     } else {
@@ -403,8 +405,10 @@ Report Analyzer::finish() {
             "capture", "",
             "no packet could be decoded: unsupported link type " + describe_links(im.stats));
     }
-    Matcher matcher(im.options.match);
-    Report report = matcher.match(std::move(sessions), std::move(events), im.stats);
+    Report report =
+        im.sharded
+            ? detail::match_rows(im.options.match, std::move(rows), std::move(events), im.stats)
+            : Matcher(im.options.match).match(std::move(sessions), std::move(events), im.stats);
     if (im.options.timeline) report.timeline = im.timeline.take();
     report.diagnosis_options = im.options.diagnosis;
     return report;

@@ -15,6 +15,7 @@
 
 #include <capgap/ingest_stats.hpp>
 #include <capgap/loss_event.hpp>
+#include <capgap/report.hpp>
 #include <capgap/segment.hpp>
 #include <capgap/session.hpp>
 #include <capgap/tracker.hpp>
@@ -23,9 +24,10 @@ namespace capgap::detail {
 
 class TimelineAccumulator;
 
-// What the shards found, as one tracker's finish() would give it.
+// What the shards found, as one tracker's finish() would give it, with its sessions already in
+// report rows for detail::match_rows (every other field of a row is left at its default).
 struct ShardedResult {
-    std::vector<Session> sessions;  // ids 0..n-1 in order of first frame
+    std::vector<SessionRow> rows;   // session ids 0..n-1, in order of first frame
     std::vector<LossEvent> events;  // by session id, then frame
     TrackerCounters counters;
 };
