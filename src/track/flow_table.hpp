@@ -128,8 +128,9 @@ class FlowTable {
     }
 
     // Removes `key` (which must be present); its value is reset to release its memory.
-    void erase(const FlowKey& key) {
-        const std::uint64_t h = hash(key);
+    void erase(const FlowKey& key) { erase(key, hash(key)); }
+    // The same, with the key's hash (flow_hash) already known.
+    void erase(const FlowKey& key, std::uint64_t h) {
         std::size_t i = h & mask();
         while (!(slots_[i].hash == h && slots_[i].value->key == key))
             i = (i + 1) & mask();

@@ -218,8 +218,9 @@ struct Tracker::Impl {
         }
         for (const Due& d : taken)
             detail::prefetch_line(d.in);
-        std::size_t going = 0;  // taken[0, going): the instances that expire, with their kind
+        std::vector<Going>& going = going_;        // the instances that expire now
         std::vector<Instance*>& active = refile_;  // not due after all: filed again below
+        going.clear();
         active.clear();
         for (const Due& d : taken) {
             Instance& in = *d.in;
@@ -232,22 +233,30 @@ struct Tracker::Impl {
                 continue;
             }
             in.prefetch_all();
-            open.prefetch_slot(detail::flow_hash(in.key.lo, in.key.hi, in.key.tunnel));
-            taken[going++] = Due{e == Expiry::closed ? 1 : 0, &in, d.id};
+            const std::uint64_t hash = detail::flow_hash(in.key.lo, in.key.hi, in.key.tunnel);
+            open.prefetch_slot(hash);
+            going.push_back(Going{&in, hash, e == Expiry::closed});
         }
-        for (std::size_t k = 0; k < going; ++k) {
-            Instance& in = *taken[k].in;
-            ++(taken[k].ns == 1 ? counters.flows_closed_expired : counters.flows_idle_expired);
-            finalize(in);
-            const FlowKey key = in.key;  // erasing resets the instance
-            open.erase(key);
+        for (const Going& g : going) {
+            ++(g.closed ? counters.flows_closed_expired : counters.flows_idle_expired);
+            finalize(*g.in);
+            const FlowKey key = g.in->key;  // erasing resets the instance
+            open.erase(key, g.hash);
         }
         for (Instance* in : active) {
             in->expiry_filed = 0;
             file(*in);
         }
     }
+    // An instance the sweep finishes: its table hash (computed once, to prefetch its slot and
+    // to erase it) and why it expired.
+    struct Going {
+        Instance* in;
+        std::uint64_t hash;
+        bool closed;  // closed_timeout (else idle_timeout)
+    };
     std::vector<Due> taken_;  // sweep()'s, kept for their capacity
+    std::vector<Going> going_;
     std::vector<Instance*> refile_;
 
     // Over the cap: finish the least recently active tenth early, marked evicted.
