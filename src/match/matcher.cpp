@@ -65,11 +65,6 @@ void parse_cidr(std::string_view full, std::string_view s, ServerFilter& f) {
     }
 }
 
-struct Row {
-    std::size_t session;  // index into the sessions vector
-    std::uint64_t id;
-};
-
 }  // namespace
 
 ServerFilter ServerFilter::parse(std::string_view text) {
@@ -124,7 +119,7 @@ Report Matcher::match(std::vector<Session> sessions, std::vector<LossEvent> even
     return detail::match_rows(options_, std::move(rows), std::move(events), stats);
 }
 
-Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> sessions,
+Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> rows,
                           std::vector<LossEvent> events, const IngestStats& stats) {
     Report report;
     Summary& sum = report.summary;
@@ -156,15 +151,15 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> s
     auto id_less = [](const SessionRow& a, const SessionRow& b) {
         return a.session.id < b.session.id;
     };
-    if (!std::is_sorted(sessions.begin(), sessions.end(), id_less))
-        std::sort(sessions.begin(), sessions.end(), id_less);
+    if (!std::is_sorted(rows.begin(), rows.end(), id_less))
+        std::sort(rows.begin(), rows.end(), id_less);
 
-    // Session index -> row index (or none); rows are in id order because sessions are.
+    // Row index -> index among the reported rows (or none), in id order as the rows are.
     constexpr std::size_t none = static_cast<std::size_t>(-1);
-    std::vector<std::size_t> row_of(sessions.size(), none);
-    std::size_t rows = 0;
-    for (std::size_t i = 0; i < sessions.size(); ++i) {
-        const Session& s = sessions[i].session;
+    std::vector<std::size_t> row_of(rows.size(), none);
+    std::size_t reported = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Session& s = rows[i].session;
         if (!passes(s)) {
             ++sum.filtered_out;
             continue;
@@ -175,7 +170,7 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> s
             } else if (after(s.syn_time)) {
                 ++sum.after_window;
             } else {
-                row_of[i] = rows++;
+                row_of[i] = reported++;
                 if (s.category == SessionCategory::syn_only) ++sum.syn_only;
                 if (s.category == SessionCategory::one_sided) ++sum.one_sided;
                 if (s.evicted) ++sum.evicted;
@@ -183,17 +178,17 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> s
         } else if (in_window(s.start_time())) {
             if (s.category == SessionCategory::partial) ++sum.partial;
             if (s.category == SessionCategory::synack_only) ++sum.synack_only;
-            if (options.include_excluded) row_of[i] = rows++;
+            if (options.include_excluded) row_of[i] = reported++;
         }
     }
 
     // The joins below read every session, reported or not; the reported rows are taken out
     // after them.
     std::vector<std::uint64_t> ids;
-    ids.reserve(sessions.size());
-    for (const SessionRow& r : sessions)
+    ids.reserve(rows.size());
+    for (const SessionRow& r : rows)
         ids.push_back(r.session.id);
-    auto session_at = [&](std::size_t i) -> const Session& { return sessions[i].session; };
+    auto session_at = [&](std::size_t i) -> const Session& { return rows[i].session; };
     auto counts = [&](const LossEvent& e) {
         return !options.events_in_window_only || in_window(e.time);
     };
@@ -296,11 +291,11 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> s
     }
 
     // The reported rows, in place and in id order (a row moves only towards the front).
-    for (std::size_t i = 0; i < sessions.size(); ++i) {
-        if (row_of[i] != none && row_of[i] != i) sessions[row_of[i]] = std::move(sessions[i]);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (row_of[i] != none && row_of[i] != i) rows[row_of[i]] = std::move(rows[i]);
     }
-    sessions.resize(rows);
-    report.sessions = std::move(sessions);
+    rows.resize(reported);
+    report.sessions = std::move(rows);
 
     // Verdicts and tallies. Rows are in id order, so walk both sorted lists together.
     constexpr std::size_t kinds = std::size(event_kinds), dirs = std::size(directions);
