@@ -56,19 +56,46 @@ def _chain_api() -> Any:
 # ---- the tasks (module-level functions: workers unpickle them by name) ----
 
 
-def _analyze_group(files: list[str], options: dict[str, Any]) -> Report:
+class _Failed:
+    """A task's exception, kept as the task's result.
+
+    A task that raised would fail the graph with whichever error reached the scheduler
+    first, which depends on timing. Kept as a value, every error waits its turn, and
+    analyze() raises the first in sensor and time order: the error one process reading the
+    groups in order reports (as ``capgap analyze --jobs`` does).
+    """
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _analyze_group(files: list[str], options: dict[str, Any]) -> Report | _Failed:
     """One sensor's files as one capture (merged by time)."""
-    return _api.analyze(files, **options)
+    try:
+        return _api.analyze(files, **options)
+    except Exception as e:
+        return _Failed(e)
 
 
 def _analyze_piece(path: str, previous: Any, last: bool, options: dict[str, Any]) -> Any:
     """One file of a chain, resumed from the state the previous file's task saved: (report,
-    state) for the next one, or the report alone for the chain's last file."""
+    state) for the next one, or the report alone for the chain's last file. A failure of
+    the previous file is the chain's failure: it is passed on, this file is not read."""
+    if isinstance(previous, _Failed):
+        return previous
     state = None if previous is None else previous[1]
     resume = {} if state is None else {"resume": state}
-    if last:
-        return _api.analyze(path, **resume, **options)
-    return tuple(_chain_api()(path, **resume, **options))
+    try:
+        if last:
+            return _api.analyze(path, **resume, **options)
+        return tuple(_chain_api()(path, **resume, **options))
+    except Exception as e:
+        return _Failed(e)
+
+
+def _failure(piece: Any) -> Exception | None:
+    """A task's error (None when it succeeded): what the client fetches to check a piece."""
+    return piece.error if isinstance(piece, _Failed) else None
 
 
 def _report_of(piece: Any) -> Report:
@@ -187,8 +214,10 @@ def analyze(
         DaskResult: the merged report (computed) and lazy ``sessions`` / ``events`` dask
         DataFrames over the tasks' results (kept in the cluster's memory, not recomputed).
 
-    Raises whatever capgap.analyze raises for a file (from the task that read it), and
-    ValueError for a file given twice, TypeError for options analyze() does not take.
+    Raises whatever capgap.analyze raises for a file (from the task that read it): the
+    first error in sensor and time order, whichever task failed first, as one process
+    reading the groups in order would; and ValueError for a file given twice, TypeError for
+    options analyze() does not take.
     """
     for name in ("progress", "cancel"):
         if name in options:
@@ -229,9 +258,20 @@ def analyze(
         client = _current_client()
     if client is not None:
         pieces = list(client.persist(pieces))
+        # Each piece's error alone (not its report) comes back, in order: once one failed,
+        # the pieces after it are not wanted, and are cancelled.
+        failures = client.compute([dask.delayed(_failure, pure=True)(p) for p in pieces])
+        for i, failure in enumerate(failures):
+            error = failure.result()
+            if error is not None:
+                client.cancel(failures[i + 1 :] + pieces[i + 1 :])
+                raise error
         report = _report_of(client.compute(_tree(pieces)).result())
     else:
         pieces = list(dask.compute(*pieces))
+        for piece in pieces:
+            if isinstance(piece, _Failed):
+                raise piece.error
         report = _merge(*pieces)
 
     frames = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,15 @@ def editcap() -> str:
     if path is None:
         pytest.skip("editcap (Wireshark's) not installed")
     return path
+
+
+def broken_capture(path: Path) -> None:
+    """A pcap whose first packet reads (grouping takes its time) but whose link type capgap
+    does not decode (147, DLT_USER0): the analysis refuses it, 'no packet could be decoded'."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 147)
+    record = struct.pack("<IIII", 1_700_000_000, 0, 60, 60) + bytes(60)
+    path.write_bytes(header + record * 3)
 
 
 def cut(src: Path, sensor_dir: Path, how: list[str]) -> list[Path]:

@@ -13,11 +13,13 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from _sensors import SKIP_COLUMNS, all_pieces, make_sensors
+from _sensors import SKIP_COLUMNS, all_pieces, broken_capture, make_sensors
 
 import capgap
 
@@ -230,3 +232,46 @@ def test_bad_sessions_are_planted(sensors: dict[str, dict]) -> None:
             r = capgap.analyze([str(p) for p in s["pieces"]])
             bad = r.sessions.columns()["bad"]
             assert np.flatnonzero(bad).tolist() == list(range(0, 300, 7))
+
+
+@pytest.mark.parametrize("where", ["client", "threads"])
+def test_first_error_in_group_order(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two sensors whose captures both fail. The first sensor's task is held back a second,
+    # so the second fails first: the error raised must still be the first sensor's, as one
+    # process reading the groups in order reports it (and `capgap analyze --jobs` does).
+    first, second = tmp_path / "a" / "x.pcap", tmp_path / "b" / "y.pcap"
+    broken_capture(first)
+    broken_capture(second)
+    files = [str(second), str(first)]
+    with pytest.raises(capgap.FormatError) as one:
+        with dask.config.set(scheduler="synchronous"):
+            capgap.dask.analyze(files)
+    assert str(first) in str(one.value)
+
+    analyze = capgap._api.analyze
+
+    def slow_first(path: Any, **options: Any) -> Any:
+        if str(path) == str(first):
+            time.sleep(1.0)
+        return analyze(path, **options)
+
+    # Tasks run in this process (threads), where the patch is seen.
+    monkeypatch.setattr(capgap._api, "analyze", slow_first)
+    if where == "client":
+        from distributed import Client, LocalCluster
+
+        with (
+            LocalCluster(
+                n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            with pytest.raises(capgap.FormatError) as got:
+                capgap.dask.analyze(files, client=client)
+    else:
+        with pytest.raises(capgap.FormatError) as got:
+            with dask.config.set(scheduler="threads", num_workers=2):
+                capgap.dask.analyze(files)
+    assert str(got.value) == str(one.value)

@@ -13,13 +13,12 @@ import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _sensors import all_pieces, make_sensors
+from _sensors import all_pieces, broken_capture, make_sensors
 
 import capgap
 from capgap._grouping import group_captures
@@ -213,15 +212,6 @@ def test_cli_jobs_more_than_groups_and_text(cli: Path, sensors: dict[str, dict])
     assert outs["3"].stdout == outs["1"].stdout == outs["8"].stdout
     want = sum(s["totals"]["bad_sessions"] for s in sensors.values())
     assert f"Bad Sessions: {want}\n" in outs["1"].stdout.replace("  ", " ")
-
-
-def broken_capture(path: Path) -> None:
-    """A pcap whose first packet reads (grouping takes its time) but whose link type capgap
-    does not decode (147, DLT_USER0): the analysis refuses it, 'no packet could be decoded'."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 147)
-    record = struct.pack("<IIII", 1_700_000_000, 0, 60, 60) + bytes(60)
-    path.write_bytes(header + record * 3)
 
 
 def test_cli_jobs_group_error_is_the_one_process_error(
