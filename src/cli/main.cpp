@@ -25,6 +25,7 @@
 #include "cli/jobs.hpp"
 #include "cli/live.hpp"
 #include "core/errors.hpp"
+#include "diagnose/diagnose.hpp"
 #include "report/json.hpp"
 #include "report/output_file.hpp"
 
@@ -721,7 +722,9 @@ int run(const Cli& cli) {
     }
     // The report on stdout shows the diagnosis, and so may the files below: it is computed
     // once for all of them.
-    const capgap::Diagnosis d = report.diagnosis();
+    const capgap::Diagnosis d = capgap::detail::diagnose(
+        report, report.diagnosis_options,
+        cli.options.threads > 0 ? cli.options.threads : capgap::default_threads(0));
     if (!cli.html_out.empty()) capgap::detail::write_html(report, cli.html_out, cli.html, d);
     if (!cli.breakdown_out.empty())
         capgap::detail::write_output_file(cli.breakdown_out,

@@ -10,10 +10,13 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <exception>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/errors.hpp"
+#include "diagnose/diagnose.hpp"
 #include "diagnose/rules.hpp"
 #include "track/capture_time.hpp"
 
@@ -122,9 +125,107 @@ bool worse(const Group& a, const Group& b) {
 struct SessionFacts {
     bool bad = false;
     bool two_way = false;
-    bool one_way = false;
     bool bad_in[2] = {false, false};
     bool late_only = true;  // every loss event late_filled (meaningful when bad)
+};
+
+// The groups of the breakdown tables, filled session by session.
+struct Tables {
+    static constexpr std::size_t count = std::size(breakdown_tables);
+    std::vector<Group> groups[count];
+    std::vector<std::size_t> first_of[count];  // a session of each group, to name it
+    std::unordered_map<GroupKey, std::size_t, GroupKeyHash> index[count];
+};
+
+// The group of session `s` in table `t` (not the direction table).
+GroupKey group_key(std::size_t t, const Session& s, const DiagnosisOptions& opt) {
+    GroupKey k;
+    switch (t) {
+        case 0:
+            k.addr = s.server.addr.bytes;
+            k.x = s.server.port | (s.server.addr.v6 ? std::uint64_t{1} << 16 : 0);
+            break;
+        case 1:
+            k.x = s.server.port;
+            break;
+        case 2: {
+            const IpAddress prefix = masked(s.client.addr, opt.prefix_v4, opt.prefix_v6);
+            k.addr = prefix.bytes;
+            k.x = prefix.v6 ? 1 : 0;
+            break;
+        }
+        case 3:
+            k.x = s.vlan;
+            break;
+        case 4:
+            k.x = s.tunnel;
+            break;
+        default:
+            k.x = s.interface;
+    }
+    return k;
+}
+
+// Adds every session of `report` to its group in tables [first, last).
+void add_sessions(Tables& tb, std::size_t first, std::size_t last, const Report& report,
+                  const DiagnosisOptions& opt, bool ws) {
+    for (std::size_t i = 0; i < report.sessions.size(); ++i) {
+        const SessionRow& r = report.sessions[i];
+        const Session& s = r.session;
+        const bool bad = ws ? r.bad_wireshark : r.bad;
+        const bool two_way = s.category == SessionCategory::complete;
+        for (std::size_t t = first; t < last; ++t) {
+            const auto it = tb.index[t].try_emplace(group_key(t, s, opt), tb.groups[t].size());
+            if (it.second) {
+                tb.groups[t].emplace_back();
+                tb.first_of[t].push_back(i);
+            }
+            Group& g = tb.groups[t][it.first->second];
+            ++g.row.sessions;
+            if (bad) ++g.row.bad;
+            g.row.missing_bytes += r.missing_bytes;
+            g.row.events += r.events;
+            g.row.retransmissions += s.retransmissions;
+            g.row.duplicates += s.duplicates;
+            g.packets += s.packets;
+            if (two_way) {
+                ++g.two_way;
+                if (bad) ++g.two_way_bad;
+            }
+            if (s.category == SessionCategory::one_sided) ++g.one_way;
+        }
+    }
+}
+
+// Runs `f` on a thread of its own when `apart`, else at once; wait() joins it and rethrows
+// what it threw.
+class Aside {
+  public:
+    template <class F>
+    Aside(bool apart, F&& f) {
+        if (!apart) {
+            f();
+            return;
+        }
+        thread_ = std::thread([this, f = std::forward<F>(f)]() mutable {
+            try {
+                f();
+            } catch (...) {
+                error_ = std::current_exception();
+            }
+        });
+    }
+    ~Aside() {
+        if (thread_.joinable()) thread_.join();
+    }
+    void wait() {
+        if (thread_.joinable()) thread_.join();
+        if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+
+  private:
+    std::thread thread_;
+    std::exception_ptr error_;
 };
 
 // The times the diagnosis buckets lie within +-2^62 ns (as Timeline::at keeps them).
@@ -149,6 +250,12 @@ Diagnosis diagnose(const Report& report) {
 }
 
 Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
+    return detail::diagnose(report, opt, 1);
+}
+
+namespace detail {
+
+Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned threads) {
     // The rows MatchOptions::include_excluded adds (partial and synack_only instances, their
     // events, unmatched events) are not the headline's sessions: the diagnosis, like the
     // summary, reads the counted sessions and their events only.
@@ -172,7 +279,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         for (const LossEvent& e : report.events)
             if (e.session_id != no_session && ids.count(e.session_id) != 0)
                 counted.events.push_back(e);
-        return diagnose(counted, opt);
+        return diagnose(counted, opt, threads);
     }
     const Summary& sum = report.summary;
     const bool ws = sum.mode == Mode::wireshark;
@@ -180,8 +287,17 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
     Facts f;
     f.wireshark_mode = ws;
 
-    // Per session: verdict, directions seen, which directions lost.
+    // The breakdowns' groups. Given threads, a second one fills the first three tables
+    // (servers, server ports, client prefixes: about half the work) while this one reads the
+    // events and fills the rest. Each table is filled in session order either way.
     const std::size_t n = report.sessions.size();
+    const std::size_t direction_table = static_cast<std::size_t>(BreakdownTable::direction);
+    Tables tb;
+    constexpr std::size_t apart = 3;  // tables [0, apart) on the second thread
+    Aside first_tables(threads > 1 && n >= 65536,
+                       [&] { add_sessions(tb, 0, apart, report, opt, ws); });
+
+    // Per session: verdict, directions seen, which directions lost.
     std::vector<SessionFacts> sf(n);
     std::unordered_map<std::uint64_t, std::size_t> row_of;
     row_of.reserve(n);
@@ -190,7 +306,6 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         row_of.emplace(r.session.id, i);
         sf[i].bad = ws ? r.bad_wireshark : r.bad;
         sf[i].two_way = r.session.category == SessionCategory::complete;
-        sf[i].one_way = r.session.category == SessionCategory::one_sided;
     }
     std::uint64_t dir_events[2] = {0, 0}, dir_missing[2] = {0, 0};
     for (const LossEvent& e : report.events) {
@@ -205,12 +320,6 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         dir_missing[dir] += e.missing_bytes;
     }
 
-    // Breakdowns.
-    constexpr std::size_t tables = std::size(breakdown_tables);
-    std::vector<Group> groups[tables];
-    std::vector<std::size_t> first_of[tables];  // a session of each group, to name it
-    std::unordered_map<GroupKey, std::size_t, GroupKeyHash> index[tables];
-    const std::size_t direction_table = static_cast<std::size_t>(BreakdownTable::direction);
     for (std::size_t i = 0; i < n; ++i) {
         const SessionRow& r = report.sessions[i];
         const Session& s = r.session;
@@ -231,38 +340,11 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
         const bool reconstructable = x.two_way && !x.bad && !r.bad && !r.bad_wireshark &&
                                      s.truncated_bytes == 0 && !s.evicted;
         if (reconstructable) ++d.reconstructable.sessions;
-
-        GroupKey keys[tables];
-        keys[0].addr = s.server.addr.bytes;
-        keys[0].x = s.server.port | (s.server.addr.v6 ? std::uint64_t{1} << 16 : 0);
-        keys[1].x = s.server.port;
-        const IpAddress prefix = masked(s.client.addr, opt.prefix_v4, opt.prefix_v6);
-        keys[2].addr = prefix.bytes;
-        keys[2].x = prefix.v6 ? 1 : 0;
-        keys[3].x = s.vlan;
-        keys[4].x = s.tunnel;
-        keys[5].x = s.interface;
-        for (std::size_t t = 0; t < direction_table; ++t) {
-            const auto it = index[t].try_emplace(keys[t], groups[t].size());
-            if (it.second) {
-                groups[t].emplace_back();
-                first_of[t].push_back(i);
-            }
-            Group& g = groups[t][it.first->second];
-            ++g.row.sessions;
-            if (x.bad) ++g.row.bad;
-            g.row.missing_bytes += r.missing_bytes;
-            g.row.events += r.events;
-            g.row.retransmissions += s.retransmissions;
-            g.row.duplicates += s.duplicates;
-            g.packets += s.packets;
-            if (x.two_way) {
-                ++g.two_way;
-                if (x.bad) ++g.two_way_bad;
-            }
-            if (x.one_way) ++g.one_way;
-        }
     }
+    add_sessions(tb, apart, direction_table, report, opt, ws);
+    first_tables.wait();
+    auto& groups = tb.groups;
+    const auto& first_of = tb.first_of;
     d.reconstructable.total = f.sessions;
     d.reconstructable.percentage = f.sessions > 0
                                        ? 100.0 * static_cast<double>(d.reconstructable.sessions) /
@@ -477,6 +559,8 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt) {
     d.findings = detail::find_causes(f);
     return d;
 }
+
+}  // namespace detail
 
 Diagnosis Report::diagnosis() const {
     return diagnose(*this);

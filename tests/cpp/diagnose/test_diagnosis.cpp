@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "diagnose/accumulator.hpp"
+#include "diagnose/diagnose.hpp"
 #include "diagnose/rules.hpp"
 #include "support/flow_builder.hpp"
 #include "support/plain_packets.hpp"
@@ -666,4 +667,70 @@ TEST_CASE("diagnose: rows out of id order find their events all the same") {
         REQUIRE(servers != nullptr);
         CHECK((*servers)[0].bad == 10);
     }
+}
+
+TEST_CASE("diagnose: on two threads, every table as on one, and as the rows were made") {
+    // 70,000 counted sessions (enough for the second thread): server k % 700 on port 80 or
+    // 443, client prefix (k / 7) % 300, VLAN k % 3, every 13th bad, every 5th one-sided.
+    constexpr std::uint64_t n = 70'000;
+    Report r;
+    for (std::uint64_t k = 0; k < n; ++k) {
+        SessionRow row;
+        Session& s = row.session;
+        s.id = k;
+        s.category = k % 5 == 0 ? SessionCategory::one_sided : SessionCategory::complete;
+        s.server = capgap::test::endpoint(static_cast<std::uint8_t>(k % 700 / 3),
+                                          k % 700 % 3 == 0 ? 443 : 80);
+        s.server.addr.bytes[2] = static_cast<std::uint8_t>(k % 700 % 3);  // 700 servers
+        s.client = capgap::test::endpoint(1, 40000);
+        s.client.addr.bytes[1] = static_cast<std::uint8_t>(k / 7 % 300 / 256);
+        s.client.addr.bytes[2] = static_cast<std::uint8_t>(k / 7 % 300 % 256);
+        s.vlan = static_cast<std::uint16_t>(k % 3);
+        s.packets = 10;
+        row.bad = k % 13 == 0;
+        row.events = row.bad ? 1 : 0;
+        r.sessions.push_back(row);
+    }
+    r.summary.total_sessions = n;
+    r.diagnosis_options.top = 1000;  // every group listed
+    const Diagnosis one = detail::diagnose(r, r.diagnosis_options, 1);
+    const Diagnosis two = detail::diagnose(r, r.diagnosis_options, 2);
+    REQUIRE(one.breakdowns.size() == two.breakdowns.size());
+    const std::size_t expected_groups[] = {700, 2, 300, 3, 1, 1};
+    for (std::size_t t = 0; t < one.breakdowns.size(); ++t) {
+        const auto& a = one.breakdowns[t].second;
+        const auto& b = two.breakdowns[t].second;
+        CAPTURE(one.breakdowns[t].first);
+        REQUIRE(a.size() == b.size());
+        std::uint64_t sessions = 0, bad = 0;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            CHECK(a[i].group == b[i].group);
+            CHECK(a[i].sessions == b[i].sessions);
+            CHECK(a[i].bad == b[i].bad);
+            CHECK(a[i].significant == b[i].significant);
+            CHECK(a[i].z == b[i].z);
+            sessions += a[i].sessions;
+            bad += a[i].bad;
+        }
+        if (t < std::size(expected_groups)) {
+            CHECK(a.size() == expected_groups[t]);
+            CHECK(sessions == n);
+            CHECK(bad == (n + 12) / 13);
+        }
+    }
+    // One group by hand: server 10.0.1.1:80 is k % 700 == 4, with k % 13 == 0 bad.
+    std::uint64_t sessions = 0, bad = 0;
+    for (std::uint64_t k = 4; k < n; k += 700) {
+        ++sessions;
+        if (k % 13 == 0) ++bad;
+    }
+    const auto* servers = two.breakdown("server");
+    REQUIRE(servers != nullptr);
+    const auto it = std::find_if(servers->begin(), servers->end(),
+                                 [](const BreakdownRow& x) { return x.group == "10.0.1.1:80"; });
+    REQUIRE(it != servers->end());
+    CHECK(it->sessions == sessions);
+    CHECK(it->bad == bad);
+    CHECK(one.findings.size() == two.findings.size());
+    CHECK(one.reconstructable.sessions == two.reconstructable.sessions);
 }
