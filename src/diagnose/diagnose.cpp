@@ -237,6 +237,91 @@ std::int64_t floor_to(std::int64_t ns, std::int64_t b) {
     return q * b;
 }
 
+// The timeline's rows and the load points: d.bucket_ns, d.timeline and d.load, nothing else
+// of `d` (another thread may fill the rest meanwhile).
+void timeline_rows(const Report& report, const DiagnosisOptions& opt, bool ws, Diagnosis& d) {
+    const Timeline& tl = report.timeline;
+    const IngestStats& in = report.ingest;
+    const std::size_t n = report.sessions.size();
+    if (tl.empty() && !in.have_time) return;
+    // Times a file may carry but no clock gives (saturated, years away) are bucketed as
+    // if at +-2^62 ns (1823 and 2116), so that no sum below can overflow.
+    auto sane = [](std::int64_t ns) { return std::clamp(ns, -far_ns, far_ns); };
+    std::int64_t lo = sane(in.have_time ? in.first_time.ns : tl.origin_ns);
+    std::int64_t hi = in.have_time ? sane(in.last_time.ns) : lo;
+    if (!tl.empty()) {
+        lo = std::min(lo, sane(tl.origin_ns));
+        hi =
+            std::max(hi, detail::step_start(sane(tl.origin_ns), tl.buckets.size(), tl.base_ns) - 1);
+    }
+    hi = std::max(hi, lo);
+    // Up to 2^63: unsigned.
+    const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+    std::int64_t b = detail::choose_bucket(
+        opt.bucket_ns, static_cast<std::int64_t>(std::min<std::uint64_t>(span, INT64_MAX)),
+        tl.base_ns);
+    while (span / static_cast<std::uint64_t>(b) >= Timeline::max_buckets)
+        b *= 10;
+    const std::int64_t origin = floor_to(lo, b);
+    const auto rows = static_cast<std::size_t>(
+        (static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(origin)) /
+            static_cast<std::uint64_t>(b) +
+        1);
+    d.bucket_ns = b;
+    d.timeline.resize(rows);
+    for (std::size_t i = 0; i < rows; ++i)
+        d.timeline[i].start = Timestamp{detail::step_start(origin, i, b)};
+    auto row_at = [&](std::int64_t ns) -> TimelineRow& {
+        ns = sane(ns);
+        if (ns < origin) return d.timeline.front();
+        const auto i = static_cast<std::size_t>(
+            (static_cast<std::uint64_t>(ns) - static_cast<std::uint64_t>(origin)) /
+            static_cast<std::uint64_t>(b));
+        return d.timeline[std::min(i, rows - 1)];
+    };
+    for (std::size_t i = 0; i < tl.buckets.size(); ++i) {
+        const TimelineCounts& c = tl.buckets[i];
+        TimelineRow& r = row_at(detail::step_start(tl.origin_ns, i, tl.base_ns));
+        r.packets += c.packets;
+        r.bytes += c.bytes;
+        r.retransmissions += c.retransmissions;
+        r.duplicates += c.duplicates;
+        r.acks += c.acks;
+        r.acks_above_hole += c.acks_above_hole;
+        r.data_segments += c.data_segments;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        TimelineRow& r = row_at(report.sessions[i].session.start_time().ns);
+        ++r.new_sessions;
+        const SessionRow& row = report.sessions[i];
+        if (ws ? row.bad_wireshark : row.bad) ++r.bad_sessions;
+    }
+    for (const LossEvent& e : report.events) {
+        const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
+        if (!counts) continue;
+        TimelineRow& r = row_at(e.time.ns);
+        ++r.loss_events;
+        r.missing_bytes += e.missing_bytes;
+    }
+    const double secs = static_cast<double>(b) / 1e9;
+    std::vector<detail::LoadSample> samples;
+    for (TimelineRow& r : d.timeline) {
+        r.packets_per_s = static_cast<double>(r.packets) / secs;
+        r.bits_per_s = 8.0 * static_cast<double>(r.bytes) / secs;
+        r.gap_ack_ratio =
+            r.acks > 0 ? static_cast<double>(r.acks_above_hole) / static_cast<double>(r.acks) : 0.0;
+        if (!tl.empty() && r.packets > 0)
+            samples.push_back(detail::LoadSample{r.bits_per_s, static_cast<double>(r.bytes),
+                                                 static_cast<double>(r.missing_bytes),
+                                                 r.data_segments, r.loss_events});
+    }
+    if (!tl.empty()) {
+        detail::fit_knee(std::move(samples), d.load);
+        d.load.peak_bits_per_s_1ms = 8.0 * static_cast<double>(tl.peak_bytes_1ms) / 1e-3;
+        d.load.peak_bits_per_s_10ms = 8.0 * static_cast<double>(tl.peak_bytes_10ms) / 1e-2;
+    }
+}
+
 }  // namespace
 
 const std::vector<BreakdownRow>* Diagnosis::breakdown(const std::string& table) const {
@@ -287,15 +372,18 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
     Facts f;
     f.wireshark_mode = ws;
 
-    // The breakdowns' groups. Given threads, a second one fills the first three tables
-    // (servers, server ports, client prefixes: about half the work) while this one reads the
-    // events and fills the rest. Each table is filled in session order either way.
+    // The breakdowns' groups and the timeline's rows. Given threads, a second one fills the
+    // first three tables (servers, server ports, client prefixes: about half the work) and
+    // makes the timeline's rows, while this one reads the events, fills the other tables and
+    // names the groups. Each table is filled in session order either way.
     const std::size_t n = report.sessions.size();
     const std::size_t direction_table = static_cast<std::size_t>(BreakdownTable::direction);
     Tables tb;
     constexpr std::size_t apart = 3;  // tables [0, apart) on the second thread
-    Aside first_tables(threads > 1 && n >= 65536,
-                       [&] { add_sessions(tb, 0, apart, report, opt, ws); });
+    Aside first_tables(threads > 1 && n >= 65536, [&] {
+        add_sessions(tb, 0, apart, report, opt, ws);
+        timeline_rows(report, opt, ws, d);
+    });
 
     // Per session: verdict, directions seen, which directions lost.
     std::vector<SessionFacts> sf(n);
@@ -457,87 +545,8 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
                          return a.first == b.first && a.second.z > b.second.z;
                      });
 
-    // The timeline's rows.
     const Timeline& tl = report.timeline;
     const IngestStats& in = report.ingest;
-    if (!tl.empty() || in.have_time) {
-        // Times a file may carry but no clock gives (saturated, years away) are bucketed as
-        // if at +-2^62 ns (1823 and 2116), so that no sum below can overflow.
-        auto sane = [](std::int64_t ns) { return std::clamp(ns, -far_ns, far_ns); };
-        std::int64_t lo = sane(in.have_time ? in.first_time.ns : tl.origin_ns);
-        std::int64_t hi = in.have_time ? sane(in.last_time.ns) : lo;
-        if (!tl.empty()) {
-            lo = std::min(lo, sane(tl.origin_ns));
-            hi = std::max(
-                hi, detail::step_start(sane(tl.origin_ns), tl.buckets.size(), tl.base_ns) - 1);
-        }
-        hi = std::max(hi, lo);
-        // Up to 2^63: unsigned.
-        const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
-        std::int64_t b = detail::choose_bucket(
-            opt.bucket_ns, static_cast<std::int64_t>(std::min<std::uint64_t>(span, INT64_MAX)),
-            tl.base_ns);
-        while (span / static_cast<std::uint64_t>(b) >= Timeline::max_buckets)
-            b *= 10;
-        const std::int64_t origin = floor_to(lo, b);
-        const auto rows = static_cast<std::size_t>(
-            (static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(origin)) /
-                static_cast<std::uint64_t>(b) +
-            1);
-        d.bucket_ns = b;
-        d.timeline.resize(rows);
-        for (std::size_t i = 0; i < rows; ++i)
-            d.timeline[i].start = Timestamp{detail::step_start(origin, i, b)};
-        auto row_at = [&](std::int64_t ns) -> TimelineRow& {
-            ns = sane(ns);
-            if (ns < origin) return d.timeline.front();
-            const auto i = static_cast<std::size_t>(
-                (static_cast<std::uint64_t>(ns) - static_cast<std::uint64_t>(origin)) /
-                static_cast<std::uint64_t>(b));
-            return d.timeline[std::min(i, rows - 1)];
-        };
-        for (std::size_t i = 0; i < tl.buckets.size(); ++i) {
-            const TimelineCounts& c = tl.buckets[i];
-            TimelineRow& r = row_at(detail::step_start(tl.origin_ns, i, tl.base_ns));
-            r.packets += c.packets;
-            r.bytes += c.bytes;
-            r.retransmissions += c.retransmissions;
-            r.duplicates += c.duplicates;
-            r.acks += c.acks;
-            r.acks_above_hole += c.acks_above_hole;
-            r.data_segments += c.data_segments;
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-            TimelineRow& r = row_at(report.sessions[i].session.start_time().ns);
-            ++r.new_sessions;
-            if (sf[i].bad) ++r.bad_sessions;
-        }
-        for (const LossEvent& e : report.events) {
-            const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
-            if (!counts) continue;
-            TimelineRow& r = row_at(e.time.ns);
-            ++r.loss_events;
-            r.missing_bytes += e.missing_bytes;
-        }
-        const double secs = static_cast<double>(b) / 1e9;
-        std::vector<detail::LoadSample> samples;
-        for (TimelineRow& r : d.timeline) {
-            r.packets_per_s = static_cast<double>(r.packets) / secs;
-            r.bits_per_s = 8.0 * static_cast<double>(r.bytes) / secs;
-            r.gap_ack_ratio =
-                r.acks > 0 ? static_cast<double>(r.acks_above_hole) / static_cast<double>(r.acks)
-                           : 0.0;
-            if (!tl.empty() && r.packets > 0)
-                samples.push_back(detail::LoadSample{r.bits_per_s, static_cast<double>(r.bytes),
-                                                     static_cast<double>(r.missing_bytes),
-                                                     r.data_segments, r.loss_events});
-        }
-        if (!tl.empty()) {
-            detail::fit_knee(std::move(samples), d.load);
-            d.load.peak_bits_per_s_1ms = 8.0 * static_cast<double>(tl.peak_bytes_1ms) / 1e-3;
-            d.load.peak_bits_per_s_10ms = 8.0 * static_cast<double>(tl.peak_bytes_10ms) / 1e-2;
-        }
-    }
 
     // The remaining facts, then the findings.
     const TimelineCounts total = tl.total();

@@ -669,7 +669,7 @@ TEST_CASE("diagnose: rows out of id order find their events all the same") {
     }
 }
 
-TEST_CASE("diagnose: on two threads, every table as on one, and as the rows were made") {
+TEST_CASE("diagnose: on two threads, every table and the timeline as on one, as made") {
     // 70,000 counted sessions (enough for the second thread): server k % 700 on port 80 or
     // 443, client prefix (k / 7) % 300, VLAN k % 3, every 13th bad, every 5th one-sided.
     constexpr std::uint64_t n = 70'000;
@@ -687,12 +687,18 @@ TEST_CASE("diagnose: on two threads, every table as on one, and as the rows were
         s.client.addr.bytes[2] = static_cast<std::uint8_t>(k / 7 % 300 % 256);
         s.vlan = static_cast<std::uint16_t>(k % 3);
         s.packets = 10;
+        s.syn_frame = s.first_frame = k + 1;
+        s.syn_time = s.first_time = Timestamp{static_cast<std::int64_t>(k) * 1'000'000};  // k ms
         row.bad = k % 13 == 0;
         row.events = row.bad ? 1 : 0;
         r.sessions.push_back(row);
     }
     r.summary.total_sessions = n;
+    r.ingest.have_time = true;  // a timeline of the sessions' starts, 70 s
+    r.ingest.first_time = Timestamp{0};
+    r.ingest.last_time = Timestamp{static_cast<std::int64_t>(n) * 1'000'000};
     r.diagnosis_options.top = 1000;  // every group listed
+    r.diagnosis_options.bucket_ns = 1'000'000'000;
     const Diagnosis one = detail::diagnose(r, r.diagnosis_options, 1);
     const Diagnosis two = detail::diagnose(r, r.diagnosis_options, 2);
     REQUIRE(one.breakdowns.size() == two.breakdowns.size());
@@ -731,6 +737,23 @@ TEST_CASE("diagnose: on two threads, every table as on one, and as the rows were
     REQUIRE(it != servers->end());
     CHECK(it->sessions == sessions);
     CHECK(it->bad == bad);
+    // The timeline (made beside the first tables on two threads): a row per second, 1,000
+    // sessions each, those with k % 13 == 0 bad.
+    REQUIRE(one.timeline.size() == two.timeline.size());
+    CHECK(one.timeline.size() == n / 1000 + 1);
+    for (std::size_t i = 0; i < one.timeline.size(); ++i) {
+        CAPTURE(i);
+        std::uint64_t started = 0, bad_started = 0;
+        for (std::uint64_t k = 1000 * i; k < std::min(n, 1000 * (i + 1)); ++k) {
+            ++started;
+            if (k % 13 == 0) ++bad_started;
+        }
+        CHECK(one.timeline[i].new_sessions == started);
+        CHECK(two.timeline[i].new_sessions == started);
+        CHECK(one.timeline[i].bad_sessions == bad_started);
+        CHECK(two.timeline[i].bad_sessions == bad_started);
+    }
+    CHECK(one.bucket_ns == two.bucket_ns);
     CHECK(one.findings.size() == two.findings.size());
     CHECK(one.reconstructable.sessions == two.reconstructable.sessions);
 }
