@@ -24,6 +24,10 @@
 
 namespace capgap {
 
+namespace detail {
+struct PcapSourceAccess;  // the pipeline's access (src/ingest/pcap_source.cpp)
+}  // namespace detail
+
 /// One record as read from a capture. `data` stays valid until the next call to next().
 struct RawPacket {
     const std::uint8_t* data = nullptr;
@@ -137,6 +141,7 @@ class PcapSource {
     std::uint64_t bytes_total() const;
 
   private:
+    friend struct detail::PcapSourceAccess;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -201,7 +201,7 @@ struct PcapSource::Impl {
                     const int fd = ::dup(fileno(f.get()));
                     if (fd < 0) throw_os_error(in.path, errno);
                     if (in.stream_fd >= 0) in.stream_fd = fd;
-                    open_stream(in, detail::fd_source(fd, true));
+                    open_stream(in, detail::fd_source(fd, true), true);
                 }
             }
             inputs.push_back(std::move(in));
@@ -295,9 +295,10 @@ struct PcapSource::Impl {
     }
 
     // Standard input, a pipe, a user's stream or compressed input, read once from the front.
-    void open_stream(Input& in, std::unique_ptr<detail::ByteSource> raw) {
+    // `raw_is_file`: `raw` reads a regular file (Stream::open).
+    void open_stream(Input& in, std::unique_ptr<detail::ByteSource> raw, bool raw_is_file = false) {
         try {
-            in.stream = Stream::open(std::move(raw));
+            in.stream = Stream::open(std::move(raw), raw_is_file);
         } catch (const detail::StreamError& e) {
             if (e.io) throw_io_error(in.path, "", e.what());
             throw_format_error(in.path, "", e.what());
@@ -570,6 +571,21 @@ PcapSource::PcapSource(const std::vector<CaptureInput>& inputs, const std::strin
 
 PcapSource::~PcapSource() = default;
 PcapSource::PcapSource(PcapSource&&) noexcept = default;
+
+namespace detail {
+
+struct PcapSourceAccess {
+    static PcapSource::Impl& impl(PcapSource& s) { return *s.impl_; }
+};
+
+bool read_ahead(PcapSource& source) {
+    bool any = false;
+    for (auto& in : PcapSourceAccess::impl(source).inputs)
+        if (in.stream && in.stream->read_ahead()) any = true;
+    return any;
+}
+
+}  // namespace detail
 PcapSource& PcapSource::operator=(PcapSource&&) noexcept = default;
 
 bool PcapSource::next(RawPacket& out) {

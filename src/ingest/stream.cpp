@@ -97,8 +97,9 @@ const char* to_string(Compression c) {
     return "none";
 }
 
-std::unique_ptr<Stream> Stream::open(std::unique_ptr<ByteSource> raw) {
+std::unique_ptr<Stream> Stream::open(std::unique_ptr<ByteSource> raw, bool raw_is_file) {
     auto s = std::unique_ptr<Stream>(new Stream());
+    s->raw_is_file_ = raw_is_file;
     s->buffer_.resize(buffer_bytes);
     s->source_ = std::move(raw);
     // The raw source's first bytes decide; they are read again, in front of the rest.
@@ -147,6 +148,11 @@ void Stream::decompress() {
     end_ = 0;
     source_ =
         decompressor(compression_, std::make_unique<Replay>(std::move(head), std::move(source_)));
+    if (raw_is_file_) {
+        auto ahead = read_ahead_source(std::move(source_));
+        ahead_ = ahead.get();
+        source_ = std::move(ahead);
+    }
 }
 
 std::uint64_t Stream::pcapng_drops() const {

@@ -46,6 +46,17 @@ std::unique_ptr<ByteSource> fd_source(int fd, bool owned);
 // The read function of a CaptureInput stream.
 std::unique_ptr<ByteSource> function_source(CaptureInput::Read read);
 
+// A ByteSource that, from its first read after start(), reads `inner` on a thread of its own,
+// a few 1 MB blocks ahead of its reader (read_ahead.cpp); before that it reads `inner`
+// directly. The bytes, and a failure after them, come as `inner` gives them; the thread ends
+// and its blocks are freed at the end. For sources that never block for long (a regular
+// file): the destructor waits for the block being read.
+class ReadAheadSource : public ByteSource {
+  public:
+    virtual void start() = 0;
+};
+std::unique_ptr<ReadAheadSource> read_ahead_source(std::unique_ptr<ByteSource> inner);
+
 enum class Compression { none, gzip, zstd, lz4 };
 
 // The compression whose magic starts `head` (`size` bytes of it).
@@ -60,10 +71,20 @@ std::unique_ptr<ByteSource> decompressor(Compression c, std::unique_ptr<ByteSour
 class Stream {
   public:
     // Reads the first bytes of `raw` and puts a decompressor in front of it when they say so.
+    // `raw_is_file`: `raw` reads a regular file (its decompression may then go on a thread of
+    // its own, read_ahead()).
     // @throws StreamError, or what a user's read function throws, when the first bytes cannot
     // be read
-    static std::unique_ptr<Stream> open(std::unique_ptr<ByteSource> raw);
+    static std::unique_ptr<Stream> open(std::unique_ptr<ByteSource> raw, bool raw_is_file = false);
     ~Stream();
+
+    // From now on, decompresses on a thread of its own, ahead of the reader: compressed input
+    // from a regular file only (otherwise nothing changes, and false). The bytes are the same.
+    bool read_ahead() {
+        if (ahead_ == nullptr) return false;
+        ahead_->start();
+        return true;
+    }
 
     // Up to `size` capture bytes: how many, 0 at the end, -1 when reading failed.
     std::ptrdiff_t read(std::uint8_t* buffer, std::size_t size);
@@ -105,6 +126,8 @@ class Stream {
     std::size_t read_source(std::uint8_t* buffer, std::size_t size);
 
     std::unique_ptr<ByteSource> source_;
+    bool raw_is_file_ = false;
+    ReadAheadSource* ahead_ = nullptr;          // source_, when it is the decompressor's read-ahead
     std::unique_ptr<PcapngDropScanner> drops_;  // for pcapng content
     Compression compression_ = Compression::none;
     // Read from the source, not yet handed out: buffer_[begin_, end_).
@@ -127,5 +150,10 @@ class Stream {
 // reads a regular file with pread, leaving its offset alone.
 bool pcapng_several_interfaces(Stream& stream);
 bool pcapng_several_interfaces(int fd);
+
+// Every compressed input of `source` read from a regular file decompresses on a thread of its
+// own from now on (Stream::read_ahead): for an analysis on more than one thread. True when
+// there is such an input.
+bool read_ahead(PcapSource& source);
 
 }  // namespace capgap::detail

@@ -117,6 +117,8 @@ def test_cli_compressed_gives_the_files_report(
     want = report_of(cli, tmp_path, [str(capture)])
     assert report_of(cli, tmp_path, [str(packed)]) == want
     assert report_of(cli, tmp_path, ["-"], stdin=packed.read_bytes()) == want
+    # With threads, a compressed file decompresses on a thread of its own.
+    assert report_of(cli, tmp_path, ["--threads", "2", str(packed)]) == want
 
 
 def test_cli_stdin_pcapng(cli: Path, tmp_path: Path) -> None:
@@ -169,6 +171,9 @@ def test_cli_cut_compressed_keeps_packets_and_names_the_problem(cli: Path, tmp_p
     cut.write_bytes(packed[: len(packed) // 2])
     proc = run_cli(cli, "analyze", str(cut), "--format", "json")
     assert proc.returncode == 0, proc.stderr
+    # Decompressed on a thread of its own (--threads 2): the same packets and problem.
+    threaded = run_cli(cli, "analyze", str(cut), "--format", "json", "--threads", "2")
+    assert (threaded.returncode, threaded.stdout) == (0, proc.stdout)
     report = json.loads(proc.stdout)
     ingest = report["ingest"]
     total = capgap.analyze(SAMPLE).ingest.packets_read

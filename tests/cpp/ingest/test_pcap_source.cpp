@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "decode/decode.hpp"
+#include "ingest/stream.hpp"
 #include "support/shared_captures.hpp"
 #include "support/temp_dir.hpp"
 
@@ -788,6 +789,21 @@ TEST_CASE("pcap_source: gzip, zstd and lz4 captures give the plain file's packet
         CHECK(read_all(file) == want);
         CHECK(file.stats().problems.empty());
         CHECK(file.stats().bytes_read == ref.stats().bytes_read);
+        // Decompressed on a thread of its own (an analysis with threads does so).
+        PcapSource ahead({path});
+        capgap::detail::read_ahead(ahead);
+        CHECK(read_all(ahead) == want);
+        CHECK(ahead.stats().problems.empty());
+        CHECK(ahead.stats().bytes_read == ref.stats().bytes_read);
+
+        // Two compressed files merged by time (here the same capture twice): read ahead, each
+        // starts its thread when the merge first reads on from it.
+        PcapSource pair_plain({path, path});
+        PcapSource pair_ahead({path, path});
+        capgap::detail::read_ahead(pair_ahead);
+        const auto pair = read_all(pair_ahead);
+        CHECK(pair.size() == 2 * want.size());
+        CHECK(pair == read_all(pair_plain));
 
         // Two members / frames back to back (gzip a b, pigz, zstd and lz4 of two parts).
         Bytes two = c.compress(half1);
@@ -822,18 +838,22 @@ TEST_CASE("pcap_source: cut or corrupt compressed data keeps the packets before 
             CAPTURE(keep);
             const std::string path = dir.file(std::string("cut.") + c.name);
             save(path, Bytes(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(keep)));
-            PcapSource src({path});
-            std::vector<Seen> got;
-            REQUIRE_NOTHROW(got = read_all(src));
-            check_prefix(got, want);
-            CHECK(got.size() < want.size() + (keep == packed.size() - 1 ? 1 : 0));
-            REQUIRE(src.stats().problems.size() == 1);
-            const capgap::InputProblem& p = src.stats().problems[0];
-            CHECK(p.source == path);
-            CHECK(p.position == "record " + std::to_string(got.size() + 1));
-            CHECK(p.reason.find(std::string(c.name) + " data cut short after " +
-                                std::to_string(keep) + " compressed bytes") == 0);
-            CHECK(p.reason.find("(capture offset ") != std::string::npos);
+            for (const bool ahead : {false, true}) {
+                CAPTURE(ahead);
+                PcapSource src({path});
+                if (ahead) capgap::detail::read_ahead(src);
+                std::vector<Seen> got;
+                REQUIRE_NOTHROW(got = read_all(src));
+                check_prefix(got, want);
+                CHECK(got.size() < want.size() + (keep == packed.size() - 1 ? 1 : 0));
+                REQUIRE(src.stats().problems.size() == 1);
+                const capgap::InputProblem& p = src.stats().problems[0];
+                CHECK(p.source == path);
+                CHECK(p.position == "record " + std::to_string(got.size() + 1));
+                CHECK(p.reason.find(std::string(c.name) + " data cut short after " +
+                                    std::to_string(keep) + " compressed bytes") == 0);
+                CHECK(p.reason.find("(capture offset ") != std::string::npos);
+            }
         }
     }
     SUBCASE("a wrong gzip checksum: every packet, then the problem") {
@@ -841,11 +861,15 @@ TEST_CASE("pcap_source: cut or corrupt compressed data keeps the packets before 
         packed[packed.size() - 8] ^= 0xff;  // the trailer's CRC-32
         const std::string path = dir.file("crc.gz");
         save(path, packed);
-        PcapSource src({path});
-        CHECK(read_all(src) == want);
-        REQUIRE(src.stats().problems.size() == 1);
-        CHECK(src.stats().problems[0].reason.find("gzip data corrupt at compressed byte") == 0);
-        CHECK(src.stats().problems[0].reason.find("incorrect data check") != std::string::npos);
+        for (const bool ahead : {false, true}) {
+            CAPTURE(ahead);
+            PcapSource src({path});
+            if (ahead) capgap::detail::read_ahead(src);
+            CHECK(read_all(src) == want);
+            REQUIRE(src.stats().problems.size() == 1);
+            CHECK(src.stats().problems[0].reason.find("gzip data corrupt at compressed byte") == 0);
+            CHECK(src.stats().problems[0].reason.find("incorrect data check") != std::string::npos);
+        }
     }
     SUBCASE("data after the gzip stream") {
         Bytes packed = gzip(plain);
