@@ -129,6 +129,11 @@ struct SessionFacts {
     bool late_only = true;  // every loss event late_filled (meaningful when bad)
 };
 
+// The row's verdict under the report's mode (`ws`: wireshark).
+bool bad_in_mode(const SessionRow& r, bool ws) {
+    return ws ? r.bad_wireshark : r.bad;
+}
+
 // The groups of the breakdown tables, filled session by session.
 struct Tables {
     static constexpr std::size_t count = std::size(breakdown_tables);
@@ -172,7 +177,7 @@ void add_sessions(Tables& tb, std::size_t first, std::size_t last, const Report&
     for (std::size_t i = 0; i < report.sessions.size(); ++i) {
         const SessionRow& r = report.sessions[i];
         const Session& s = r.session;
-        const bool bad = ws ? r.bad_wireshark : r.bad;
+        const bool bad = bad_in_mode(r, ws);
         const bool two_way = s.category == SessionCategory::complete;
         for (std::size_t t = first; t < last; ++t) {
             const auto it = tb.index[t].try_emplace(group_key(t, s, opt), tb.groups[t].size());
@@ -242,7 +247,6 @@ std::int64_t floor_to(std::int64_t ns, std::int64_t b) {
 void timeline_rows(const Report& report, const DiagnosisOptions& opt, bool ws, Diagnosis& d) {
     const Timeline& tl = report.timeline;
     const IngestStats& in = report.ingest;
-    const std::size_t n = report.sessions.size();
     if (tl.empty() && !in.have_time) return;
     // Times a file may carry but no clock gives (saturated, years away) are bucketed as
     // if at +-2^62 ns (1823 and 2116), so that no sum below can overflow.
@@ -290,11 +294,10 @@ void timeline_rows(const Report& report, const DiagnosisOptions& opt, bool ws, D
         r.acks_above_hole += c.acks_above_hole;
         r.data_segments += c.data_segments;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-        TimelineRow& r = row_at(report.sessions[i].session.start_time().ns);
+    for (const SessionRow& row : report.sessions) {
+        TimelineRow& r = row_at(row.session.start_time().ns);
         ++r.new_sessions;
-        const SessionRow& row = report.sessions[i];
-        if (ws ? row.bad_wireshark : row.bad) ++r.bad_sessions;
+        if (bad_in_mode(row, ws)) ++r.bad_sessions;
     }
     for (const LossEvent& e : report.events) {
         const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
@@ -392,7 +395,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
     for (std::size_t i = 0; i < n; ++i) {
         const SessionRow& r = report.sessions[i];
         row_of.emplace(r.session.id, i);
-        sf[i].bad = ws ? r.bad_wireshark : r.bad;
+        sf[i].bad = bad_in_mode(r, ws);
         sf[i].two_way = r.session.category == SessionCategory::complete;
     }
     std::uint64_t dir_events[2] = {0, 0}, dir_missing[2] = {0, 0};

@@ -571,6 +571,7 @@ PcapSource::PcapSource(const std::vector<CaptureInput>& inputs, const std::strin
 
 PcapSource::~PcapSource() = default;
 PcapSource::PcapSource(PcapSource&&) noexcept = default;
+PcapSource& PcapSource::operator=(PcapSource&&) noexcept = default;
 
 namespace detail {
 
@@ -586,7 +587,6 @@ bool read_ahead(PcapSource& source) {
 }
 
 }  // namespace detail
-PcapSource& PcapSource::operator=(PcapSource&&) noexcept = default;
 
 bool PcapSource::next(RawPacket& out) {
     return impl_->next(out);

@@ -99,7 +99,6 @@ const char* to_string(Compression c) {
 
 std::unique_ptr<Stream> Stream::open(std::unique_ptr<ByteSource> raw, bool raw_is_file) {
     auto s = std::unique_ptr<Stream>(new Stream());
-    s->raw_is_file_ = raw_is_file;
     s->buffer_.resize(buffer_bytes);
     s->source_ = std::move(raw);
     // The raw source's first bytes decide; they are read again, in front of the rest.
@@ -109,7 +108,7 @@ std::unique_ptr<Stream> Stream::open(std::unique_ptr<ByteSource> raw, bool raw_i
         s->end_ += got;
     }
     s->compression_ = compression_of(s->buffer_.data(), s->end_);
-    if (s->compression_ != Compression::none) s->decompress();
+    if (s->compression_ != Compression::none) s->decompress(raw_is_file);
     std::size_t have = 0;
     const std::uint8_t* head = s->peek(4, have);
     std::memcpy(s->head_, head, have);
@@ -122,7 +121,7 @@ std::unique_ptr<Stream> Stream::open(std::unique_ptr<ByteSource> raw, bool raw_i
     return s;
 }
 
-void Stream::decompress() {
+void Stream::decompress(bool raw_is_file) {
     // A source that gives the bytes already read, then the rest of the raw source.
     class Replay final : public ByteSource {
       public:
@@ -148,7 +147,7 @@ void Stream::decompress() {
     end_ = 0;
     source_ =
         decompressor(compression_, std::make_unique<Replay>(std::move(head), std::move(source_)));
-    if (raw_is_file_) {
+    if (raw_is_file) {
         auto ahead = read_ahead_source(std::move(source_));
         ahead_ = ahead.get();
         source_ = std::move(ahead);

@@ -119,14 +119,14 @@ class Stream {
 
   private:
     Stream() = default;
-    // Puts the decompressor for compression_ in front of source_.
-    void decompress();
+    // Puts the decompressor for compression_ in front of source_, behind a read-ahead source
+    // when the raw source is a regular file.
+    void decompress(bool raw_is_file);
     // Reads more into buffer_ (at least one byte unless at the end or failed).
     bool fill();
     std::size_t read_source(std::uint8_t* buffer, std::size_t size);
 
     std::unique_ptr<ByteSource> source_;
-    bool raw_is_file_ = false;
     ReadAheadSource* ahead_ = nullptr;          // source_, when it is the decompressor's read-ahead
     std::unique_ptr<PcapngDropScanner> drops_;  // for pcapng content
     Compression compression_ = Compression::none;

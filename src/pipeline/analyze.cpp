@@ -511,8 +511,8 @@ Report analyze(const std::vector<CaptureInput>& inputs, const Options& options) 
     Options o = options;
     if (o.threads == 0) o.threads = default_threads(src.bytes_total());
     // With threads, a compressed file decompresses on a thread of its own, which is one of
-    // them: on two cores, decompressing beside one tracker ran 11-21% faster than two trackers
-    // with the reading thread decompressing too (gzip, zstd, lz4; docs/architecture.md).
+    // them: on two cores, decompressing beside one tracker was faster than two trackers with
+    // the reading thread decompressing too (docs/architecture.md, "Compressed files").
     if (o.threads > 1 && detail::read_ahead(src)) --o.threads;
     Analyzer a(o);
     detail::read_all(src, a, options, inputs, nullptr);
