@@ -94,6 +94,56 @@ struct GroupKeyHash {
     }
 };
 
+// The groups of one table by key: open addressing (linear probing) over the groups' indices,
+// the keys in a dense array in group order. A lookup reads one slot and one key, where the
+// node-based std::unordered_map it replaces missed the cache once or twice per session and
+// table: on the benchmark capture (250,000 sessions) that was most of the diagnosis's time.
+class GroupIndex {
+  public:
+    // The index of `k`'s group, and whether `k` is new (it then gets the next index).
+    std::pair<std::size_t, bool> insert(const GroupKey& k) {
+        // Most tables have one group or a few (one VLAN, no tunnel, one interface): the last
+        // key found is tried first.
+        if (!keys_.empty() && k == keys_[last_]) return {last_, false};
+        if ((keys_.size() + 1) * 2 > slots_.size()) grow();
+        const std::uint64_t h = GroupKeyHash{}(k);
+        for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+            Slot& s = slots_[i];
+            if (s.group == 0) {
+                keys_.push_back(k);
+                s = Slot{h, keys_.size()};
+                last_ = keys_.size() - 1;
+                return {last_, true};
+            }
+            if (s.hash == h && keys_[s.group - 1] == k) {
+                last_ = s.group - 1;
+                return {last_, false};
+            }
+        }
+    }
+
+  private:
+    struct Slot {
+        std::uint64_t hash = 0;
+        std::size_t group = 0;  // the group's index + 1; 0: the slot is empty
+    };
+    std::size_t mask() const { return slots_.size() - 1; }
+    void grow() {
+        std::vector<Slot> old(std::max<std::size_t>(64, slots_.size() * 2));
+        old.swap(slots_);
+        for (const Slot& s : old) {
+            if (s.group == 0) continue;
+            std::size_t i = s.hash & mask();
+            while (slots_[i].group != 0)
+                i = (i + 1) & mask();
+            slots_[i] = s;
+        }
+    }
+    std::vector<Slot> slots_;  // a power of two, at most half full
+    std::vector<GroupKey> keys_;
+    std::size_t last_ = 0;  // the group found last
+};
+
 IpAddress masked(const IpAddress& a, int v4, int v6) {
     IpAddress m = a;
     const int bits = a.v6 ? std::clamp(v6, 0, 128) : std::clamp(v4, 0, 32);
@@ -139,7 +189,7 @@ struct Tables {
     static constexpr std::size_t count = std::size(breakdown_tables);
     std::vector<Group> groups[count];
     std::vector<std::size_t> first_of[count];  // a session of each group, to name it
-    std::unordered_map<GroupKey, std::size_t, GroupKeyHash> index[count];
+    GroupIndex index[count];
 };
 
 // The group of session `s` in table `t` (not the direction table).
@@ -171,35 +221,136 @@ GroupKey group_key(std::size_t t, const Session& s, const DiagnosisOptions& opt)
     return k;
 }
 
-// Adds every session of `report` to its group in tables [first, last).
-void add_sessions(Tables& tb, std::size_t first, std::size_t last, const Report& report,
-                  const DiagnosisOptions& opt, bool ws) {
-    for (std::size_t i = 0; i < report.sessions.size(); ++i) {
-        const SessionRow& r = report.sessions[i];
-        const Session& s = r.session;
-        const bool bad = bad_in_mode(r, ws);
-        const bool two_way = s.category == SessionCategory::complete;
-        for (std::size_t t = first; t < last; ++t) {
-            const auto it = tb.index[t].try_emplace(group_key(t, s, opt), tb.groups[t].size());
-            if (it.second) {
-                tb.groups[t].emplace_back();
-                tb.first_of[t].push_back(i);
+// Adds session `i` (row `r`) to its group in each of the tables [first, last).
+void add_session(Tables& tb, std::size_t first, std::size_t last, std::size_t i,
+                 const SessionRow& r, const DiagnosisOptions& opt, bool ws) {
+    const Session& s = r.session;
+    const bool bad = bad_in_mode(r, ws);
+    const bool two_way = s.category == SessionCategory::complete;
+    for (std::size_t t = first; t < last; ++t) {
+        const auto [group, added] = tb.index[t].insert(group_key(t, s, opt));
+        if (added) {
+            tb.groups[t].emplace_back();
+            tb.first_of[t].push_back(i);
+        }
+        Group& g = tb.groups[t][group];
+        ++g.row.sessions;
+        if (bad) ++g.row.bad;
+        g.row.missing_bytes += r.missing_bytes;
+        g.row.events += r.events;
+        g.row.retransmissions += s.retransmissions;
+        g.row.duplicates += s.duplicates;
+        g.packets += s.packets;
+        if (two_way) {
+            ++g.two_way;
+            if (bad) ++g.two_way_bad;
+        }
+        if (s.category == SessionCategory::one_sided) ++g.one_way;
+    }
+}
+
+// Names the groups of tables [first, last) (not the direction table), once each.
+void name_groups(Tables& tb, std::size_t first, std::size_t last, const Report& report,
+                 const DiagnosisOptions& opt) {
+    const int v4 = std::clamp(opt.prefix_v4, 0, 32), v6 = std::clamp(opt.prefix_v6, 0, 128);
+    for (std::size_t t = first; t < last; ++t) {
+        for (std::size_t j = 0; j < tb.groups[t].size(); ++j) {
+            const Session& s = report.sessions[tb.first_of[t][j]].session;
+            std::string& name = tb.groups[t][j].row.group;
+            switch (t) {
+                case 0:
+                    name = to_string(s.server);
+                    break;
+                case 1:
+                    name = std::to_string(s.server.port);
+                    break;
+                case 2: {
+                    const IpAddress m = masked(s.client.addr, v4, v6);
+                    name = to_string(m) + "/" + std::to_string(m.v6 ? v6 : v4);
+                    break;
+                }
+                case 3:
+                    name = s.vlan == no_vlan ? "untagged" : std::to_string(s.vlan);
+                    break;
+                case 4:
+                    name = s.tunnel == 0 ? "none"
+                           : s.tunnel <= report.ingest.tunnels.size()
+                               ? report.ingest.tunnels[s.tunnel - 1]
+                               : "tunnel " + std::to_string(s.tunnel);
+                    break;
+                default:
+                    name = std::to_string(s.interface);
             }
-            Group& g = tb.groups[t][it.first->second];
-            ++g.row.sessions;
-            if (bad) ++g.row.bad;
-            g.row.missing_bytes += r.missing_bytes;
-            g.row.events += r.events;
-            g.row.retransmissions += s.retransmissions;
-            g.row.duplicates += s.duplicates;
-            g.packets += s.packets;
-            if (two_way) {
-                ++g.two_way;
-                if (bad) ++g.two_way_bad;
-            }
-            if (s.category == SessionCategory::one_sided) ++g.one_way;
         }
     }
+}
+
+// A breakdown table, finished: its rows in the report (the worst opt.top and the rest) and
+// what the findings read of it.
+struct FinishedTable {
+    std::vector<BreakdownRow> rows;
+    std::vector<std::pair<std::string, BreakdownRow>> significant;
+    std::vector<FindingRow> one_way, duplicates;
+};
+
+// Sets the interval and significance of table t's groups (a group against the table's other
+// two-way sessions; a direction against the other), sorts them worst first and cuts them to
+// opt.top rows and the rest.
+FinishedTable finish_table(std::size_t t, std::vector<Group> groups, const DiagnosisOptions& opt) {
+    const std::size_t direction_table = static_cast<std::size_t>(BreakdownTable::direction);
+    // Every two-way session is in one group of a table (but in both of the direction table).
+    std::uint64_t two_way = 0, two_way_bad = 0;
+    for (const Group& g : groups) {
+        two_way += g.two_way;
+        two_way_bad += g.two_way_bad;
+    }
+    for (Group& g : groups) {
+        set_interval(g.row);
+        if (t == direction_table) {
+            const Group* other = nullptr;
+            for (const Group& o : groups)
+                if (o.row.group != g.row.group) other = &o;
+            if (other != nullptr)
+                g.row.significant = detail::significant(
+                    g.two_way_bad, g.two_way, other->two_way_bad, other->two_way, g.row.z);
+        } else {
+            g.row.significant =
+                detail::significant(g.two_way_bad, g.two_way, two_way_bad - g.two_way_bad,
+                                    two_way - g.two_way, g.row.z);
+        }
+    }
+    std::sort(groups.begin(), groups.end(), worse);
+    FinishedTable out;
+    const char* table = breakdown_tables[t].name;
+    if (t != direction_table) {
+        for (const Group& g : groups) {
+            if (g.row.significant) out.significant.emplace_back(table, g.row);
+            if (t == 0 && g.one_way >= detail::min_one_way && 2 * g.one_way >= g.row.sessions)
+                out.one_way.push_back(FindingRow{table, g.row.group});
+            if ((t == 0 || t == 3 || t == 5) && g.row.duplicates >= detail::min_duplicates &&
+                10 * g.row.duplicates >= g.packets)
+                out.duplicates.push_back(FindingRow{table, g.row.group});
+        }
+    }
+    BreakdownRow rest;
+    rest.group = "rest";
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        if (i < opt.top) {
+            out.rows.push_back(std::move(groups[i].row));
+            continue;
+        }
+        rest.sessions += groups[i].row.sessions;
+        rest.bad += groups[i].row.bad;
+        rest.missing_bytes += groups[i].row.missing_bytes;
+        rest.events += groups[i].row.events;
+        rest.retransmissions += groups[i].row.retransmissions;
+        rest.duplicates += groups[i].row.duplicates;
+    }
+    if (groups.size() > opt.top) {
+        set_interval(rest);
+        out.rows.push_back(rest);
+    }
+    return out;
 }
 
 // Runs `f` on a thread of its own when `apart`, else at once; wait() joins it and rethrows
@@ -243,87 +394,111 @@ std::int64_t floor_to(std::int64_t ns, std::int64_t b) {
 }
 
 // The timeline's rows and the load points: d.bucket_ns, d.timeline and d.load, nothing else
-// of `d` (another thread may fill the rest meanwhile).
-void timeline_rows(const Report& report, const DiagnosisOptions& opt, bool ws, Diagnosis& d) {
-    const Timeline& tl = report.timeline;
-    const IngestStats& in = report.ingest;
-    if (tl.empty() && !in.have_time) return;
-    // Times a file may carry but no clock gives (saturated, years away) are bucketed as
-    // if at +-2^62 ns (1823 and 2116), so that no sum below can overflow.
-    auto sane = [](std::int64_t ns) { return std::clamp(ns, -far_ns, far_ns); };
-    std::int64_t lo = sane(in.have_time ? in.first_time.ns : tl.origin_ns);
-    std::int64_t hi = in.have_time ? sane(in.last_time.ns) : lo;
-    if (!tl.empty()) {
-        lo = std::min(lo, sane(tl.origin_ns));
-        hi =
-            std::max(hi, detail::step_start(sane(tl.origin_ns), tl.buckets.size(), tl.base_ns) - 1);
+// of `d` (another thread may fill the rest meanwhile). The constructor makes the rows and adds
+// the report's timeline to them, add() a session, finish() the events, rates and load.
+class TimelineRows {
+  public:
+    TimelineRows(const Report& report, const DiagnosisOptions& opt, bool ws, Diagnosis& d)
+        : report_(report), ws_(ws), d_(d) {
+        const Timeline& tl = report.timeline;
+        const IngestStats& in = report.ingest;
+        on_ = !tl.empty() || in.have_time;
+        if (!on_) return;
+        std::int64_t lo = sane(in.have_time ? in.first_time.ns : tl.origin_ns);
+        std::int64_t hi = in.have_time ? sane(in.last_time.ns) : lo;
+        if (!tl.empty()) {
+            lo = std::min(lo, sane(tl.origin_ns));
+            hi = std::max(
+                hi, detail::step_start(sane(tl.origin_ns), tl.buckets.size(), tl.base_ns) - 1);
+        }
+        hi = std::max(hi, lo);
+        // Up to 2^63: unsigned.
+        const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+        std::int64_t b = detail::choose_bucket(
+            opt.bucket_ns, static_cast<std::int64_t>(std::min<std::uint64_t>(span, INT64_MAX)),
+            tl.base_ns);
+        while (span / static_cast<std::uint64_t>(b) >= Timeline::max_buckets)
+            b *= 10;
+        origin_ = floor_to(lo, b);
+        bucket_ = b;
+        const auto rows = static_cast<std::size_t>(
+            (static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(origin_)) /
+                static_cast<std::uint64_t>(b) +
+            1);
+        d.bucket_ns = b;
+        d.timeline.resize(rows);
+        for (std::size_t i = 0; i < rows; ++i)
+            d.timeline[i].start = Timestamp{detail::step_start(origin_, i, b)};
+        for (std::size_t i = 0; i < tl.buckets.size(); ++i) {
+            const TimelineCounts& c = tl.buckets[i];
+            TimelineRow& r = row_at(detail::step_start(tl.origin_ns, i, tl.base_ns));
+            r.packets += c.packets;
+            r.bytes += c.bytes;
+            r.retransmissions += c.retransmissions;
+            r.duplicates += c.duplicates;
+            r.acks += c.acks;
+            r.acks_above_hole += c.acks_above_hole;
+            r.data_segments += c.data_segments;
+        }
     }
-    hi = std::max(hi, lo);
-    // Up to 2^63: unsigned.
-    const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
-    std::int64_t b = detail::choose_bucket(
-        opt.bucket_ns, static_cast<std::int64_t>(std::min<std::uint64_t>(span, INT64_MAX)),
-        tl.base_ns);
-    while (span / static_cast<std::uint64_t>(b) >= Timeline::max_buckets)
-        b *= 10;
-    const std::int64_t origin = floor_to(lo, b);
-    const auto rows = static_cast<std::size_t>(
-        (static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(origin)) /
-            static_cast<std::uint64_t>(b) +
-        1);
-    d.bucket_ns = b;
-    d.timeline.resize(rows);
-    for (std::size_t i = 0; i < rows; ++i)
-        d.timeline[i].start = Timestamp{detail::step_start(origin, i, b)};
-    auto row_at = [&](std::int64_t ns) -> TimelineRow& {
-        ns = sane(ns);
-        if (ns < origin) return d.timeline.front();
-        const auto i = static_cast<std::size_t>(
-            (static_cast<std::uint64_t>(ns) - static_cast<std::uint64_t>(origin)) /
-            static_cast<std::uint64_t>(b));
-        return d.timeline[std::min(i, rows - 1)];
-    };
-    for (std::size_t i = 0; i < tl.buckets.size(); ++i) {
-        const TimelineCounts& c = tl.buckets[i];
-        TimelineRow& r = row_at(detail::step_start(tl.origin_ns, i, tl.base_ns));
-        r.packets += c.packets;
-        r.bytes += c.bytes;
-        r.retransmissions += c.retransmissions;
-        r.duplicates += c.duplicates;
-        r.acks += c.acks;
-        r.acks_above_hole += c.acks_above_hole;
-        r.data_segments += c.data_segments;
-    }
-    for (const SessionRow& row : report.sessions) {
+
+    void add(const SessionRow& row) {
+        if (!on_) return;
         TimelineRow& r = row_at(row.session.start_time().ns);
         ++r.new_sessions;
-        if (bad_in_mode(row, ws)) ++r.bad_sessions;
+        if (bad_in_mode(row, ws_)) ++r.bad_sessions;
     }
-    for (const LossEvent& e : report.events) {
-        const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
-        if (!counts) continue;
-        TimelineRow& r = row_at(e.time.ns);
-        ++r.loss_events;
-        r.missing_bytes += e.missing_bytes;
+
+    void finish() {
+        if (!on_) return;
+        const Timeline& tl = report_.timeline;
+        for (const LossEvent& e : report_.events) {
+            const bool counts = ws_ ? is_wireshark_flag(e.kind) : is_loss(e.kind);
+            if (!counts) continue;
+            TimelineRow& r = row_at(e.time.ns);
+            ++r.loss_events;
+            r.missing_bytes += e.missing_bytes;
+        }
+        const double secs = static_cast<double>(bucket_) / 1e9;
+        std::vector<detail::LoadSample> samples;
+        for (TimelineRow& r : d_.timeline) {
+            r.packets_per_s = static_cast<double>(r.packets) / secs;
+            r.bits_per_s = 8.0 * static_cast<double>(r.bytes) / secs;
+            r.gap_ack_ratio =
+                r.acks > 0 ? static_cast<double>(r.acks_above_hole) / static_cast<double>(r.acks)
+                           : 0.0;
+            if (!tl.empty() && r.packets > 0)
+                samples.push_back(detail::LoadSample{r.bits_per_s, static_cast<double>(r.bytes),
+                                                     static_cast<double>(r.missing_bytes),
+                                                     r.data_segments, r.loss_events});
+        }
+        if (!tl.empty()) {
+            detail::fit_knee(std::move(samples), d_.load);
+            d_.load.peak_bits_per_s_1ms = 8.0 * static_cast<double>(tl.peak_bytes_1ms) / 1e-3;
+            d_.load.peak_bits_per_s_10ms = 8.0 * static_cast<double>(tl.peak_bytes_10ms) / 1e-2;
+        }
     }
-    const double secs = static_cast<double>(b) / 1e9;
-    std::vector<detail::LoadSample> samples;
-    for (TimelineRow& r : d.timeline) {
-        r.packets_per_s = static_cast<double>(r.packets) / secs;
-        r.bits_per_s = 8.0 * static_cast<double>(r.bytes) / secs;
-        r.gap_ack_ratio =
-            r.acks > 0 ? static_cast<double>(r.acks_above_hole) / static_cast<double>(r.acks) : 0.0;
-        if (!tl.empty() && r.packets > 0)
-            samples.push_back(detail::LoadSample{r.bits_per_s, static_cast<double>(r.bytes),
-                                                 static_cast<double>(r.missing_bytes),
-                                                 r.data_segments, r.loss_events});
+
+  private:
+    // Times a file may carry but no clock gives (saturated, years away) are bucketed as if at
+    // +-2^62 ns (1823 and 2116), so that no sum below can overflow.
+    static std::int64_t sane(std::int64_t ns) { return std::clamp(ns, -far_ns, far_ns); }
+
+    TimelineRow& row_at(std::int64_t ns) {
+        ns = sane(ns);
+        if (ns < origin_) return d_.timeline.front();
+        const auto i = static_cast<std::size_t>(
+            (static_cast<std::uint64_t>(ns) - static_cast<std::uint64_t>(origin_)) /
+            static_cast<std::uint64_t>(bucket_));
+        return d_.timeline[std::min(i, d_.timeline.size() - 1)];
     }
-    if (!tl.empty()) {
-        detail::fit_knee(std::move(samples), d.load);
-        d.load.peak_bits_per_s_1ms = 8.0 * static_cast<double>(tl.peak_bytes_1ms) / 1e-3;
-        d.load.peak_bits_per_s_10ms = 8.0 * static_cast<double>(tl.peak_bytes_10ms) / 1e-2;
-    }
-}
+
+    const Report& report_;
+    bool ws_;
+    Diagnosis& d_;
+    bool on_ = false;
+    std::int64_t origin_ = 0, bucket_ = 1;
+};
 
 }  // namespace
 
@@ -375,108 +550,100 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
     Facts f;
     f.wireshark_mode = ws;
 
-    // The breakdowns' groups and the timeline's rows. Given threads, a second one fills the
-    // first three tables (servers, server ports, client prefixes: about half the work) and
-    // makes the timeline's rows, while this one reads the events, fills the other tables and
-    // names the groups. Each table is filled in session order either way.
+    // The breakdown tables and the timeline's rows. Each thread reads the sessions once: given
+    // threads, a second one fills, names and finishes the first two tables (servers, server
+    // ports) and makes the timeline's rows, while this one gathers the facts, the other tables
+    // (client prefixes, VLANs, tunnels, interfaces, directions) and the events. The sessions are
+    // large and many, so each pass over them costs about as much as the work done in it. Every
+    // table is filled in session order either way, so the result does not depend on the threads.
     const std::size_t n = report.sessions.size();
     const std::size_t direction_table = static_cast<std::size_t>(BreakdownTable::direction);
     Tables tb;
-    constexpr std::size_t apart = 3;  // tables [0, apart) on the second thread
+    FinishedTable finished[Tables::count];
+    constexpr std::size_t apart = 2;  // tables [0, apart) with the timeline, on the second thread
     Aside first_tables(threads > 1 && n >= 65536, [&] {
-        add_sessions(tb, 0, apart, report, opt, ws);
-        timeline_rows(report, opt, ws, d);
+        TimelineRows timeline(report, opt, ws, d);
+        for (std::size_t i = 0; i < n; ++i) {
+            add_session(tb, 0, apart, i, report.sessions[i], opt, ws);
+            timeline.add(report.sessions[i]);
+        }
+        name_groups(tb, 0, apart, report, opt);
+        for (std::size_t t = 0; t < apart; ++t)
+            finished[t] = finish_table(t, std::move(tb.groups[t]), opt);
+        timeline.finish();
     });
 
-    // Per session: verdict, directions seen, which directions lost.
+    // Per session: verdict, directions seen, which directions lost (from the events, below).
     std::vector<SessionFacts> sf(n);
-    std::unordered_map<std::uint64_t, std::size_t> row_of;
-    row_of.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const SessionRow& r = report.sessions[i];
-        row_of.emplace(r.session.id, i);
-        sf[i].bad = bad_in_mode(r, ws);
-        sf[i].two_way = r.session.category == SessionCategory::complete;
-    }
-    std::uint64_t dir_events[2] = {0, 0}, dir_missing[2] = {0, 0};
-    for (const LossEvent& e : report.events) {
-        const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
-        if (!counts || e.session_id == no_session) continue;
-        const auto it = row_of.find(e.session_id);
-        if (it == row_of.end()) continue;
-        const auto dir = static_cast<std::size_t>(e.direction);
-        sf[it->second].bad_in[dir] = true;
-        if (!(e.kind == EventKind::acked_unseen && e.late_filled)) sf[it->second].late_only = false;
-        ++dir_events[dir];
-        dir_missing[dir] += e.missing_bytes;
-    }
-
+    std::vector<std::uint64_t> ids(n);  // the sessions' ids, in row order
+    bool increasing = true;             // as in the report of one run
     for (std::size_t i = 0; i < n; ++i) {
         const SessionRow& r = report.sessions[i];
         const Session& s = r.session;
-        const SessionFacts& x = sf[i];
+        ids[i] = s.id;
+        increasing = increasing && (i == 0 || ids[i - 1] < s.id);
+        SessionFacts& x = sf[i];
+        x.bad = bad_in_mode(r, ws);
+        x.two_way = s.category == SessionCategory::complete;
         ++f.sessions;
         if (x.bad) ++f.bad;
         if (x.two_way) {
             ++f.two_way;
-            if (x.bad) {
-                ++f.two_way_bad;
-                if (x.late_only) ++f.late_only_bad;
-                for (int k = 0; k < 2; ++k)
-                    if (x.bad_in[k]) ++f.bad_in[k];
-            }
+            if (x.bad) ++f.two_way_bad;
         }
         if (s.truncated_bytes > 0) ++f.truncated_sessions;
         f.retransmissions += s.retransmissions;
         const bool reconstructable = x.two_way && !x.bad && !r.bad && !r.bad_wireshark &&
                                      s.truncated_bytes == 0 && !s.evicted;
         if (reconstructable) ++d.reconstructable.sessions;
+        add_session(tb, apart, direction_table, i, r, opt, ws);
     }
-    add_sessions(tb, apart, direction_table, report, opt, ws);
-    first_tables.wait();
-    auto& groups = tb.groups;
-    const auto& first_of = tb.first_of;
+    // The row of a session id (n: none): a binary search of the ids when increasing, else a
+    // map (which took 10-20 ms to make and free on the benchmark capture's 250,000 sessions).
+    std::unordered_map<std::uint64_t, std::size_t> row_of;
+    if (!increasing) {
+        row_of.reserve(n);
+        for (std::size_t i = 0; i < n; ++i)
+            row_of.emplace(ids[i], i);
+    }
+    auto row_of_id = [&](std::uint64_t id) -> std::size_t {
+        if (increasing) {
+            const auto it = std::lower_bound(ids.begin(), ids.end(), id);
+            return it != ids.end() && *it == id ? static_cast<std::size_t>(it - ids.begin()) : n;
+        }
+        const auto it = row_of.find(id);
+        return it == row_of.end() ? n : it->second;
+    };
+    std::uint64_t dir_events[2] = {0, 0}, dir_missing[2] = {0, 0};
+    for (const LossEvent& e : report.events) {
+        const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
+        if (!counts || e.session_id == no_session) continue;
+        const std::size_t row = row_of_id(e.session_id);
+        if (row == n) continue;
+        const auto dir = static_cast<std::size_t>(e.direction);
+        sf[row].bad_in[dir] = true;
+        if (!(e.kind == EventKind::acked_unseen && e.late_filled)) sf[row].late_only = false;
+        ++dir_events[dir];
+        dir_missing[dir] += e.missing_bytes;
+    }
+    for (const SessionFacts& x : sf) {
+        if (!x.two_way || !x.bad) continue;
+        if (x.late_only) ++f.late_only_bad;
+        for (int k = 0; k < 2; ++k)
+            if (x.bad_in[k]) ++f.bad_in[k];
+    }
     d.reconstructable.total = f.sessions;
     d.reconstructable.percentage = f.sessions > 0
                                        ? 100.0 * static_cast<double>(d.reconstructable.sessions) /
                                              static_cast<double>(f.sessions)
                                        : 0.0;
-    // The groups' names, once each.
-    const int v4 = std::clamp(opt.prefix_v4, 0, 32), v6 = std::clamp(opt.prefix_v6, 0, 128);
-    for (std::size_t t = 0; t < direction_table; ++t) {
-        for (std::size_t j = 0; j < groups[t].size(); ++j) {
-            const Session& s = report.sessions[first_of[t][j]].session;
-            std::string& name = groups[t][j].row.group;
-            switch (t) {
-                case 0:
-                    name = to_string(s.server);
-                    break;
-                case 1:
-                    name = std::to_string(s.server.port);
-                    break;
-                case 2: {
-                    const IpAddress m = masked(s.client.addr, v4, v6);
-                    name = to_string(m) + "/" + std::to_string(m.v6 ? v6 : v4);
-                    break;
-                }
-                case 3:
-                    name = s.vlan == no_vlan ? "untagged" : std::to_string(s.vlan);
-                    break;
-                case 4:
-                    name = s.tunnel == 0 ? "none"
-                           : s.tunnel <= report.ingest.tunnels.size()
-                               ? report.ingest.tunnels[s.tunnel - 1]
-                               : "tunnel " + std::to_string(s.tunnel);
-                    break;
-                default:
-                    name = std::to_string(s.interface);
-            }
-        }
-    }
+    name_groups(tb, apart, direction_table, report, opt);
+    for (std::size_t t = apart; t < direction_table; ++t)
+        finished[t] = finish_table(t, std::move(tb.groups[t]), opt);
     // Direction rows: sessions bad in that direction, its events and missing bytes.
-    groups[direction_table].resize(2);
+    std::vector<Group> directions_seen(2);
     for (std::size_t k = 0; k < 2; ++k) {
-        Group& g = groups[direction_table][k];
+        Group& g = directions_seen[k];
         g.row.group = directions[k].name;
         g.row.sessions = f.sessions;
         g.two_way = f.two_way;
@@ -487,61 +654,21 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
         g.row.events = dir_events[k];
         g.row.missing_bytes = dir_missing[k];
     }
+    finished[direction_table] = finish_table(direction_table, std::move(directions_seen), opt);
+    first_tables.wait();
 
-    std::vector<FindingRow> dup_rows[std::size(breakdown_tables)];
+    // The tables in their order; the findings' rows in table order (VLANs and interfaces
+    // first for duplicates: they name where copies come from; servers after them).
     for (std::size_t t = 0; t < std::size(breakdown_tables); ++t) {
-        std::vector<Group> rows = std::move(groups[t]);
-        for (Group& g : rows) {
-            set_interval(g.row);
-            if (t == direction_table) {
-                const Group* other = nullptr;
-                for (const Group& o : rows)
-                    if (o.row.group != g.row.group) other = &o;
-                if (other != nullptr)
-                    g.row.significant = detail::significant(
-                        g.two_way_bad, g.two_way, other->two_way_bad, other->two_way, g.row.z);
-            } else {
-                g.row.significant =
-                    detail::significant(g.two_way_bad, g.two_way, f.two_way_bad - g.two_way_bad,
-                                        f.two_way - g.two_way, g.row.z);
-            }
-        }
-        std::sort(rows.begin(), rows.end(), worse);
-        const char* table = breakdown_tables[t].name;
-        if (t != direction_table) {
-            for (const Group& g : rows) {
-                if (g.row.significant) f.significant_rows.emplace_back(table, g.row);
-                if (t == 0 && g.one_way >= detail::min_one_way && 2 * g.one_way >= g.row.sessions)
-                    f.one_way_rows.push_back(FindingRow{table, g.row.group});
-                if ((t == 0 || t == 3 || t == 5) && g.row.duplicates >= detail::min_duplicates &&
-                    10 * g.row.duplicates >= g.packets)
-                    dup_rows[t].push_back(FindingRow{table, g.row.group});
-            }
-        }
-        std::vector<BreakdownRow> out;
-        BreakdownRow rest;
-        rest.group = "rest";
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (i < opt.top) {
-                out.push_back(rows[i].row);
-                continue;
-            }
-            rest.sessions += rows[i].row.sessions;
-            rest.bad += rows[i].row.bad;
-            rest.missing_bytes += rows[i].row.missing_bytes;
-            rest.events += rows[i].row.events;
-            rest.retransmissions += rows[i].row.retransmissions;
-            rest.duplicates += rows[i].row.duplicates;
-        }
-        if (rows.size() > opt.top) {
-            set_interval(rest);
-            out.push_back(rest);
-        }
-        d.breakdowns.emplace_back(table, std::move(out));
+        d.breakdowns.emplace_back(breakdown_tables[t].name, std::move(finished[t].rows));
+        for (auto& row : finished[t].significant)
+            f.significant_rows.push_back(std::move(row));
+        f.one_way_rows.insert(f.one_way_rows.end(), finished[t].one_way.begin(),
+                              finished[t].one_way.end());
     }
-    // VLANs and interfaces first: they name where copies come from; servers after them.
     for (const std::size_t t : {std::size_t{3}, std::size_t{5}, std::size_t{0}})
-        f.duplicate_rows.insert(f.duplicate_rows.end(), dup_rows[t].begin(), dup_rows[t].end());
+        f.duplicate_rows.insert(f.duplicate_rows.end(), finished[t].duplicates.begin(),
+                                finished[t].duplicates.end());
     std::stable_sort(f.significant_rows.begin(), f.significant_rows.end(),
                      [](const auto& a, const auto& b) {
                          // Table order is kept by the stable sort; within a table, by z.
