@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -125,7 +126,7 @@ struct Shard {
     // `threaded`: the shard gets a thread of its own (shard 0, fed on the reading thread,
     // needs one batch).
     Shard(const TrackerOptions& o, bool marks, bool threaded) : tracker(o) {
-        make_shard(tracker, &open_log, marks ? &marked : nullptr);
+        make_shard(tracker, &open_log, marks ? &marked : nullptr, &starts);
         pool.reserve(threaded ? batches_max : 1);
         for (std::size_t k = 0; k < (threaded ? batches_at_start : 1); ++k)
             spare.push_back(make_batch());
@@ -157,6 +158,12 @@ struct Shard {
             if (last) {
                 fed.store(true, std::memory_order_release);  // after `started`'s last value
                 take_results();
+                taken.store(true, std::memory_order_release);
+                // Then the first half of its sessions into the report's rows, while the
+                // reading thread places the second (ShardedTracker::finish).
+                wait_until([&] { return place.load(std::memory_order_acquire) != place_wait; });
+                if (place.load(std::memory_order_acquire) == place_go)
+                    place_sessions(0, sessions.size() / 2);
                 return;
             }
         }
@@ -172,6 +179,21 @@ struct Shard {
             events = tracker.take_events();
         } catch (...) {
             error = std::current_exception();
+        }
+    }
+
+    // Moves sessions [begin, end) to their rows (`rows`, by `global`), numbering them there.
+    // Another thread may place the others meanwhile: the rows are distinct.
+    void place_sessions(std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+            Session& s = sessions[i];
+            if (s.id >= global.size()) {  // every id was started: a bug, reported by finish()
+                misplaced.store(true, std::memory_order_relaxed);
+                continue;
+            }
+            const std::uint64_t id = global[s.id];
+            rows[id].session = std::move(s);
+            rows[id].session.id = id;
         }
     }
 
@@ -222,8 +244,17 @@ struct Shard {
     std::atomic<std::uint64_t> started{0};
     std::atomic<bool> fed{false};   // the shard's thread took its last batch: `started` is final
     std::exception_ptr error;       // read after the thread joined
-    std::vector<Session> sessions;  // the results, from take_results()
-    std::vector<LossEvent> events;
+    std::vector<Session> sessions;  // the results, from take_results(), in the order they finished
+    std::vector<LossEvent> events;  // by session id (the shard's), then frame
+    std::vector<std::uint64_t> starts;  // the first frame of each instance, by the shard's id
+    // The end (ShardedTracker::finish): the global id of each instance, by the shard's id; the
+    // report's rows; whether the shard's thread is to place its half of the sessions there.
+    std::atomic<bool> taken{false};  // the shard's thread took its results (or failed to)
+    enum Place : int { place_wait, place_go, place_drop };
+    std::atomic<int> place{place_wait};
+    std::vector<std::uint64_t> global;
+    SessionRow* rows = nullptr;
+    std::atomic<bool> misplaced{false};
     std::thread thread;
 };
 
@@ -261,8 +292,11 @@ struct ShardedTracker::Impl {
                 s->send_last();
             }
         }
-        for (auto& s : shards)
+        for (auto& s : shards) {
+            s->place.store(Shard::place_drop,
+                           std::memory_order_release);  // the results are dropped
             if (s->thread.joinable()) s->thread.join();
+        }
     }
 
     void feed(const Segment* segs, std::size_t count) {
@@ -299,20 +333,43 @@ struct ShardedTracker::Impl {
             shards[k]->send_last();
         shards[0]->send();  // the reading thread's shard takes its last batch
         shards[0]->take_results();
-        // While the other shards finish their trackers, this thread makes the rows their
-        // sessions are merged into. The first touch of new memory costs a page fault per 4 KB,
-        // which on the benchmark capture took as long as the merge itself; here it overlaps
-        // the shards' own finishing. Once a shard has taken its last batch, every instance it
-        // will report has started, so the count is known.
-        ShardedResult r;
+        // Once a shard has taken its last batch, every instance it will report has started.
+        // One tracker numbers its instances as they start, in the order of their first frames
+        // (a frame starts one instance at most): merging the shards' first frames numbers
+        // them all, while the shards finish their trackers.
         for (std::size_t k = 1; k < shards.size(); ++k)
             wait_until([&] { return shards[k]->fed.load(std::memory_order_acquire); });
-        r.rows.resize(sessions_started());
+        std::uint64_t id = 0;
+        for (auto& s : shards)
+            s->global.resize(s->starts.size());
+        merge_runs([&](std::size_t k) -> std::vector<std::uint64_t>& { return shards[k]->starts; },
+                   std::less<std::uint64_t>(),
+                   [&](std::size_t k, std::size_t i) { shards[k]->global[i] = id++; });
+        // The rows, meanwhile too. The first touch of new memory costs a page fault per 4 KB,
+        // which on the benchmark capture takes longer than the shards' finishing.
+        ShardedResult r;
+        r.rows.resize(id);
+        // Each session moves straight to its row: each shard's thread places the first half
+        // of its sessions, this thread its own shard's and the second half of the others'.
+        for (auto& s : shards) {
+            s->rows = r.rows.data();
+            s->place.store(Shard::place_go, std::memory_order_release);
+        }
+        shards[0]->place_sessions(0, shards[0]->sessions.size());
+        for (std::size_t k = 1; k < shards.size(); ++k) {
+            Shard& s = *shards[k];
+            wait_until([&] { return s.taken.load(std::memory_order_acquire); });
+            s.place_sessions(s.sessions.size() / 2, s.sessions.size());
+        }
         for (std::size_t k = 1; k < shards.size(); ++k)
             shards[k]->thread.join();
         stopped = true;
         for (auto& s : shards)
             if (s->error) std::rethrow_exception(s->error);
+        for (auto& s : shards) {
+            if (s->misplaced.load() || s->sessions.size() != s->starts.size())
+                throw std::logic_error("a shard reported other sessions than it started");
+        }
 
         r.counters = counters;  // the clock's
         for (std::size_t k = 0; k < shards.size(); ++k) {
@@ -327,32 +384,12 @@ struct ShardedTracker::Impl {
         }
         r.counters.open_flows_peak = open_flows_peak();
 
-        // Ids: one tracker numbers instances as they start, which is the order of their first
-        // frames (a frame starts one instance at most). Each shard's sessions are in that
-        // order already (by its own ids), so a merge of the shards' lists numbers them.
-        std::vector<std::vector<std::uint64_t>> global(shards.size());
-        std::size_t total = 0;
-        for (std::size_t k = 0; k < shards.size(); ++k) {
-            global[k].resize(shards[k]->sessions.size());
-            total += shards[k]->sessions.size();
-        }
-        r.rows.resize(total);  // the size made above, unless a shard did not report as it said
-        std::uint64_t id = 0;
-        merge_runs([&](std::size_t k) -> std::vector<Session>& { return shards[k]->sessions; },
-                   [](const Session& a, const Session& b) { return a.first_frame < b.first_frame; },
-                   [&](std::size_t k, std::size_t i) {
-                       Session& s = shards[k]->sessions[i];
-                       global[k][s.id] = id;
-                       r.rows[id].session = std::move(s);
-                       r.rows[id].session.id = id;
-                       ++id;
-                   });
         // Events by session, then frame: each shard's are in that order, and stay so under
         // its ids' map to the global ones, which keeps their order.
         std::size_t events = 0;
         for (std::size_t k = 0; k < shards.size(); ++k) {
             for (LossEvent& e : shards[k]->events)
-                if (e.session_id != no_session) e.session_id = global[k][e.session_id];
+                if (e.session_id != no_session) e.session_id = shards[k]->global[e.session_id];
             events += shards[k]->events.size();
         }
         r.events.reserve(events);

@@ -6,7 +6,8 @@
 // clock's value after it and whether the clock took its time, and the sweeps, which are global
 // events, at their place among its segments. The shard keeps what the pipeline needs to put
 // the shards' results back together exactly: the changes of its open count by frame (for
-// open_flows_peak) and the times of the segments the timeline marks.
+// open_flows_peak), the times of the segments the timeline marks, and the first frame of each
+// instance (its place among all the shards' instances).
 
 #include <cstddef>
 #include <cstdint>
@@ -59,8 +60,11 @@ struct ShardBatch {
     }
 };
 
-// Makes `t` a shard: it keeps the records above in `open_log` and (when not null) `marked`.
-void make_shard(Tracker& t, std::vector<OpenChange>* open_log, std::vector<MarkedTime>* marked);
+// Makes `t` a shard: it keeps the records above in `open_log` and (when not null) `marked`,
+// and the first frame of each instance, by id, in `starts`. Its finish() leaves the sessions
+// in the order they finished: the pipeline places them by `starts`.
+void make_shard(Tracker& t, std::vector<OpenChange>* open_log, std::vector<MarkedTime>* marked,
+                std::vector<std::uint64_t>* starts);
 
 // Feeds a batch to a shard made by make_shard.
 void feed_shard(Tracker& t, const ShardBatch& batch);

@@ -75,6 +75,9 @@ struct Tracker::Impl {
     // of the open count by frame, and the feed_marks of segments that have any.
     std::vector<detail::OpenChange>* open_log = nullptr;
     std::vector<detail::MarkedTime>* marked = nullptr;
+    // ... and the first frame of each instance, by id; finish() then leaves the sessions in
+    // the order they finished, and the pipeline places them by these.
+    std::vector<std::uint64_t>* starts = nullptr;
 
     // The expiry queue: a min-heap of the times at which an open instance may first be
     // closed or idle for its timeout, so that a sweep visits the instances that are due
@@ -148,6 +151,7 @@ struct Tracker::Impl {
         Session& s = slot.s;
         s.id = next_id++;
         s.first_frame = seg.frame;
+        if (starts != nullptr) starts->push_back(seg.frame);
         s.first_time = seg.time;
         s.tunnel = slot.key.tunnel;
         s.vlan = seg.vlan;
@@ -737,9 +741,12 @@ struct Tracker::Impl {
         open.clear();
         due[0].clear();
         due[1].clear();
-        // Every instance started is finished once, so the ids are 0 to n-1.
-        detail::place_by_id(
-            sessions, [](const Session& s) { return s.id; }, next_id == sessions.size());
+        // Every instance started is finished once, so the ids are 0 to n-1. A shard's sessions
+        // are placed by the pipeline, straight into the report's rows.
+        if (starts == nullptr) {
+            detail::place_by_id(
+                sessions, [](const Session& s) { return s.id; }, next_id == sessions.size());
+        }
         std::stable_sort(events.begin(), events.end(), [](const LossEvent& a, const LossEvent& b) {
             return a.session_id != b.session_id ? a.session_id < b.session_id : a.frame < b.frame;
         });
@@ -828,9 +835,11 @@ struct ShardAccess {
     static Tracker::Impl& impl(Tracker& t) { return *t.impl_; }
 };
 
-void make_shard(Tracker& t, std::vector<OpenChange>* open_log, std::vector<MarkedTime>* marked) {
+void make_shard(Tracker& t, std::vector<OpenChange>* open_log, std::vector<MarkedTime>* marked,
+                std::vector<std::uint64_t>* starts) {
     ShardAccess::impl(t).open_log = open_log;
     ShardAccess::impl(t).marked = marked;
+    ShardAccess::impl(t).starts = starts;
 }
 
 void feed_shard(Tracker& t, const ShardBatch& batch) {
