@@ -148,46 +148,62 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
         return false;
     };
 
-    auto id_less = [](const SessionRow& a, const SessionRow& b) {
-        return a.session.id < b.session.id;
-    };
-    if (!std::is_sorted(rows.begin(), rows.end(), id_less))
-        std::sort(rows.begin(), rows.end(), id_less);
-
-    // Row index -> index among the reported rows (or none), in id order as the rows are.
+    // One pass over the rows (each is 192 bytes: a pass costs about as much as the work in it)
+    // gives their ids, row_of (row index -> index among the reported rows, or none) and the
+    // counts of the rows left out. The rows come in id order from the tracker; any others
+    // are sorted, and the pass made again.
     constexpr std::size_t none = static_cast<std::size_t>(-1);
     std::vector<std::size_t> row_of(rows.size(), none);
+    std::vector<std::uint64_t> ids(rows.size());
     std::size_t reported = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const Session& s = rows[i].session;
-        if (!passes(s)) {
-            ++sum.filtered_out;
-            continue;
-        }
-        if (is_counted(s.category)) {
-            if (before(s.syn_time)) {
-                ++sum.before_window;
-            } else if (after(s.syn_time)) {
-                ++sum.after_window;
-            } else {
-                row_of[i] = reported++;
-                if (s.category == SessionCategory::syn_only) ++sum.syn_only;
-                if (s.category == SessionCategory::one_sided) ++sum.one_sided;
-                if (s.evicted) ++sum.evicted;
+    std::uint64_t counted = 0;  // reported rows of counted instances
+    bool increasing = true;     // strictly: no id twice
+    const Summary blank = sum;
+    auto select = [&]() {
+        bool in_order = true;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const Session& s = rows[i].session;
+            ids[i] = s.id;
+            in_order = in_order && (i == 0 || ids[i - 1] <= s.id);
+            increasing = increasing && (i == 0 || ids[i - 1] < s.id);
+            if (!passes(s)) {
+                ++sum.filtered_out;
+                continue;
             }
-        } else if (in_window(s.start_time())) {
-            if (s.category == SessionCategory::partial) ++sum.partial;
-            if (s.category == SessionCategory::synack_only) ++sum.synack_only;
-            if (options.include_excluded) row_of[i] = reported++;
+            if (is_counted(s.category)) {
+                if (before(s.syn_time)) {
+                    ++sum.before_window;
+                } else if (after(s.syn_time)) {
+                    ++sum.after_window;
+                } else {
+                    row_of[i] = reported++;
+                    ++counted;
+                    if (s.category == SessionCategory::syn_only) ++sum.syn_only;
+                    if (s.category == SessionCategory::one_sided) ++sum.one_sided;
+                    if (s.evicted) ++sum.evicted;
+                }
+            } else if (in_window(s.start_time())) {
+                if (s.category == SessionCategory::partial) ++sum.partial;
+                if (s.category == SessionCategory::synack_only) ++sum.synack_only;
+                if (options.include_excluded) row_of[i] = reported++;
+            }
         }
+        return in_order;
+    };
+    if (!select()) {
+        std::sort(rows.begin(), rows.end(), [](const SessionRow& a, const SessionRow& b) {
+            return a.session.id < b.session.id;
+        });
+        sum = blank;
+        increasing = true;
+        reported = 0;
+        counted = 0;
+        std::fill(row_of.begin(), row_of.end(), none);
+        select();
     }
 
     // The joins below read every session, reported or not; the reported rows are taken out
     // after them.
-    std::vector<std::uint64_t> ids;
-    ids.reserve(rows.size());
-    for (const SessionRow& r : rows)
-        ids.push_back(r.session.id);
     auto session_at = [&](std::size_t i) -> const Session& { return rows[i].session; };
     auto counts = [&](const LossEvent& e) {
         return !options.events_in_window_only || in_window(e.time);
@@ -246,9 +262,8 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
     }
 
     // Ids are usually dense 0..n-1 in order: then the index is the id, no hash map needed.
-    bool dense = true;
-    for (std::size_t i = 0; i < ids.size() && dense; ++i)
-        dense = ids[i] == i;
+    const bool dense =
+        increasing && (ids.empty() || (ids.front() == 0 && ids.back() == ids.size() - 1));
     std::unordered_map<std::uint64_t, std::size_t> by_id;
     if (!dense) {
         by_id.reserve(ids.size());
@@ -292,19 +307,41 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
 
     // The reported rows, in place and in id order (a row moves only towards the front).
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (row_of[i] != none && row_of[i] != i) rows[row_of[i]] = std::move(rows[i]);
+        if (row_of[i] == none) continue;
+        if (row_of[i] != i) rows[row_of[i]] = std::move(rows[i]);
+        ids[row_of[i]] = ids[i];
     }
     rows.resize(reported);
+    ids.resize(reported);
     report.sessions = std::move(rows);
 
-    // Verdicts and tallies. Rows are in id order, so walk both sorted lists together.
+    // Verdicts and tallies. Rows are in id order, so walk both sorted lists together (the ids
+    // rather than the rows). A row's verdict is counted once its events are read: rows
+    // without events are good.
+    auto count_verdict = [&sum](const SessionRow& row) {
+        if (!is_counted(row.session.category)) return;
+        if (row.bad) {
+            ++sum.bad_confirmed;
+            if (row.data_missing) {
+                ++sum.bad_data_missing;
+            } else {
+                ++sum.bad_control_only;
+            }
+        }
+        if (row.bad_wireshark) ++sum.bad_wireshark;
+        if (row.bad_wireshark && !row.bad) ++sum.wireshark_only;
+        if (row.bad && !row.bad_wireshark) ++sum.confirmed_only;
+    };
     constexpr std::size_t kinds = std::size(event_kinds), dirs = std::size(directions);
     std::uint64_t tally_count[kinds][dirs] = {}, tally_bytes[kinds][dirs] = {},
                   tally_late[kinds][dirs] = {};
     std::size_t r = 0;
+    bool on_row = false;  // r is a row with events
     for (const LossEvent& e : kept) {
-        while (report.sessions[r].session.id != e.session_id)
+        if (on_row && ids[r] != e.session_id) count_verdict(report.sessions[r]);
+        while (ids[r] != e.session_id)
             ++r;
+        on_row = true;
         SessionRow& row = report.sessions[r];
         const auto k = static_cast<std::size_t>(e.kind);
         const auto d = static_cast<std::size_t>(e.direction);
@@ -326,22 +363,7 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
             row.bad_wireshark = true;
         }
     }
-    std::uint64_t counted = 0;
-    for (const SessionRow& row : report.sessions) {
-        if (!is_counted(row.session.category)) continue;
-        ++counted;
-        if (row.bad) {
-            ++sum.bad_confirmed;
-            if (row.data_missing) {
-                ++sum.bad_data_missing;
-            } else {
-                ++sum.bad_control_only;
-            }
-        }
-        if (row.bad_wireshark) ++sum.bad_wireshark;
-        if (row.bad_wireshark && !row.bad) ++sum.wireshark_only;
-        if (row.bad && !row.bad_wireshark) ++sum.confirmed_only;
-    }
+    if (on_row) count_verdict(report.sessions[r]);
     for (std::size_t k = 0; k < kinds; ++k) {
         for (std::size_t d = 0; d < dirs; ++d) {
             if (tally_count[k][d] == 0) continue;
