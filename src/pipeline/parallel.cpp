@@ -159,6 +159,7 @@ struct Shard {
                 fed.store(true, std::memory_order_release);  // after `started`'s last value
                 take_results();
                 taken.store(true, std::memory_order_release);
+                if (after_taken) after_taken();
                 // Then the first half of its sessions into the report's rows, while the
                 // reading thread places the second (ShardedTracker::finish).
                 wait_until([&] { return place.load(std::memory_order_acquire) != place_wait; });
@@ -249,7 +250,8 @@ struct Shard {
     std::vector<std::uint64_t> starts;  // the first frame of each instance, by the shard's id
     // The end (ShardedTracker::finish): the global id of each instance, by the shard's id; the
     // report's rows; whether the shard's thread is to place its half of the sessions there.
-    std::atomic<bool> taken{false};  // the shard's thread took its results (or failed to)
+    std::atomic<bool> taken{false};     // the shard's thread took its results (or failed to)
+    std::function<void()> after_taken;  // then runs this, on the shard's thread
     enum Place : int { place_wait, place_go, place_drop };
     std::atomic<int> place{place_wait};
     std::vector<std::uint64_t> global;
@@ -276,6 +278,9 @@ struct ShardedTracker::Impl {
             }
             shards.push_back(std::make_unique<Shard>(per_shard, marks, i > 0));
         }
+        // Shard 1's thread, which has nothing to do while the rows are made, numbers the
+        // instances at the end (finish()).
+        shards[1]->after_taken = [this] { number_all(); };
         for (std::size_t k = 1; k < shards.size(); ++k)
             shards[k]->thread = std::thread([p = shards[k].get()] { p->run(); });
     }
@@ -285,6 +290,7 @@ struct ShardedTracker::Impl {
     void stop() {
         if (stopped) return;
         stopped = true;
+        shards[0]->fed.store(true, std::memory_order_release);  // see number_all()
         for (auto& s : shards) {
             if (s->thread.joinable()) {
                 if (s->current == nullptr) wait_until([&] { return s->empty.pop(s->current); });
@@ -333,22 +339,20 @@ struct ShardedTracker::Impl {
             shards[k]->send_last();
         shards[0]->send();  // the reading thread's shard takes its last batch
         shards[0]->take_results();
-        // Once a shard has taken its last batch, every instance it will report has started.
-        // One tracker numbers its instances as they start, in the order of their first frames
-        // (a frame starts one instance at most): merging the shards' first frames numbers
-        // them all, while the shards finish their trackers.
-        for (std::size_t k = 1; k < shards.size(); ++k)
+        shards[0]->fed.store(true, std::memory_order_release);
+        // Once every shard has taken its last batch, every instance has started: shard 1's
+        // thread numbers them (number_all) once its tracker is finished, while this thread
+        // makes the rows. The first touch of new memory costs a page fault per 4 KB, which on
+        // the benchmark capture takes longer than the shards' finishing.
+        std::uint64_t total = 0;
+        for (std::size_t k = 0; k < shards.size(); ++k) {
             wait_until([&] { return shards[k]->fed.load(std::memory_order_acquire); });
-        std::uint64_t id = 0;
-        for (auto& s : shards)
-            s->global.resize(s->starts.size());
-        merge_runs([&](std::size_t k) -> std::vector<std::uint64_t>& { return shards[k]->starts; },
-                   std::less<std::uint64_t>(),
-                   [&](std::size_t k, std::size_t i) { shards[k]->global[i] = id++; });
-        // The rows, meanwhile too. The first touch of new memory costs a page fault per 4 KB,
-        // which on the benchmark capture takes longer than the shards' finishing.
+            total += shards[k]->starts.size();
+        }
         ShardedResult r;
-        r.rows.resize(id);
+        r.rows.resize(total);
+        wait_until([&] { return numbered.load(std::memory_order_acquire); });
+        if (number_error) std::rethrow_exception(number_error);
         // Each session moves straight to its row: each shard's thread places the first half
         // of its sessions, this thread its own shard's and the second half of the others'.
         for (auto& s : shards) {
@@ -382,7 +386,7 @@ struct ShardedTracker::Impl {
                 for (const MarkedTime& m : shards[k]->marked)
                     timeline->marks(m.ns, m.marks);
         }
-        r.counters.open_flows_peak = open_flows_peak();
+        r.counters.open_flows_peak = open_peak;
 
         // Events by session, then frame: each shard's are in that order, and stay so under
         // its ids' map to the global ones, which keeps their order.
@@ -400,6 +404,28 @@ struct ShardedTracker::Impl {
                    },
                    [&](std::size_t k, std::size_t i) { r.events.push_back(shards[k]->events[i]); });
         return r;
+    }
+
+    // On shard 1's thread, after its tracker finished: once every shard has taken its last
+    // batch (or the pipeline stops), numbers the instances as one tracker numbers them, as they
+    // start, which is the order of their first frames (a frame starts one instance at most),
+    // and replays the open counts for open_flows_peak.
+    void number_all() {
+        for (auto& s : shards)
+            wait_until([&] { return s->fed.load(std::memory_order_acquire); });
+        try {
+            std::uint64_t id = 0;
+            for (auto& s : shards)
+                s->global.resize(s->starts.size());
+            merge_runs(
+                [&](std::size_t k) -> std::vector<std::uint64_t>& { return shards[k]->starts; },
+                std::less<std::uint64_t>(),
+                [&](std::size_t k, std::size_t i) { shards[k]->global[i] = id++; });
+            open_peak = open_flows_peak();
+        } catch (...) {
+            number_error = std::current_exception();
+        }
+        numbered.store(true, std::memory_order_release);
     }
 
     // Merges the shards' lists, each sorted by `less`, calling `take(k, i)` for item i of
@@ -458,6 +484,10 @@ struct ShardedTracker::Impl {
     const ShardChooser choose;
     bool stopped = false;
     std::vector<std::unique_ptr<Shard>> shards;
+    // number_all()'s results, read once `numbered`.
+    std::atomic<bool> numbered{false};
+    std::exception_ptr number_error;
+    std::uint64_t open_peak = 0;
 };
 
 ShardedTracker::ShardedTracker(const TrackerOptions& options, unsigned shards, bool marks)

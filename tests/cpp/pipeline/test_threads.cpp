@@ -247,6 +247,37 @@ TEST_CASE("threads: sessions_started counts every shard's instances") {
     CHECK(r.sessions.size() > 80);
 }
 
+TEST_CASE("threads: an Analyzer dropped before its end stops its threads") {
+    // As when reading throws: the shards' threads wait for batches, and at the end for the
+    // numbering and the rows; the destructor must release every wait (a hang fails the run).
+    const std::vector<Segment> segs = busy_capture();
+    for (const unsigned threads : {2U, 3U}) {
+        for (const std::size_t fed : {std::size_t{0}, segs.size() / 2, segs.size()}) {
+            CAPTURE(threads);
+            CAPTURE(fed);
+            Options o;
+            o.threads = threads;
+            {
+                Analyzer a(o);
+                for (std::size_t i = 0; i < fed; ++i)
+                    a.feed_segment(segs[i]);
+            }
+            // The same input then still gives the report, with threads or without.
+            Analyzer b(o);
+            for (const Segment& seg : segs)
+                b.feed_segment(seg);
+            b.flush();
+            Options one = o;
+            one.threads = 1;
+            Analyzer c(one);
+            for (const Segment& seg : segs)
+                c.feed_segment(seg);
+            c.flush();
+            CHECK(b.finish().summary.total_sessions == c.finish().summary.total_sessions);
+        }
+    }
+}
+
 TEST_CASE("threads: a capture longer than the batches in flight, with bursts of expiry") {
     // 3,000 flows of 60 segments (180,000 in all, more than the 512 batches of 256 a shard
     // may have in flight), started in waves so that each sweep finishes a thousand at once:
