@@ -314,7 +314,7 @@ struct ShardedTracker::Impl {
                     s->current->sweeps.push_back(
                         SweepMark{s->current->count, clock.now_ns, seg.frame});
             }
-            const std::uint64_t hash = flow_hash_either_way(seg.src, seg.dst, seg.tunnel);
+            const std::uint64_t hash = flow_hash(seg.src, seg.dst, seg.tunnel);
             const std::uint32_t k = choose(hash);
             Shard& s = *shards[k];
             ShardBatch& b = *s.current;
