@@ -30,6 +30,7 @@
 #include <utility>
 
 #include "core/compiler.hpp"
+#include "core/endpoint_order.hpp"
 #include "track/capture_time.hpp"
 #include "track/clock.hpp"
 #include "track/default_verdict.hpp"
@@ -319,8 +320,9 @@ struct Tracker::Impl {
     };
     // With the hash already known (the sharded pipeline computed it to choose the shard).
     static Probe probe(const Segment& seg, std::uint64_t hash) {
-        const bool src_first = seg.src < seg.dst;  // as FlowKey orders them
-        return Probe{src_first ? &seg.src : &seg.dst, src_first ? &seg.dst : &seg.src, hash};
+        const bool src_first = detail::endpoint_less(seg.src, seg.dst);  // as FlowKey orders
+        return Probe{detail::pick(src_first, &seg.src, &seg.dst),
+                     detail::pick(src_first, &seg.dst, &seg.src), hash};
     }
     static Probe probe(const Segment& seg) {
         Probe p = probe(seg, 0);
