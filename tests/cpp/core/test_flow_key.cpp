@@ -8,6 +8,9 @@
 
 #include <string>
 #include <unordered_set>
+#include <vector>
+
+#include "core/endpoint_order.hpp"
 
 using capgap::Endpoint;
 using capgap::FlowKey;
@@ -86,6 +89,31 @@ TEST_CASE("FlowKey is symmetric and hashes equally both ways") {
     for (std::uint16_t p = 1000; p < 2000; ++p)
         hashes.insert(hash_value(FlowKey(ep("10.0.0.1", p), b)));
     CHECK(hashes.size() == 1000);
+}
+
+TEST_CASE("endpoint_less orders endpoints as operator< does, without branching") {
+    // Addresses that differ in each byte of either 8-byte half, both families, ports on
+    // either side of each other, and equal endpoints.
+    std::vector<Endpoint> points;
+    for (const char* text : {"0.0.0.0", "10.0.0.1", "10.0.0.2", "10.1.0.1", "192.0.2.1",
+                             "255.255.255.255", "::", "::1", "2001:db8::1", "2001:db8::2",
+                             "2001:db8:0:0:1::1", "2001:db9::1", "fe80::1:0:0:0"}) {
+        for (const int port : {0, 80, 443, 40000, 65535})
+            points.push_back(Endpoint{IpAddress::parse(text), static_cast<std::uint16_t>(port)});
+    }
+    IpAddress high_byte = IpAddress::parse("2001:db8::1");
+    high_byte.bytes[8] = 0x80;  // the second half's top byte
+    points.push_back(Endpoint{high_byte, 80});
+    std::size_t pairs = 0;
+    for (const Endpoint& a : points) {
+        for (const Endpoint& b : points) {
+            CAPTURE(to_string(a));
+            CAPTURE(to_string(b));
+            CHECK(capgap::detail::endpoint_less(a, b) == (a < b));
+            ++pairs;
+        }
+    }
+    CHECK(pairs == points.size() * points.size());
 }
 
 TEST_CASE("enum names") {
