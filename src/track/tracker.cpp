@@ -578,9 +578,11 @@ struct Tracker::Impl {
             return false;
         // The SYN-SENT rules of section 5: the server's start from the client's first ACK,
         // and the server's ACKs held back until the client's next packet.
-        if (in.has_syn && (d == 0 ? !x.sender.sent_non_rst_ack && y.start_kind != Start::fixed
-                                  : !y.sender.sent_ack_flag))
-            return false;
+        // (Both directions' conditions are evaluated and combined with & and |: the direction
+        // changes from packet to packet in no pattern, and a branch on it was mispredicted.)
+        const bool client_waits = !x.sender.sent_non_rst_ack & (y.start_kind != Start::fixed);
+        const bool server_waits = !y.sender.sent_ack_flag;
+        if (in.has_syn & (((d == 0) & client_waits) | ((d != 0) & server_waits))) return false;
         // Wireshark: no data beyond what was seen, no ACK of unseen data.
         if (!detail::wireshark_in_order(x.ws, y.ws, seg)) return false;
         // Sequence space: data from within what was seen (no hole revealed), an ACK at most
@@ -588,7 +590,7 @@ struct Tracker::Impl {
         const std::int64_t s = x.lift.peek(seg.seq);
         if (s < x.start || s > x.frontier) return false;
         // Data all seen before (a retransmission) takes the general path, which counts it.
-        if (seg.payload_len > 0 && s + seg.payload_len <= x.highest) return false;
+        if ((seg.payload_len > 0) & (s + seg.payload_len <= x.highest)) return false;
         const std::int64_t a = y.lift.peek(seg.ack);
         if (a > y.frontier && a > y.start) return false;
 
@@ -604,7 +606,7 @@ struct Tracker::Impl {
         // wireshark_flags(): nothing to flag, the state moves on.
         detail::advance_wire(x.ws, seg, seg.seq + seg.payload_len, true, false);
         // update_flags()
-        if (d == 1 && seg.payload_len > 0) in.answered = true;
+        in.answered |= (d == 1) & (seg.payload_len > 0);
         x.sender.sent_ack_flag = true;
         x.sender.sent_non_rst_ack = true;
         return true;
