@@ -6,9 +6,11 @@
 // a sweep is appended to every shard's batch at its place. Full batches cross to the shard's
 // thread through a bounded single-producer single-consumer queue (Boost.Lockfree) and come
 // back, emptied, through a second one: batches are recycled, nothing is allocated per packet.
-// finish() renumbers the shards' instances in the order of their first frames (the order one
-// tracker numbers them in), maps the events' ids the same way, sums the counters and replays
-// the shards' open-count changes in frame order for open_flows_peak.
+// finish() numbers the shards' instances in the order of their first frames (the order one
+// tracker numbers them in) and replays the shards' open-count changes in frame order for
+// open_flows_peak, both on shard 1's thread (number_all) while the reading thread makes the
+// report's rows; then the sessions are placed in their rows on both threads, the events' ids
+// mapped the same way and the counters summed.
 
 #include "pipeline/parallel.hpp"
 
