@@ -15,6 +15,23 @@
 
 namespace capgap {
 
+namespace detail {
+// Eight bytes as a big-endian number: comparing two of these orders the bytes
+// lexicographically, as memcmp would, in one comparison.
+inline std::uint64_t load_big_endian64(const std::uint8_t* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#elif !defined(__GNUC__)
+    v = 0;
+    for (int i = 0; i < 8; ++i)
+        v = (v << 8) | p[i];
+#endif
+    return v;
+}
+}  // namespace detail
+
 /// An IPv4 or IPv6 address. IPv4 is stored in the first four bytes, the rest zero.
 struct IpAddress {
     std::array<std::uint8_t, 16> bytes{};  ///< network byte order
@@ -45,26 +62,12 @@ struct IpAddress {
     friend bool operator<(const IpAddress& a, const IpAddress& b) {
         if (a.v6 != b.v6) return a.v6 < b.v6;
         // Lexicographic order of the bytes, as two big-endian 64-bit numbers.
-        const std::uint64_t a0 = load_be64(a.bytes.data()), b0 = load_be64(b.bytes.data());
+        using detail::load_big_endian64;
+        const std::uint64_t a0 = load_big_endian64(a.bytes.data());
+        const std::uint64_t b0 = load_big_endian64(b.bytes.data());
         if (a0 != b0) return a0 < b0;
-        return load_be64(a.bytes.data() + 8) < load_be64(b.bytes.data() + 8);
+        return load_big_endian64(a.bytes.data() + 8) < load_big_endian64(b.bytes.data() + 8);
     }
-
-  private:
-    static std::uint64_t load_be64(const std::uint8_t* p) {
-        std::uint64_t v;
-        std::memcpy(&v, p, 8);
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        v = __builtin_bswap64(v);
-#elif !defined(__GNUC__)
-        v = 0;
-        for (int i = 0; i < 8; ++i)
-            v = (v << 8) | p[i];
-#endif
-        return v;
-    }
-
-  public:
 };
 
 /// "192.0.2.1" or "2001:db8::1" (RFC 5952 compressed form).

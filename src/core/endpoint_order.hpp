@@ -6,20 +6,10 @@
 // the comparisons of operator< were mispredicted for about half of the packets.
 
 #include <cstdint>
-#include <cstring>
 
 #include <capgap/flow_key.hpp>
 
 namespace capgap::detail {
-
-inline std::uint64_t load_big_endian64(const std::uint8_t* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
 
 // a < b, as Endpoint's operator<: by family (IPv4 first), the address's bytes, then the port.
 // `&` and `|` rather than `&&` and `||`, so that every comparison is made and none branches.
