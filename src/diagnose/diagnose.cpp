@@ -12,10 +12,10 @@
 #include <cstring>
 #include <exception>
 #include <thread>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "core/errors.hpp"
+#include "core/rows_by_id.hpp"
 #include "diagnose/diagnose.hpp"
 #include "diagnose/rules.hpp"
 #include "track/capture_time.hpp"
@@ -576,12 +576,10 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
     // Per session: verdict, directions seen, which directions lost (from the events, below).
     std::vector<SessionFacts> sf(n);
     std::vector<std::uint64_t> ids(n);  // the sessions' ids, in row order
-    bool increasing = true;             // as in the report of one run
     for (std::size_t i = 0; i < n; ++i) {
         const SessionRow& r = report.sessions[i];
         const Session& s = r.session;
         ids[i] = s.id;
-        increasing = increasing && (i == 0 || ids[i - 1] < s.id);
         SessionFacts& x = sf[i];
         x.bad = bad_in_mode(r, ws);
         x.two_way = s.category == SessionCategory::complete;
@@ -598,28 +596,13 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
         if (reconstructable) ++d.reconstructable.sessions;
         add_session(tb, apart, direction_table, i, r, opt, ws);
     }
-    // The row of a session id (n: none): a binary search of the ids when increasing, else a
-    // map (which took 10-20 ms to make and free on the benchmark capture's 250,000 sessions).
-    std::unordered_map<std::uint64_t, std::size_t> row_of;
-    if (!increasing) {
-        row_of.reserve(n);
-        for (std::size_t i = 0; i < n; ++i)
-            row_of.emplace(ids[i], i);
-    }
-    auto row_of_id = [&](std::uint64_t id) -> std::size_t {
-        if (increasing) {
-            const auto it = std::lower_bound(ids.begin(), ids.end(), id);
-            return it != ids.end() && *it == id ? static_cast<std::size_t>(it - ids.begin()) : n;
-        }
-        const auto it = row_of.find(id);
-        return it == row_of.end() ? n : it->second;
-    };
+    const detail::RowsById row_by_id(ids);
     std::uint64_t dir_events[2] = {0, 0}, dir_missing[2] = {0, 0};
     for (const LossEvent& e : report.events) {
         const bool counts = ws ? is_wireshark_flag(e.kind) : is_loss(e.kind);
         if (!counts || e.session_id == no_session) continue;
-        const std::size_t row = row_of_id(e.session_id);
-        if (row == n) continue;
+        const std::size_t row = row_by_id.find(e.session_id);
+        if (row == row_by_id.none()) continue;
         const auto dir = static_cast<std::size_t>(e.direction);
         sf[row].bad_in[dir] = true;
         if (!(e.kind == EventKind::acked_unseen && e.late_filled)) sf[row].late_only = false;

@@ -8,10 +8,10 @@
 #include <algorithm>
 #include <iterator>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "core/errors.hpp"
+#include "core/rows_by_id.hpp"
 #include "match/match_rows.hpp"
 #include "report/summary.hpp"
 
@@ -157,7 +157,6 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
     std::vector<std::uint64_t> ids(rows.size());
     std::size_t reported = 0;
     std::uint64_t counted = 0;  // reported rows of counted instances
-    bool increasing = true;     // strictly: no id twice
     const Summary blank = sum;
     auto select = [&]() {
         bool in_order = true;
@@ -165,7 +164,6 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
             const Session& s = rows[i].session;
             ids[i] = s.id;
             in_order = in_order && (i == 0 || ids[i - 1] <= s.id);
-            increasing = increasing && (i == 0 || ids[i - 1] < s.id);
             if (!passes(s)) {
                 ++sum.filtered_out;
                 continue;
@@ -195,7 +193,6 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
             return a.session.id < b.session.id;
         });
         sum = blank;
-        increasing = true;
         reported = 0;
         counted = 0;
         std::fill(row_of.begin(), row_of.end(), none);
@@ -261,15 +258,7 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
         }
     }
 
-    // Ids are usually dense 0..n-1 in order: then the index is the id, no hash map needed.
-    const bool dense =
-        increasing && (ids.empty() || (ids.front() == 0 && ids.back() == ids.size() - 1));
-    std::unordered_map<std::uint64_t, std::size_t> by_id;
-    if (!dense) {
-        by_id.reserve(ids.size());
-        for (std::size_t i = 0; i < ids.size(); ++i)
-            by_id.emplace(ids[i], i);
-    }
+    const detail::RowsById row_by_id(ids);
 
     std::vector<LossEvent> kept, unmatched;
     kept.reserve(events.size());
@@ -279,11 +268,9 @@ Report detail::match_rows(const MatchOptions& options, std::vector<SessionRow> r
         std::size_t idx = none;
         if (e.session_id == no_session) {
             idx = keyed_target[ei];
-        } else if (dense) {
-            if (e.session_id < ids.size()) idx = static_cast<std::size_t>(e.session_id);
         } else {
-            auto it = by_id.find(e.session_id);
-            if (it != by_id.end()) idx = it->second;
+            const std::size_t row = row_by_id.find(e.session_id);
+            if (row != row_by_id.none()) idx = row;
         }
         if (idx == none) {
             ++sum.unmatched_events;
