@@ -45,6 +45,14 @@ bool nothing_decodable(const IngestStats& st) {
     return st.packets_read > 0 && st.skipped_unsupported_link == st.packets_read;
 }
 
+// Counts a segment the snaplen cut, without a branch: where the snaplen cuts the larger
+// packets only, whether a packet was cut follows its size, which the processor cannot
+// predict (half the packets of the benchmark capture).
+inline void count_truncated(IngestStats& st, const Segment& seg) {
+    st.truncated_packets += seg.truncated_bytes > 0 ? 1 : 0;
+    st.truncated_bytes += seg.truncated_bytes;
+}
+
 }  // namespace
 
 // What an Analyzer knows of the chain of pieces it is part of (flow_state.hpp).
@@ -195,11 +203,7 @@ struct Analyzer::Impl {
         seg.time = time;
         seg.tunnel = tunnels != nullptr ? tunnel_id(path) : 0;
         ++stats.decoded;
-        // Without a branch: where the snaplen cuts the larger packets only, whether a packet
-        // was cut follows its size, which the processor cannot predict (half the packets of
-        // the benchmark capture).
-        stats.truncated_packets += seg.truncated_bytes > 0 ? 1 : 0;
-        stats.truncated_bytes += seg.truncated_bytes;
+        count_truncated(stats, seg);
         commit_entry();
     }
 
@@ -329,10 +333,7 @@ void Analyzer::feed_segment(const Segment& segment) {
     ++im.stats.decoded;
     im.note_time(segment.time);
     if (im.options.timeline) im.timeline.packet(segment.time.ns, segment.payload_len);
-    if (segment.truncated_bytes > 0) {
-        ++im.stats.truncated_packets;
-        im.stats.truncated_bytes += segment.truncated_bytes;
-    }
+    count_truncated(im.stats, segment);
     im.track(segment);
 }
 
