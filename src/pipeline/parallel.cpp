@@ -20,7 +20,6 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
-#include <functional>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -142,8 +141,8 @@ struct Shard {
         return pool.back().get();
     }
 
-    // The shard's thread: every batch in order until the last.
-    void run() {
+    // The shard's thread, first: every batch in order until the last, then the results.
+    void take_batches() {
         for (;;) {
             ShardBatch* b = nullptr;
             wait_until([&] { return full.pop(b); });
@@ -161,15 +160,17 @@ struct Shard {
                 fed.store(true, std::memory_order_release);  // after `started`'s last value
                 take_results();
                 taken.store(true, std::memory_order_release);
-                if (after_taken) after_taken();
-                // Then the first half of its sessions into the report's rows, while the
-                // reading thread places the second (ShardedTracker::finish).
-                wait_until([&] { return place.load(std::memory_order_acquire) != place_wait; });
-                if (place.load(std::memory_order_acquire) == place_go)
-                    place_sessions(0, sessions.size() / 2);
                 return;
             }
         }
+    }
+
+    // The shard's thread, last: the first half of its sessions into the report's rows, while
+    // the reading thread places the second (ShardedTracker::finish).
+    void place_first_half() {
+        wait_until([&] { return place.load(std::memory_order_acquire) != place_wait; });
+        if (place.load(std::memory_order_acquire) == place_go)
+            place_sessions(0, sessions.size() / 2);
     }
 
     // Finishes the tracker (on the shard's own thread, beside the others) and takes its
@@ -252,8 +253,7 @@ struct Shard {
     std::vector<std::uint64_t> starts;  // the first frame of each instance, by the shard's id
     // The end (ShardedTracker::finish): the global id of each instance, by the shard's id; the
     // report's rows; whether the shard's thread is to place its half of the sessions there.
-    std::atomic<bool> taken{false};     // the shard's thread took its results (or failed to)
-    std::function<void()> after_taken;  // then runs this, on the shard's thread
+    std::atomic<bool> taken{false};  // the shard's thread took its results (or failed to)
     enum Place : int { place_wait, place_go, place_drop };
     std::atomic<int> place{place_wait};
     std::vector<std::uint64_t> global;
@@ -280,11 +280,15 @@ struct ShardedTracker::Impl {
             }
             shards.push_back(std::make_unique<Shard>(per_shard, marks, i > 0));
         }
-        // Shard 1's thread, which has nothing to do while the rows are made, numbers the
-        // instances at the end (finish()).
-        shards[1]->after_taken = [this] { number_all(); };
-        for (std::size_t k = 1; k < shards.size(); ++k)
-            shards[k]->thread = std::thread([p = shards[k].get()] { p->run(); });
+        for (std::size_t k = 1; k < shards.size(); ++k) {
+            shards[k]->thread = std::thread([this, p = shards[k].get(), numbers = k == 1] {
+                p->take_batches();
+                // Shard 1's thread, which has nothing to do while the rows are made, numbers
+                // the instances at the end (finish()).
+                if (numbers) number_all();
+                p->place_first_half();
+            });
+        }
     }
 
     ~Impl() { stop(); }
