@@ -5,6 +5,7 @@
 
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "track/flow_table.hpp"
@@ -107,5 +108,69 @@ TEST_CASE("flow table: erase_if sees every value once and erases the chosen ones
                 CHECK(v->n == n);
             }
         }
+    }
+}
+
+namespace {
+// A value large enough that the pool takes several chunks, counting the ones alive.
+int alive = 0;
+struct Counted {
+    Counted() { ++alive; }
+    Counted(const Counted&) { ++alive; }
+    Counted& operator=(const Counted&) = default;
+    ~Counted() { --alive; }
+};
+struct BigValue {
+    capgap::FlowKey key;
+    int n = 0;
+    Counted counted;
+    char pad[60000] = {};
+};
+}  // namespace
+
+TEST_CASE("flow table: drain sees every value present once, across chunks, then empties") {
+    for (int throw_at : {-1, 0, 57, 299}) {
+        CAPTURE(throw_at);
+        {
+            capgap::detail::FlowTable<BigValue> table;
+            std::map<capgap::FlowKey, int> model;
+            std::mt19937 rng(static_cast<unsigned>(throw_at + 2));
+            for (std::uint32_t i = 0; i < 500; ++i) {  // about 15 chunks
+                bool inserted = false;
+                table.find_or_insert(key_of(i), inserted).n = static_cast<int>(i);
+                model[key_of(i)] = static_cast<int>(i);
+            }
+            for (int k = 0; k < 150; ++k) {  // given back, some taken again below
+                const capgap::FlowKey key = key_of(static_cast<std::uint32_t>(rng() % 500));
+                if (model.erase(key) != 0) table.erase(key);
+            }
+            for (std::uint32_t i = 1000; i < 1050; ++i) {
+                bool inserted = false;
+                table.find_or_insert(key_of(i), inserted).n = static_cast<int>(i);
+                model[key_of(i)] = static_cast<int>(i);
+            }
+            std::map<capgap::FlowKey, int> seen;
+            int calls = 0;
+            auto see = [&](BigValue& v) {
+                if (calls++ == throw_at) throw std::runtime_error("stop");
+                CHECK(model.at(v.key) == v.n);
+                ++seen[v.key];
+            };
+            if (throw_at < 0) {
+                table.drain(see);
+                CHECK(seen.size() == model.size());
+                for (const auto& [k, n] : seen)
+                    CHECK(n == 1);
+                CHECK(table.size() == 0);
+                CHECK(alive == 0);  // every value destroyed by the walk
+                bool inserted = false;
+                table.find_or_insert(key_of(3), inserted);  // usable again
+                CHECK(inserted);
+                CHECK(table.size() == 1);
+            } else {
+                CHECK_THROWS_AS(table.drain(see), std::runtime_error);
+            }
+        }
+        CHECK(alive == 0);  // each value destroyed once, whether the walk ended or not
     }
 }
