@@ -30,6 +30,7 @@
 #include <immintrin.h>
 #endif
 
+#include "core/compiler.hpp"
 #include "core/hash.hpp"
 #include "diagnose/accumulator.hpp"
 #include "track/clock.hpp"
@@ -356,6 +357,8 @@ struct ShardedTracker::Impl {
             total += shards[k]->starts.size();
         }
         ShardedResult r;
+        r.rows.reserve(total);
+        map_for_writing(r.rows.data(), total * sizeof(SessionRow));
         r.rows.resize(total);
         wait_until([&] { return numbered.load(std::memory_order_acquire); });
         if (number_error) std::rethrow_exception(number_error);
