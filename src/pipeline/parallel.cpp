@@ -128,7 +128,7 @@ struct Shard {
     // `threaded`: the shard gets a thread of its own (shard 0, fed on the reading thread,
     // needs one batch).
     Shard(const TrackerOptions& o, bool marks, bool threaded) : tracker(o) {
-        make_shard(tracker, &open_log, marks ? &marked : nullptr, &starts);
+        make_shard(tracker, &open_log, marks ? &marked : nullptr, &starts, &sessions);
         pool.reserve(threaded ? batches_max : 1);
         for (std::size_t k = 0; k < (threaded ? batches_at_start : 1); ++k)
             spare.push_back(make_batch());
@@ -180,7 +180,7 @@ struct Shard {
         if (error) return;
         try {
             tracker.finish();
-            sessions = tracker.take_sessions();
+            sessions.blocks.push_back(tracker.take_sessions());
             events = tracker.take_events();
         } catch (...) {
             error = std::current_exception();
@@ -190,16 +190,15 @@ struct Shard {
     // Moves sessions [begin, end) to their rows (`rows`, by `global`), numbering them there.
     // Another thread may place the others meanwhile: the rows are distinct.
     void place_sessions(std::size_t begin, std::size_t end) {
-        for (std::size_t i = begin; i < end; ++i) {
-            Session& s = sessions[i];
+        sessions.for_range(begin, end, [&](Session& s) {
             if (s.id >= global.size()) {  // every id was started: a bug, reported by finish()
                 misplaced.store(true, std::memory_order_relaxed);
-                continue;
+                return;
             }
             const std::uint64_t id = global[s.id];
             rows[id].session = std::move(s);
             rows[id].session.id = id;
-        }
+        });
     }
 
     // Reading thread: sends the current batch and takes an empty one. The reading thread's
@@ -249,7 +248,7 @@ struct Shard {
     std::atomic<std::uint64_t> started{0};
     std::atomic<bool> fed{false};   // the shard's thread took its last batch: `started` is final
     std::exception_ptr error;       // read after the thread joined
-    std::vector<Session> sessions;  // the results, from take_results(), in the order they finished
+    SessionBlocks sessions;         // the results, in the order they finished
     std::vector<LossEvent> events;  // by session id (the shard's), then frame
     std::vector<std::uint64_t> starts;  // the first frame of each instance, by the shard's id
     // The end (ShardedTracker::finish): the global id of each instance, by the shard's id; the

@@ -79,6 +79,8 @@ struct Tracker::Impl {
     // ... and the first frame of each instance, by id; finish() then leaves the sessions in
     // the order they finished, and the pipeline places them by these.
     std::vector<std::uint64_t>* starts = nullptr;
+    // ... and where it hands its finished sessions over, a block at a time.
+    detail::SessionBlocks* finished_blocks = nullptr;
 
     // The expiry queue: a min-heap of the times at which an open instance may first be
     // closed or idle for its timeout, so that a sweep visits the instances that are due
@@ -730,6 +732,7 @@ struct Tracker::Impl {
             });
         for (; next_sweep < b.sweeps.size(); ++next_sweep)
             shard_sweep(b.sweeps[next_sweep]);
+        if (sessions.size() >= detail::SessionBlocks::block) hand_over_sessions();
         if (marked != nullptr) {
             for (std::size_t i = 0; i < b.count; ++i)
                 if (marks[i] != 0)
@@ -737,9 +740,26 @@ struct Tracker::Impl {
         }
     }
 
+    // A shard's list of finished sessions goes whole to the pipeline, and a new one is
+    // started, its pages mapped at once (shard.hpp, SessionBlocks).
+    void hand_over_sessions() {
+        finished_blocks->blocks.push_back(std::move(sessions));
+        sessions = std::vector<Session>();
+        reserve_sessions(detail::SessionBlocks::block);
+    }
+    // Room for `n` sessions more, with the new pages mapped in one call rather than a fault
+    // each (compiler.hpp).
+    void reserve_sessions(std::size_t n) {
+        const std::size_t had = sessions.capacity();
+        sessions.reserve(sessions.size() + n);
+        if (sessions.capacity() != had)
+            detail::map_for_writing(sessions.data() + sessions.size(), n * sizeof(Session));
+    }
+
     void finish() {
         if (finished) return;
         finished = true;
+        reserve_sessions(open.size());  // the list grows once, not by doubling
         // In the order the instances lie in memory: the sessions are placed by id, and the
         // events sorted below, whatever the order they were finished in.
         open.drain([&](Instance& in) { finalize(in); });
@@ -840,10 +860,12 @@ struct ShardAccess {
 };
 
 void make_shard(Tracker& t, std::vector<OpenChange>* open_log, std::vector<MarkedTime>* marked,
-                std::vector<std::uint64_t>* starts) {
+                std::vector<std::uint64_t>* starts, SessionBlocks* finished) {
     ShardAccess::impl(t).open_log = open_log;
     ShardAccess::impl(t).marked = marked;
     ShardAccess::impl(t).starts = starts;
+    ShardAccess::impl(t).finished_blocks = finished;
+    ShardAccess::impl(t).reserve_sessions(SessionBlocks::block);
 }
 
 void feed_shard(Tracker& t, const ShardBatch& batch) {
