@@ -8,9 +8,10 @@
 // back, emptied, through a second one: batches are recycled, nothing is allocated per packet.
 // finish() numbers the shards' instances in the order of their first frames (the order one
 // tracker numbers them in) and replays the shards' open-count changes in frame order for
-// open_flows_peak, both on shard 1's thread (number_all) while the reading thread makes the
-// report's rows; then the sessions are placed in their rows on both threads, the events' ids
-// mapped the same way and the counters summed.
+// open_flows_peak (number_all), on shard 1's thread or the reading thread, whichever is free
+// first: one finishes its tracker, the other makes the report's rows meanwhile. Then the
+// sessions are placed in their rows on both threads, the events' ids mapped the same way and
+// the counters summed.
 
 #include "pipeline/parallel.hpp"
 
@@ -283,9 +284,7 @@ struct ShardedTracker::Impl {
         for (std::size_t k = 1; k < shards.size(); ++k) {
             shards[k]->thread = std::thread([this, p = shards[k].get(), numbers = k == 1] {
                 p->take_batches();
-                // Shard 1's thread, which has nothing to do while the rows are made, numbers
-                // the instances at the end (finish()).
-                if (numbers) number_all();
+                if (numbers) number_once();  // see finish()
                 p->place_first_half();
             });
         }
@@ -346,10 +345,10 @@ struct ShardedTracker::Impl {
         shards[0]->send();  // the reading thread's shard takes its last batch
         shards[0]->take_results();
         shards[0]->fed.store(true, std::memory_order_release);
-        // Once every shard has taken its last batch, every instance has started: shard 1's
-        // thread numbers them (number_all) once its tracker is finished, while this thread
-        // makes the rows. The first touch of new memory costs a page fault per 4 KB, which on
-        // the benchmark capture takes longer than the shards' finishing.
+        // Once every shard has taken its last batch, every instance has started: this thread
+        // makes the rows while shard 1's finishes its tracker, and the first of the two done
+        // numbers the instances (number_once). Each takes about 20 ms on the benchmark
+        // capture, either may be first.
         std::uint64_t total = 0;
         for (std::size_t k = 0; k < shards.size(); ++k) {
             wait_until([&] { return shards[k]->fed.load(std::memory_order_acquire); });
@@ -359,6 +358,7 @@ struct ShardedTracker::Impl {
         r.rows.reserve(total);
         map_for_writing(r.rows.data(), total * sizeof(SessionRow));
         r.rows.resize(total);
+        number_once();
         wait_until([&] { return numbered.load(std::memory_order_acquire); });
         if (number_error) std::rethrow_exception(number_error);
         // Each session moves straight to its row: each shard's thread places the first half
@@ -414,10 +414,14 @@ struct ShardedTracker::Impl {
         return r;
     }
 
-    // On shard 1's thread, after its tracker finished: once every shard has taken its last
-    // batch (or the pipeline stops), numbers the instances as one tracker numbers them, as they
-    // start, which is the order of their first frames (a frame starts one instance at most),
-    // and replays the open counts for open_flows_peak.
+    // number_all(), on the first thread to call it; the other goes on at once.
+    void number_once() {
+        if (!numbering.exchange(true, std::memory_order_acq_rel)) number_all();
+    }
+
+    // Once every shard has taken its last batch (or the pipeline stops), numbers the instances
+    // as one tracker numbers them, as they start, which is the order of their first frames (a
+    // frame starts one instance at most), and replays the open counts for open_flows_peak.
     void number_all() {
         for (auto& s : shards)
             wait_until([&] { return s->fed.load(std::memory_order_acquire); });
@@ -493,6 +497,7 @@ struct ShardedTracker::Impl {
     bool stopped = false;
     std::vector<std::unique_ptr<Shard>> shards;
     // number_all()'s results, read once `numbered`.
+    std::atomic<bool> numbering{false};  // a thread took number_all() on
     std::atomic<bool> numbered{false};
     std::exception_ptr number_error;
     std::uint64_t open_peak = 0;
