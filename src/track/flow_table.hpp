@@ -205,11 +205,12 @@ class FlowTable {
             ahead);
     }
 
+    // Empties the table and gives its memory back.
     void clear() {
-        slots_.assign(initial_capacity, Slot{});
+        SlotArray(initial_capacity).swap(slots_);
         chunks_.clear();
         count_ = 0;
-        free_.clear();
+        std::vector<V*>().swap(free_);
         size_ = 0;
     }
 
