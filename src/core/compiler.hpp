@@ -47,8 +47,13 @@ inline void map_for_writing(void* p, std::size_t bytes) {
     static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
     const auto at = reinterpret_cast<std::uintptr_t>(p);
     const std::uintptr_t begin = (at + page - 1) & ~(page - 1), end = (at + bytes) & ~(page - 1);
-    if (end > begin)
-        (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+    // A few megabytes a call: the call holds the process's memory map for reading, and
+    // another thread's mmap (a new block of memory) would wait for the whole range.
+    constexpr std::uintptr_t step = std::uintptr_t{4} << 20;
+    for (std::uintptr_t at_page = begin; at_page < end; at_page += step) {
+        const std::uintptr_t n = end - at_page < step ? end - at_page : step;
+        (void)madvise(reinterpret_cast<void*>(at_page), n, MADV_POPULATE_WRITE);
+    }
 #else
     (void)p;
     (void)bytes;
