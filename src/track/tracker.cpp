@@ -372,8 +372,12 @@ struct Tracker::Impl {
         while (count > 0) {
             const std::size_t n = std::min(count, chunk);
             if (hashes != nullptr) {
-                for (std::size_t i = 0; i < n; ++i)
+                // A shard's batch was written around the cache (parallel.cpp): it is read
+                // from memory, 2 KB ahead of the segment read.
+                for (std::size_t i = 0; i < n; ++i) {
+                    detail::prefetch_line(reinterpret_cast<const char*>(segs + i) + 2048);
                     probes[i] = probe(segs[i], hashes[done + i]);
+                }
             } else {
                 for (std::size_t i = 0; i < n; ++i)
                     probes[i] = probe(segs[i]);
