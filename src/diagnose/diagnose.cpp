@@ -79,8 +79,12 @@ struct Group {
 struct GroupKey {
     std::array<std::uint8_t, 16> addr{};
     std::uint64_t x = 0;
+    // As 64-bit words: std::array's == called memcmp, once or twice per session and table.
     friend bool operator==(const GroupKey& a, const GroupKey& b) {
-        return a.x == b.x && a.addr == b.addr;
+        using detail::hash_load64;
+        const std::uint64_t a0 = hash_load64(a.addr.data()), a1 = hash_load64(a.addr.data() + 8);
+        const std::uint64_t b0 = hash_load64(b.addr.data()), b1 = hash_load64(b.addr.data() + 8);
+        return ((a0 ^ b0) | (a1 ^ b1) | (a.x ^ b.x)) == 0;
     }
 };
 // With the project's one mixer (core/hash.hpp). A hash of its own, whose low bits hardly
@@ -144,17 +148,34 @@ class GroupIndex {
     std::size_t last_ = 0;  // the group found last
 };
 
-IpAddress masked(const IpAddress& a, int v4, int v6) {
-    IpAddress m = a;
-    const int bits = a.v6 ? std::clamp(v6, 0, 128) : std::clamp(v4, 0, 32);
-    const int total = a.v6 ? 16 : 4;
-    for (int i = 0; i < total; ++i) {
-        const int keep = std::clamp(bits - 8 * i, 0, 8);
-        m.bytes[static_cast<std::size_t>(i)] &=
-            static_cast<std::uint8_t>(keep == 8 ? 0xff : (0xff << (8 - keep)) & 0xff);
+// A client's prefix (DiagnosisOptions::prefix_v4 and prefix_v6, clamped to the family's
+// length): the address under a mask of each family, made once.
+class PrefixMask {
+  public:
+    explicit PrefixMask(const DiagnosisOptions& opt)
+        : v4_(std::clamp(opt.prefix_v4, 0, 32)), v6_(std::clamp(opt.prefix_v6, 0, 128)) {
+        fill(mask_[0], v4_);
+        fill(mask_[1], v6_);
     }
-    return m;
-}
+    IpAddress operator()(const IpAddress& a) const {
+        IpAddress m = a;
+        const std::uint8_t* k = mask_[a.v6 ? 1 : 0].data();
+        for (std::size_t i = 0; i < 16; ++i)
+            m.bytes[i] &= k[i];
+        return m;
+    }
+    int length(const IpAddress& a) const { return a.v6 ? v6_ : v4_; }
+
+  private:
+    static void fill(std::array<std::uint8_t, 16>& mask, int bits) {
+        for (std::size_t i = 0; i < 16; ++i) {
+            const int keep = std::clamp(bits - 8 * static_cast<int>(i), 0, 8);
+            mask[i] = static_cast<std::uint8_t>(keep == 8 ? 0xff : (0xff << (8 - keep)) & 0xff);
+        }
+    }
+    int v4_, v6_;
+    std::array<std::uint8_t, 16> mask_[2];  // IPv4, IPv6
+};
 
 void set_interval(BreakdownRow& r) {
     r.percentage =
@@ -186,14 +207,16 @@ bool bad_in_mode(const SessionRow& r, bool ws) {
 
 // The groups of the breakdown tables, filled session by session.
 struct Tables {
+    explicit Tables(const DiagnosisOptions& opt) : prefix(opt) {}
     static constexpr std::size_t count = std::size(breakdown_tables);
+    PrefixMask prefix;
     std::vector<Group> groups[count];
     std::vector<std::size_t> first_of[count];  // a session of each group, to name it
     GroupIndex index[count];
 };
 
 // The group of session `s` in table `t` (not the direction table).
-GroupKey group_key(std::size_t t, const Session& s, const DiagnosisOptions& opt) {
+GroupKey group_key(std::size_t t, const Session& s, const PrefixMask& prefix_of) {
     GroupKey k;
     switch (t) {
         case 0:
@@ -204,7 +227,7 @@ GroupKey group_key(std::size_t t, const Session& s, const DiagnosisOptions& opt)
             k.x = s.server.port;
             break;
         case 2: {
-            const IpAddress prefix = masked(s.client.addr, opt.prefix_v4, opt.prefix_v6);
+            const IpAddress prefix = prefix_of(s.client.addr);
             k.addr = prefix.bytes;
             k.x = prefix.v6 ? 1 : 0;
             break;
@@ -223,12 +246,12 @@ GroupKey group_key(std::size_t t, const Session& s, const DiagnosisOptions& opt)
 
 // Adds session `i` (row `r`) to its group in each of the tables [first, last).
 void add_session(Tables& tb, std::size_t first, std::size_t last, std::size_t i,
-                 const SessionRow& r, const DiagnosisOptions& opt, bool ws) {
+                 const SessionRow& r, bool ws) {
     const Session& s = r.session;
     const bool bad = bad_in_mode(r, ws);
     const bool two_way = s.category == SessionCategory::complete;
     for (std::size_t t = first; t < last; ++t) {
-        const auto [group, added] = tb.index[t].insert(group_key(t, s, opt));
+        const auto [group, added] = tb.index[t].insert(group_key(t, s, tb.prefix));
         if (added) {
             tb.groups[t].emplace_back();
             tb.first_of[t].push_back(i);
@@ -250,9 +273,7 @@ void add_session(Tables& tb, std::size_t first, std::size_t last, std::size_t i,
 }
 
 // Names the groups of tables [first, last) (not the direction table), once each.
-void name_groups(Tables& tb, std::size_t first, std::size_t last, const Report& report,
-                 const DiagnosisOptions& opt) {
-    const int v4 = std::clamp(opt.prefix_v4, 0, 32), v6 = std::clamp(opt.prefix_v6, 0, 128);
+void name_groups(Tables& tb, std::size_t first, std::size_t last, const Report& report) {
     for (std::size_t t = first; t < last; ++t) {
         for (std::size_t j = 0; j < tb.groups[t].size(); ++j) {
             const Session& s = report.sessions[tb.first_of[t][j]].session;
@@ -265,8 +286,8 @@ void name_groups(Tables& tb, std::size_t first, std::size_t last, const Report& 
                     name = std::to_string(s.server.port);
                     break;
                 case 2: {
-                    const IpAddress m = masked(s.client.addr, v4, v6);
-                    name = to_string(m) + "/" + std::to_string(m.v6 ? v6 : v4);
+                    const IpAddress m = tb.prefix(s.client.addr);
+                    name = to_string(m) + "/" + std::to_string(tb.prefix.length(m));
                     break;
                 }
                 case 3:
@@ -558,16 +579,16 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
     // table is filled in session order either way, so the result does not depend on the threads.
     const std::size_t n = report.sessions.size();
     const std::size_t direction_table = static_cast<std::size_t>(BreakdownTable::direction);
-    Tables tb;
+    Tables tb(opt);
     FinishedTable finished[Tables::count];
     constexpr std::size_t apart = 2;  // tables [0, apart) with the timeline, on the second thread
     Aside first_tables(threads > 1 && n >= 65536, [&] {
         TimelineRows timeline(report, opt, ws, d);
         for (std::size_t i = 0; i < n; ++i) {
-            add_session(tb, 0, apart, i, report.sessions[i], opt, ws);
+            add_session(tb, 0, apart, i, report.sessions[i], ws);
             timeline.add(report.sessions[i]);
         }
-        name_groups(tb, 0, apart, report, opt);
+        name_groups(tb, 0, apart, report);
         for (std::size_t t = 0; t < apart; ++t)
             finished[t] = finish_table(t, std::move(tb.groups[t]), opt);
         timeline.finish();
@@ -594,7 +615,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
         const bool reconstructable = x.two_way && !x.bad && !r.bad && !r.bad_wireshark &&
                                      s.truncated_bytes == 0 && !s.evicted;
         if (reconstructable) ++d.reconstructable.sessions;
-        add_session(tb, apart, direction_table, i, r, opt, ws);
+        add_session(tb, apart, direction_table, i, r, ws);
     }
     const detail::RowsById row_by_id(ids);
     std::uint64_t dir_events[2] = {0, 0}, dir_missing[2] = {0, 0};
@@ -620,7 +641,7 @@ Diagnosis diagnose(const Report& report, const DiagnosisOptions& opt, unsigned t
                                        ? 100.0 * static_cast<double>(d.reconstructable.sessions) /
                                              static_cast<double>(f.sessions)
                                        : 0.0;
-    name_groups(tb, apart, direction_table, report, opt);
+    name_groups(tb, apart, direction_table, report);
     for (std::size_t t = apart; t < direction_table; ++t)
         finished[t] = finish_table(t, std::move(tb.groups[t]), opt);
     // Direction rows: sessions bad in that direction, its events and missing bytes.
