@@ -62,9 +62,9 @@ struct ShardBatch {
 };
 
 // A shard's finished sessions, in the order they finished, in blocks: the tracker hands its
-// list over whole once it holds `block` sessions, and starts another. No list grows by copying
-// itself: a shard of the benchmark capture finishes 234,000 sessions (41 MB), and growing one
-// list page-faulted twice that and copied it, on the busier of the two threads.
+// list over whole when it is full (`block` sessions), and starts another. No list grows by
+// copying itself: a shard of the benchmark capture finishes 234,000 sessions (41 MB), and
+// growing one list page-faulted twice that and copied it, on the busier of the two threads.
 struct SessionBlocks {
     static constexpr std::size_t block = 4096;  // sessions: about 720 KB
     std::vector<std::vector<Session>> blocks;

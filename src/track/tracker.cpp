@@ -707,7 +707,13 @@ struct Tracker::Impl {
 
     // ---- end of an instance: track/finalize.hpp -----------------------------------------
 
-    void finalize(Instance& in) { detail::finalize(in, verdict(), counters, sessions, events); }
+    void finalize(Instance& in) {
+        // A shard's full list goes to the pipeline before it would grow (a sweep may finish
+        // ten thousand instances in one batch).
+        if (finished_blocks != nullptr && sessions.size() == sessions.capacity())
+            hand_over_sessions();
+        detail::finalize(in, verdict(), counters, sessions, events);
+    }
 
     // ---- one shard of the sharded pipeline: track/shard.hpp ------------------------------
 
@@ -748,7 +754,6 @@ struct Tracker::Impl {
             });
         for (; next_sweep < b.sweeps.size(); ++next_sweep)
             shard_sweep(b.sweeps[next_sweep]);
-        if (sessions.size() >= detail::SessionBlocks::block) hand_over_sessions();
         if (marked != nullptr) {
             for (std::size_t i = 0; i < b.count; ++i)
                 if (marks[i] != 0)
@@ -757,11 +762,11 @@ struct Tracker::Impl {
     }
 
     // A shard's list of finished sessions goes whole to the pipeline, and a new one is
-    // started, its pages mapped at once (shard.hpp, SessionBlocks).
-    void hand_over_sessions() {
-        finished_blocks->blocks.push_back(std::move(sessions));
+    // started with room for `room`, its pages mapped at once (shard.hpp, SessionBlocks).
+    void hand_over_sessions(std::size_t room = detail::SessionBlocks::block) {
+        if (!sessions.empty()) finished_blocks->blocks.push_back(std::move(sessions));
         sessions = std::vector<Session>();
-        reserve_sessions(detail::SessionBlocks::block);
+        reserve_sessions(room);
     }
     // Room for `n` sessions more, with the new pages mapped in one call rather than a fault
     // each (compiler.hpp).
@@ -775,7 +780,12 @@ struct Tracker::Impl {
     void finish() {
         if (finished) return;
         finished = true;
-        reserve_sessions(open.size());  // the list grows once, not by doubling
+        // Room for the open instances at once: the list does not grow by doubling.
+        if (finished_blocks != nullptr) {
+            hand_over_sessions(open.size());
+        } else {
+            reserve_sessions(open.size());
+        }
         // In the order the instances lie in memory: the sessions are placed by id, and the
         // events sorted below, whatever the order they were finished in.
         open.drain([&](Instance& in) { finalize(in); });
