@@ -263,7 +263,7 @@ struct Shard {
     ShardBatch* current = nullptr;   // the reading thread's batch being filled
     std::atomic<std::uint64_t> started{0};
     std::atomic<bool> fed{false};   // the shard's thread took its last batch: `started` is final
-    std::exception_ptr error;       // read after the thread joined
+    std::exception_ptr error;       // read once `taken` (set before it)
     SessionBlocks sessions;         // the results, in the order they finished
     std::vector<LossEvent> events;  // by session id (the shard's), then frame
     std::vector<std::uint64_t> starts;  // the first frame of each instance, by the shard's id
@@ -527,8 +527,8 @@ struct ShardedTracker::Impl {
     const ShardChooser choose;
     bool stopped = false;
     std::vector<std::unique_ptr<Shard>> shards;
-    // number_all()'s results, read once `numbered`.
     std::atomic<bool> numbering{false};  // a thread took number_all() on
+    // number_all()'s results, read once `numbered`.
     std::atomic<bool> numbered{false};
     std::exception_ptr number_error;
     std::uint64_t open_peak = 0;
